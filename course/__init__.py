@@ -1,0 +1,10 @@
+"""Backprop Lab's helper package: what every notebook imports.
+
+    course.checks     compare an answer with the expected one; name the mistake
+    course.mistakes   the catalog of named mistakes and their hints
+    course.gradcheck  numerical gradients and how to read a relative error
+    course.data       deterministic, synthetic data sets (spam emails, 2-D blobs)
+    course.plots      pictures drawn once and updated in place
+    course.widgets    live widgets built on those pictures (idle while grading)
+"""
+__version__ = "0.1.0"

@@ -1,0 +1,276 @@
+"""Checks that compare a student's answer with the expected one, and say why it differs.
+
+Every visible test in the notebooks and every hidden test in `grader` goes through
+this module, so a wrong answer always gets the same kind of report:
+
+    what was checked, expected vs got (shape, dtype, max error, a few values),
+    and, when the answer equals a known wrong variant, the mistake's name and a hint.
+
+The mechanism: a check receives the expected answer and a list of *variants*,
+pairs ``(mistake_key, wrong_answer)``. If the student's answer is not close to the
+expected one but is close to a variant, the report names that mistake
+(`course.mistakes.CATALOG`). A handful of generic variants (transposed, wrong sign,
+factor 2 or ½, times or over n) are tried on every check after the specific ones.
+
+    >>> check_array(np.array([1.0, 2.0]), [1.0, 2.0], what="f(x)")   # passes silently
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .mistakes import CATALOG
+
+Variant = tuple[str, Any]  # (mistake key, the answer that mistake produces)
+
+NO_GRADER = (
+    "This is a hidden test: it runs when your instructor grades the notebook, with the "
+    "instructor's `grader` package, which is not on your machine. The visible tests above "
+    "are the ones you can run."
+)
+
+
+class CheckFailed(AssertionError):
+    """A failed check. `mistake` is the catalog key it matched, or None."""
+
+    def __init__(self, message: str, mistake: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
+
+
+# --- formatting ------------------------------------------------------------------
+
+def _fmt_values(a: np.ndarray, k: int = 6) -> str:
+    flat = np.asarray(a).ravel()
+    shown = np.array2string(flat[:k], precision=6, separator=", ", suppress_small=False,
+                            max_line_width=200)
+    return shown[:-1] + ", ...]" if flat.size > k else shown
+
+
+def _describe(a: Any) -> str:
+    if isinstance(a, np.ndarray):
+        return f"shape {a.shape}, dtype {a.dtype}"
+    return f"{type(a).__name__}"
+
+
+def _fail(what: str, problem: str, lines: Iterable[str] = (), mistake: str | None = None):
+    text = [f"{what}: {problem}"]
+    text += [f"  {line}" for line in lines]
+    if mistake is not None and mistake in CATALOG:
+        m = CATALOG[mistake]
+        text.append(f"Likely mistake: {m.title}.")
+        text.append(f"Hint: {m.hint}")
+    raise CheckFailed("\n".join(text), mistake)
+
+
+# --- matching a wrong answer against known mistakes --------------------------------
+
+def _close(a: np.ndarray, b: Any, rtol: float, atol: float) -> bool:
+    try:
+        b = np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if a.shape != b.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def generic_variants(expected: np.ndarray, n: int | None = None) -> list[Variant]:
+    """Wrong answers any exercise can produce, derived from the expected one."""
+    out: list[Variant] = []
+    if expected.ndim == 2 and expected.shape[0] != expected.shape[1]:
+        out.append(("transposed", expected.T))
+    out += [("wrong_sign", -expected), ("factor_two", 2 * expected), ("half", expected / 2)]
+    if n is not None and n > 2:
+        out += [("missing_mean", expected * n), ("extra_mean", expected / n)]
+    return out
+
+
+def match_mistake(got: np.ndarray, expected: np.ndarray, variants: Iterable[Variant] = (),
+                  *, n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
+    """The key of the first variant `got` equals, or None.
+
+    Variants that coincide with the expected answer (e.g. -0 == 0) are skipped:
+    they cannot tell a right answer from a wrong one.
+    """
+    for key, wrong in [*variants, *generic_variants(expected, n)]:
+        if callable(wrong):
+            try:
+                wrong = wrong()
+            except Exception:  # a variant that cannot be formed for these inputs
+                continue
+        if _close(expected, wrong, rtol, atol):
+            continue
+        if _close(got, wrong, rtol, atol):
+            return key
+    return None
+
+
+# --- the checks ------------------------------------------------------------------
+
+def as_answer(got: Any, what: str) -> np.ndarray:
+    """`got` as a numeric ndarray, or a CheckFailed that says what it was instead."""
+    if got is None:
+        _fail(what, "got None.", mistake="returned_none")
+    try:
+        arr = np.asarray(got)
+    except Exception:
+        arr = None
+    if arr is None or arr.dtype == object or arr.dtype.kind not in "biuf":
+        _fail(what, f"expected a numeric NumPy array, got {type(got).__name__}.",
+              [f"got: {str(got)[:200]}"], mistake="not_an_array")
+    return arr
+
+
+def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Variant] = (),
+                n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9,
+                nonfinite: str = "not_finite", integer: bool = False) -> np.ndarray:
+    """Check that `got` equals `expected` within tolerance; raise CheckFailed otherwise.
+
+    what       what was checked, as the student would write it: "sigmoid(z), z of shape (3, 4)".
+    variants   (mistake_key, wrong_answer) pairs specific to this exercise; a wrong answer may
+               be a zero-argument callable, evaluated only if needed.
+    n          the batch size, when "missing 1/n" and "extra 1/n" are possible mistakes.
+    nonfinite  the mistake to name when got has NaN/inf where expected is finite.
+    integer    the answer must have an integer (or bool->no) dtype, e.g. class labels.
+
+    Returns the answer as an array, so a caller can check more of it.
+    """
+    exp = np.asarray(expected)
+    if exp.dtype.kind in "biu" and not integer:
+        exp = exp.astype(float)
+    arr = as_answer(got, what)
+    variants = list(variants)
+
+    if arr.shape != exp.shape:
+        key = match_mistake(arr.astype(float), exp.astype(float), variants, n=n, rtol=rtol, atol=atol)
+        if key is None and arr.ndim == 2 and arr.shape == exp.shape[::-1]:
+            key = "transposed"
+        elif key is None and arr.size == exp.size:
+            key = "flattened"
+        _fail(what, f"wrong shape: expected {exp.shape}, got {arr.shape}.",
+              [f"expected: {_describe(exp)}", f"got:      {_describe(arr)}"],
+              mistake=key or "wrong_shape")
+
+    if integer and arr.dtype.kind not in "iu":
+        key = None
+        if arr.dtype.kind == "f" and not np.all(np.isin(arr, (0.0, 1.0))):
+            key = match_mistake(arr, exp.astype(float), variants, n=n, rtol=rtol, atol=atol)
+        _fail(what, f"expected integers, got dtype {arr.dtype}.",
+              [f"got[:6] = {_fmt_values(arr)}"], mistake=key or "wrong_dtype")
+
+    a = arr.astype(float)
+    e = exp.astype(float)
+    finite = np.isfinite(e)
+    if np.any(~np.isfinite(a) & finite):
+        bad = int(np.sum(~np.isfinite(a) & finite))
+        _fail(what, f"{bad} of {a.size} entries are NaN or inf where finite numbers are expected.",
+              [f"expected[:6] = {_fmt_values(e)}", f"got[:6]      = {_fmt_values(a)}"],
+              mistake=nonfinite)
+
+    with np.errstate(all="ignore"):
+        ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if np.all(ok):
+        return arr
+
+    with np.errstate(all="ignore"):
+        err = np.where(ok, 0.0, np.abs(a - e))
+    worst = np.unravel_index(int(np.nanargmax(err)), err.shape) if err.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if err.ndim else ""
+    lines = [
+        f"expected: {_describe(exp)}    got: {_describe(arr)}",
+        f"{int(np.sum(~ok))} of {a.size} entries differ; max abs error "
+        f"{float(err[worst]):.3g}{where}: expected {float(e[worst]):.6g}, got {float(a[worst]):.6g}",
+        f"expected[:6] = {_fmt_values(e)}",
+        f"got[:6]      = {_fmt_values(a)}",
+    ]
+    key = match_mistake(a, e, variants, n=n, rtol=rtol, atol=atol)
+    _fail(what, "wrong values.", lines, mistake=key)
+
+
+def check_true(condition: bool, *, what: str, problem: str, mistake: str | None = None,
+               details: Iterable[str] = ()) -> None:
+    """Raise a CheckFailed reporting `problem` unless `condition` holds."""
+    if not condition:
+        _fail(what, problem, details, mistake=mistake)
+
+
+def _snapshot(args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
+    named = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+    return [(name, copy.deepcopy(value)) for name, value in named]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(
+            np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(
+            _same(x, y) for x, y in zip(a, b))
+    return True  # scalars and functions cannot be modified in place
+
+
+def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[str]]:
+    """Call a student's function and return (result, warnings it raised).
+
+    Raises CheckFailed when the function raises (saying what it raised) or when it
+    modifies any of its array arguments in place.
+    """
+    before = _snapshot(args, kwargs)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            result = fn(*args, **kwargs)
+        except CheckFailed:
+            raise
+        except Exception as exc:  # a student's code may raise anything
+            text = str(exc)
+            shapes = isinstance(exc, ValueError) and any(
+                word in text for word in ("matmul", "shapes", "broadcast", "aligned"))
+            _fail(what, f"your function raised {type(exc).__name__}: {text[:300]}",
+                  mistake="shape_mismatch" if shapes else None)
+    after = [*args, *kwargs.values()]
+    for (name, old), new in zip(before, after):
+        if not _same(old, new):
+            _fail(what, f"{name} was changed by the call.", mistake="mutates_input")
+    messages = [f"{w.category.__name__}: {w.message}" for w in caught]
+    return result, messages
+
+
+def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
+                   variants: Iterable[tuple[str, Sequence[Any]]] = (), item: str = "entry",
+                   **array_options: Any) -> list[np.ndarray]:
+    """Check a list of arrays entry by entry (e.g. a network's activations).
+
+    variants  (mistake_key, wrong_list) pairs: the whole list a mistake produces. A list of
+              another length is matched as a whole; one of the right length entry by entry.
+    item      how to call one entry in the report: "activations" gives "activations[2]".
+    """
+    variants = list(variants)
+    if not isinstance(got, (list, tuple)):
+        only_output = [k for k, wrong in variants if k.endswith("only_output")]
+        _fail(what, f"expected a list of {len(expected)} arrays, got {_describe(got)}.",
+              mistake="returned_none" if got is None else (
+                  only_output[0] if only_output and isinstance(got, np.ndarray) else "not_an_array"))
+    if len(got) != len(expected):
+        key = None
+        for k, wrong in variants:
+            if len(wrong) == len(got) and all(
+                    _close(np.asarray(g, dtype=float), w, 1e-6, 1e-9) for g, w in zip(got, wrong)):
+                key = k
+                break
+        _fail(what, f"expected a list of {len(expected)} arrays, got {len(got)}.",
+              [f"got shapes: {[getattr(g, 'shape', type(g).__name__) for g in got]}",
+               f"expected shapes: {[np.shape(e) for e in expected]}"],
+              mistake=key or "wrong_shape")
+    same_length = [(k, wrong) for k, wrong in variants if len(wrong) == len(expected)]
+    options = dict(array_options)
+    extra = list(options.pop("variants", ()))
+    return [check_array(g, e, what=f"{what}: {item}[{i}]",
+                        variants=[(k, wrong[i]) for k, wrong in same_length] + extra, **options)
+            for i, (g, e) in enumerate(zip(got, expected))]

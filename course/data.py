@@ -1,0 +1,103 @@
+"""Deterministic, offline data sets for the notebooks. Every one is SYNTHETIC.
+
+Spam emails (01_forward_pass, seed 000's example)
+-------------------------------------------------
+No real emails are shipped. An email is simulated the way a bag-of-words model
+sees one: a length L (20 + Poisson(80) words) and word counts drawn from a
+multinomial over a 300-word vocabulary, with one word distribution for spam and
+one for normal mail ("ham"). Both share a Zipf-like background; spam multiplies
+the weight of 40 spam words ("free", "winner", ...) by 2.5, ham multiplies 40
+everyday-work words ("meeting", "report", ...) by 2. The features are the word
+frequencies counts / L, so each row of X sums to 1 and has 300 entries.
+
+Because the generating model is known, so is the best linear detector for it:
+the naive-Bayes log-odds, log P(spam | email) / P(ham | email) =
+log(prior odds) + L * sum_j x_j log(p_spam_j / p_ham_j). `spam_detector()` returns
+those weights with L fixed at its mean (100); they stand in for a trained model.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SPAM_WORDS = (
+    "free winner prize cash urgent offer credit click guarantee limited bonus claim "
+    "congratulations lottery viagra discount cheap deal million dollars investment "
+    "unsubscribe risk-free act-now exclusive miracle password verify account bank "
+    "transfer crypto bitcoin loan debt refund gift voucher selected casino"
+).split()
+HAM_WORDS = (
+    "meeting report project schedule agenda team review draft deadline attached "
+    "minutes lunch tomorrow thanks regards colleague notes slides budget quarter "
+    "client proposal update call office weekend family dinner invoice contract "
+    "feedback presentation conference calendar summary question answer thursday friday monday"
+).split()
+COMMON_WORDS = (
+    "the a to and of in is for on you that this with be it are as your have at "
+    "we will from not or by our can all if please more about new do so get has "
+    "one when out what up there which just their time any would been me may also "
+    "only some how could into them other than then now its over"
+).split()
+N_WORDS = 300
+
+
+def spam_vocabulary() -> list[str]:
+    """The 300 words behind the columns of the spam features, in column order."""
+    named = list(dict.fromkeys(COMMON_WORDS + SPAM_WORDS + HAM_WORDS))
+    fillers = [f"rare{i:03d}" for i in range(N_WORDS - len(named))]
+    return named + fillers
+
+
+def _word_distributions() -> tuple[np.ndarray, np.ndarray]:
+    """(p_ham, p_spam): the two multinomials over the vocabulary, each summing to 1."""
+    vocab = spam_vocabulary()
+    rank = np.arange(1, N_WORDS + 1)
+    background = 1.0 / rank ** 0.8            # Zipf-like: common words first
+    spam_boost = np.array([2.5 if w in SPAM_WORDS else 1.0 for w in vocab])
+    ham_boost = np.array([2.0 if w in HAM_WORDS else 1.0 for w in vocab])
+    p_spam = background * spam_boost
+    p_ham = background * ham_boost
+    return p_ham / p_ham.sum(), p_spam / p_spam.sum()
+
+
+SPAM_PRIOR = 0.4
+MEAN_LENGTH = 100
+
+
+def make_spam_emails(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n simulated emails as word frequencies.
+
+    Returns X of shape (n, 300), float64, rows summing to 1, and y of shape (n,),
+    int64, 1 for spam. The same (n, seed) always gives the same data.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    rng = np.random.default_rng(seed)
+    p_ham, p_spam = _word_distributions()
+    y = (rng.random(n) < SPAM_PRIOR).astype(np.int64)
+    lengths = 20 + rng.poisson(MEAN_LENGTH - 20, size=n)
+    X = np.empty((n, N_WORDS))
+    for i in range(n):
+        counts = rng.multinomial(lengths[i], p_spam if y[i] else p_ham)
+        X[i] = counts / lengths[i]
+    return X, y
+
+
+def spam_detector() -> tuple[np.ndarray, float]:
+    """Weights (w of shape (300,), b) of the log-odds detector for `make_spam_emails`."""
+    p_ham, p_spam = _word_distributions()
+    w = MEAN_LENGTH * np.log(p_spam / p_ham)
+    b = float(np.log(SPAM_PRIOR / (1 - SPAM_PRIOR)))
+    return w, b
+
+
+def make_blobs(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clouds in the plane: X (n, 2) float64, y (n,) int64 in {0, 1}.
+
+    Class 1 is centred at (1, 1), class 0 at (-1, -1), both with standard deviation 0.8;
+    for the neuron explorer's 2-D plane.
+    """
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    centres = np.where(y[:, None] == 1, 1.0, -1.0)
+    X = centres + 0.8 * rng.standard_normal((n, 2))
+    return X, y.astype(np.int64)

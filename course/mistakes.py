@@ -1,0 +1,115 @@
+"""The catalog of mistakes the course recognises, by key.
+
+A check that finds a student's answer equal to a known wrong variant reports the
+mistake's title and hint from here, so every notebook, visible test and hidden test
+names the same mistake in the same words. The wrong variants themselves (how to
+compute what a mistaken answer looks like) live with the checks that use them:
+`course.checks` for the generic ones, `grader` for the exercise-specific ones.
+
+To add a mistake: add an entry below, then return its key from a variant.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    key: str
+    title: str  # what went wrong, as a student would say it
+    hint: str   # the one-line fix
+
+
+def _catalog(*entries: tuple[str, str, str]) -> dict[str, Mistake]:
+    return {key: Mistake(key, title, hint) for key, title, hint in entries}
+
+
+CATALOG: dict[str, Mistake] = _catalog(
+    # --- what every exercise can get wrong --------------------------------------
+    ("returned_none", "the function returned None",
+     "end the function with `return ...`; the last expression is not returned automatically."),
+    ("not_an_array", "the answer is not a numeric array",
+     "return a NumPy array of numbers (np.asarray(...)), not a list of arrays, string or dict."),
+    ("wrong_shape", "the answer has the wrong shape",
+     "compare the shapes in the docstring with what you return; print(x.shape) while you work."),
+    ("transposed", "the answer is transposed",
+     "your result is the transpose of the expected one: swap the order of a matrix product or drop a `.T`."),
+    ("flattened", "the answer has the right numbers in the wrong shape",
+     "keep the batch dimension: avoid .ravel()/.flatten()/.squeeze() and keep keepdims=True where you reduce."),
+    ("wrong_sign", "wrong sign",
+     "your answer is exactly minus the expected one: check which side of the subtraction comes first."),
+    ("factor_two", "off by a factor 2",
+     "your answer is twice the expected one: the derivative of u² is 2u, and the ½ convention cancels it. Use the course's convention."),
+    ("half", "off by a factor ½",
+     "your answer is half the expected one: the derivative of u² is 2u. Did you use the ½·sum convention where the mean is asked?"),
+    ("missing_mean", "missing 1/n",
+     "your answer is n times too large: the loss is a mean over the batch, so its gradient carries a 1/n."),
+    ("extra_mean", "an extra 1/n",
+     "your answer is n times too small: divide by n once, where the mean is taken, not again later."),
+    ("not_finite", "the answer contains NaN or inf",
+     "an exp() overflowed or a log() met 0: use the numerically stable form the notebook shows."),
+    ("mutates_input", "an input was modified in place",
+     "do not write into your arguments (x[...] = , x += , x *= ): work on a copy or build a new array."),
+    ("shape_mismatch", "the shapes of a product or sum do not line up",
+     "write each array's shape beside each line: X @ W needs X (n, d_in) and W (d_in, d_out); a row-wise sum needs keepdims=True to broadcast back."),
+    ("wrong_dtype", "wrong dtype",
+     "return the dtype the docstring asks for (e.g. integers 0/1 via .astype(int), floats as float64)."),
+
+    # --- 01 forward pass ----------------------------------------------------------
+    ("unstable_sigmoid", "sigmoid is not numerically stable",
+     "1/(1+exp(-z)) overflows for z << 0: for negative z use exp(z)/(1+exp(z)), or np.exp(-np.logaddexp(0, -z))."),
+    ("sigmoid_sign", "sigmoid with the sign of z flipped",
+     "sigmoid(z) = 1 / (1 + exp(-z)): the exponent is minus z, so sigmoid(2) > 0.5."),
+    ("sigmoid_derivative", "the sigmoid's derivative was returned instead of the sigmoid",
+     "s(1 - s) is the derivative; the forward pass returns s = 1 / (1 + exp(-z)) itself."),
+    ("relu_max", "np.max used where np.maximum is meant",
+     "np.max(z, 0) reduces over an axis; np.maximum(z, 0) compares element by element."),
+    ("relu_abs", "negative inputs kept (|z| or z instead of max(z, 0))",
+     "ReLU sets every negative entry to 0 and keeps the positive ones: np.maximum(z, 0)."),
+    ("unstable_softmax", "softmax is not numerically stable",
+     "exp(1000) overflows: subtract each row's maximum before exp (it cancels in the ratio)."),
+    ("softmax_axis", "softmax normalised over the wrong axis",
+     "each ROW is one sample: sum over axis=1 with keepdims=True so every row sums to 1."),
+    ("softmax_global", "softmax normalised over the whole array",
+     "normalise each row separately (axis=1, keepdims=True), not by the sum of all entries."),
+    ("softmax_unnormalised", "exp(z) returned without normalising",
+     "divide by the row sums so every row is a probability distribution."),
+    ("dense_no_bias", "the bias was left out",
+     "Z = X @ W + b: add b (shape (d_out,)), it broadcasts over the rows."),
+    ("softmax_sigmoid", "sigmoid applied instead of softmax",
+     "softmax couples a row's entries: exp(z_i) / sum_j exp(z_j), so each row sums to 1."),
+    ("dense_activated", "an activation was applied inside the dense layer",
+     "dense_forward returns Z = X @ W + b only; the activation is the next, separate step."),
+    ("dense_elementwise", "element-wise product instead of a matrix product",
+     "X * W multiplies entries; a layer needs the matrix product X @ W."),
+    ("mlp_no_input", "the activations list does not start with the input X",
+     "return [X, A1, ..., AL]: the input comes first, so activations[l] is what layer l+1 reads."),
+    ("mlp_only_output", "only the final output was returned",
+     "return the list of every layer's activation, [X, A1, ..., AL], not just AL."),
+    ("mlp_pre_activation", "pre-activations Z stored instead of activations A",
+     "store A = activation(Z) for every layer; the next layer reads A, and so does the list."),
+    ("mlp_no_activation", "the activation was not applied",
+     "apply the activation after every layer, the last one included: A = activation(X @ W + b)."),
+    ("mlp_last_linear", "the last layer was left linear",
+     "this network applies the activation after every layer, the last one too."),
+    ("mlp_ignores_activation", "the `activation` argument was ignored",
+     "call the function passed as `activation`, not sigmoid directly: the caller chooses the activation."),
+    ("mlp_same_input", "every layer was fed the network's input X",
+     "each layer reads the previous layer's activation: A = activation(A_prev @ W + b)."),
+    ("spam_probabilities", "probabilities returned instead of labels",
+     "threshold the probabilities: (p > threshold).astype(int)."),
+    ("spam_threshold_on_z", "the threshold was applied to z, not to sigmoid(z)",
+     "the 0.5 threshold is on the probability sigmoid(z); z itself crosses 0 there, not 0.5."),
+    ("spam_inverted", "labels inverted (1 for not-spam)",
+     "spam is the positive class: label 1 when the probability is ABOVE the threshold."),
+    ("spam_fixed_threshold", "the threshold argument was ignored",
+     "use the `threshold` parameter, not a hard-coded 0.5."),
+    ("spam_no_bias", "the bias was left out of z",
+     "z = X @ w + b: the bias shifts every email's score."),
+)
+
+
+def describe(key: str) -> str:
+    """'title — hint' for a catalog key (unknown keys are shown as they are)."""
+    m = CATALOG.get(key)
+    return f"{key}" if m is None else f"{m.title}. Hint: {m.hint}"

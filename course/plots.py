@@ -1,0 +1,118 @@
+"""Pictures the notebooks share. Each draws once on a given Axes and returns a handle
+whose `update(...)` changes the picture in place (set_data / set_array), so the same
+code serves a static figure and a live widget.
+
+    fig, ax = plt.subplots()
+    plane = NeuronPlane(ax, activation=sigmoid)
+    plane.update(w=np.array([1.0, -2.0]), b=0.5)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+
+CMAP = "RdBu_r"  # blue = low, red = high; white at the middle
+
+
+class NeuronPlane:
+    """One neuron with two inputs, seen from above: its output over a square of the
+    input plane as a heat map, and its decision line w1*x1 + w2*x2 + b = 0 (where
+    sigmoid's output crosses 0.5).
+
+    activation  maps an array of pre-activations z, shape (n, 2)->(n,), to outputs.
+    points      optional (X of shape (m, 2), y of shape (m,)) drawn as two marker kinds.
+    """
+
+    def __init__(self, ax: Axes, activation: Callable[[np.ndarray], np.ndarray],
+                 extent: float = 3.0, resolution: int = 121,
+                 points: tuple[np.ndarray, np.ndarray] | None = None):
+        self.ax, self.activation, self.extent = ax, activation, extent
+        grid = np.linspace(-extent, extent, resolution)
+        g1, g2 = np.meshgrid(grid, grid)
+        self.grid = np.column_stack([g1.ravel(), g2.ravel()])  # (resolution², 2)
+        self.shape = g1.shape
+        self.image = ax.imshow(np.zeros(self.shape), origin="lower", cmap=CMAP,
+                               norm=Normalize(0.0, 1.0), interpolation="bilinear",
+                               extent=(-extent, extent, -extent, extent))
+        (self.line,) = ax.plot([], [], color="black", lw=2, label="decision line (output 0.5)")
+        self.arrow = ax.annotate("", xy=(0, 0), xytext=(0, 0),
+                                 arrowprops=dict(arrowstyle="->", color="black", lw=1.5))
+        if points is not None:
+            X, y = points
+            ax.scatter(*X[y == 1].T, marker="o", facecolor="white", edgecolor="black", label="class 1")
+            ax.scatter(*X[y == 0].T, marker="x", color="black", label="class 0")
+        ax.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="$x_1$", ylabel="$x_2$",
+               aspect="equal")
+        ax.figure.colorbar(self.image, ax=ax, label="neuron output")
+        ax.legend(loc="upper left", fontsize="small")
+
+    def update(self, w: np.ndarray, b: float) -> None:
+        w = np.asarray(w, dtype=float)
+        z = self.grid @ w + b
+        self.image.set_data(np.asarray(self.activation(z), dtype=float).reshape(self.shape))
+        self.line.set_data(*decision_line(w, b, self.extent))
+        norm = np.hypot(*w)
+        tip = w / norm if norm > 0 else np.zeros(2)
+        self.arrow.xy = tuple(tip)
+        self.ax.set_title(f"output = activation({w[0]:+.2f}·x1 {w[1]:+.2f}·x2 {b:+.2f})")
+
+
+def decision_line(w: np.ndarray, b: float, extent: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two points of the line w[0]*x1 + w[1]*x2 + b = 0 spanning [-extent, extent]² (empty if w = 0)."""
+    w1, w2 = float(w[0]), float(w[1])
+    t = np.array([-extent, extent])
+    if abs(w2) >= abs(w1) and w2 != 0:
+        return t, -(w1 * t + b) / w2
+    if w1 != 0:
+        return -(w2 * t + b) / w1, t
+    return np.array([]), np.array([])
+
+
+class NetworkDiagram:
+    """A fully connected network drawn as circles and lines.
+
+    sizes        units per layer, e.g. (2, 3, 2).
+    node_labels  one list of strings per layer (default a1, a2, ... per layer).
+    update(activations, weights): activations is [x, a1, ..., aL] with one vector per layer
+    (one sample); weights is [W1, ..., WL] with Wl of shape (sizes[l-1], sizes[l]).
+    Node colour and text show each activation; line colour and width show each weight.
+    """
+
+    def __init__(self, ax: Axes, sizes: Sequence[int],
+                 node_labels: Sequence[Sequence[str]] | None = None,
+                 layer_names: Sequence[str] | None = None):
+        self.ax, self.sizes = ax, tuple(sizes)
+        self.pos = [np.column_stack([np.full(n, float(l)), np.linspace(1, -1, n) * (n - 1) / 2])
+                    for l, n in enumerate(self.sizes)]
+        segments = [[self.pos[l][i], self.pos[l + 1][j]]
+                    for l in range(len(self.sizes) - 1)
+                    for i in range(self.sizes[l]) for j in range(self.sizes[l + 1])]
+        self.edges = LineCollection(segments, cmap="PuOr", norm=Normalize(-3, 3), zorder=1)
+        ax.add_collection(self.edges)
+        everything = np.vstack(self.pos)
+        self.nodes = ax.scatter(everything[:, 0], everything[:, 1], s=1400, c=np.zeros(len(everything)),
+                                cmap=CMAP, norm=Normalize(0, 1), edgecolors="black", zorder=2)
+        labels = node_labels or [[f"a{i + 1}" for i in range(n)] for n in self.sizes]
+        flat_labels = [name for layer in labels for name in layer]
+        self.texts = [ax.text(x, y, "", ha="center", va="center", fontsize=8, zorder=3,
+                             bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.75, lw=0))
+                      for x, y in everything]
+        self.labels = flat_labels
+        for l, name in enumerate(layer_names or ["input"] + [f"layer {l}" for l in range(1, len(self.sizes))]):
+            ax.text(l, (max(self.sizes) - 1) / 2 + 0.8, name, ha="center", fontsize=9)
+        ax.set(xlim=(-0.5, len(self.sizes) - 0.5),
+               ylim=(-(max(self.sizes) - 1) / 2 - 0.8, (max(self.sizes) - 1) / 2 + 1.2))
+        ax.set_axis_off()
+
+    def update(self, activations: Sequence[np.ndarray], weights: Sequence[np.ndarray]) -> None:
+        values = np.concatenate([np.ravel(a) for a in activations]).astype(float)
+        self.nodes.set_array(np.clip(values, 0, 1))
+        for text, label, value in zip(self.texts, self.labels, values):
+            text.set_text(f"{label}\n{value:.3f}")
+        w = np.concatenate([np.asarray(W, dtype=float).ravel() for W in weights])
+        self.edges.set_array(w)
+        self.edges.set_linewidths(0.5 + 1.5 * np.minimum(np.abs(w), 3))

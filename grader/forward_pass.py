@@ -1,0 +1,193 @@
+"""01_forward_pass: reference implementations and hidden checks.
+
+The references are the course's one authoritative version of each exercise; the
+solution cells of source/01_forward_pass are tested to agree with them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from course.checks import call, check_array, check_sequence, check_true
+
+from .cases import batch_dims, layer_sizes, rng_for
+
+
+# --- references ---------------------------------------------------------------------
+
+def sigmoid(z):
+    """1 / (1 + exp(-z)) element-wise, any shape, without overflow for large |z|."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))                     # in (0, 1]: never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def relu(z):
+    """max(z, 0) element-wise, any shape."""
+    return np.maximum(np.asarray(z, dtype=float), 0.0)
+
+
+def softmax(z):
+    """Row-wise softmax of z, shape (n, k) -> (n, k); each row sums to 1."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def dense_forward(X, W, b):
+    """X (n, d_in), W (d_in, d_out), b (d_out,) -> Z = X @ W + b, shape (n, d_out)."""
+    return X @ W + b
+
+
+def mlp_forward(X, layers, activation=sigmoid):
+    """[X, A1, ..., AL] with Al = activation(A(l-1) @ Wl + bl) for every layer."""
+    activations = [X]
+    for W, b in layers:
+        activations.append(activation(dense_forward(activations[-1], W, b)))
+    return activations
+
+
+def predict_spam(X, w, b, threshold=0.5):
+    """X (n, d), w (d,), b scalar -> labels (n,) int: 1 where sigmoid(X @ w + b) > threshold."""
+    return (sigmoid(X @ w + b) > threshold).astype(int)
+
+
+# --- hidden checks ------------------------------------------------------------------
+
+def _values(rng, shape, scale=3.0):
+    return scale * rng.standard_normal(shape)
+
+
+def check_sigmoid(student: Callable) -> None:
+    """Values on vectors and (n, d) batches, n = 1 and n > 1."""
+    rng = rng_for("sigmoid")
+    inputs = [_values(rng, 7)] + [_values(rng, (n, d)) for n, d in batch_dims(rng)]
+    for z in inputs:
+        what = f"sigmoid(z) for z of shape {z.shape}"
+        got, _ = call(student, z, what=what)
+        s = sigmoid(z)
+        check_array(got, s, what=what, variants=[
+            ("sigmoid_sign", 1 - s), ("sigmoid_derivative", s * (1 - s))])
+
+
+def check_sigmoid_stable(student: Callable) -> None:
+    """No overflow warning and no NaN for |z| up to 1000; exact limits 0 and 1."""
+    rng = rng_for("sigmoid_stable")
+    z = np.array([[-1000.0, -745.0, -50.0, 0.0], [50.0, 710.0, 800.0, 1000.0]])
+    z = z[:, rng.permutation(4)]
+    what = "sigmoid(z) for z in [-1000, 1000]"
+    got, caught = call(student, z, what=what)
+    check_array(got, sigmoid(z), what=what, nonfinite="unstable_sigmoid", atol=1e-12)
+    check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,
+               problem="numpy warned while computing it: " + "; ".join(sorted(set(caught)))[:300],
+               mistake="unstable_sigmoid")
+
+
+def check_relu(student: Callable) -> None:
+    rng = rng_for("relu")
+    for z in [_values(rng, 6)] + [_values(rng, (n, d)) for n, d in batch_dims(rng)]:
+        what = f"relu(z) for z of shape {z.shape}"
+        got, _ = call(student, z, what=what)
+        check_array(got, relu(z), what=what, variants=[
+            ("relu_max", lambda z=z: np.max(z, axis=0)), ("relu_max", lambda z=z: np.max(z)),
+            ("relu_abs", np.abs(z)), ("relu_abs", z), ("sigmoid_derivative", sigmoid(z))])
+
+
+def _softmax_variants(z):
+    with np.errstate(all="ignore"):
+        return _softmax_variants_raw(z)
+
+
+def _softmax_variants_raw(z):
+    e = np.exp(z - z.max())
+    return [("softmax_axis", e / e.sum(axis=0, keepdims=True)),
+            ("softmax_global", e / e.sum()),
+            ("softmax_unnormalised", np.exp(z)), ("softmax_sigmoid", sigmoid(z))]
+
+
+def check_softmax(student: Callable) -> None:
+    """Row-wise on (n, k) batches with n = 1 and n > 1; each row sums to 1."""
+    rng = rng_for("softmax")
+    for n, k in batch_dims(rng):
+        z = _values(rng, (n, k))
+        what = f"softmax(z) for z of shape {z.shape}"
+        got, _ = call(student, z, what=what)
+        check_array(got, softmax(z), what=what, variants=_softmax_variants(z))
+
+
+def check_softmax_stable(student: Callable) -> None:
+    """Logits in the hundreds and thousands: no NaN, no overflow."""
+    rng = rng_for("softmax_stable")
+    z = np.array([[1000.0, 999.0, 990.0], [-1000.0, -1001.0, -1000.5], [0.0, 800.0, -800.0],
+                  [1.0, 2.0, 3.0]])[rng.permutation(4)]
+    what = "softmax(z) for logits up to ±1000"
+    got, caught = call(student, z, what=what)
+    check_array(got, softmax(z), what=what, nonfinite="unstable_softmax", atol=1e-12,
+                variants=_softmax_variants(z)[:2])
+    check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,
+               problem="numpy warned while computing it: " + "; ".join(sorted(set(caught)))[:300],
+               mistake="unstable_softmax")
+
+
+def check_dense_forward(student: Callable) -> None:
+    rng = rng_for("dense_forward")
+    for n, d_in in batch_dims(rng):
+        d_out = d_in + int(rng.integers(1, 4))
+        X, W, b = _values(rng, (n, d_in), 1), _values(rng, (d_in, d_out), 1), _values(rng, d_out, 1)
+        what = f"dense_forward(X, W, b) with X {X.shape}, W {W.shape}, b {b.shape}"
+        got, _ = call(student, X, W, b, what=what)
+        check_array(got, dense_forward(X, W, b), what=what, variants=[
+            ("dense_no_bias", X @ W), ("dense_no_bias", X @ W + b.sum()),
+            ("dense_activated", sigmoid(X @ W + b))])
+
+
+def _mlp_case(rng, depth, n):
+    sizes = layer_sizes(rng, depth)
+    X = _values(rng, (n, sizes[0]), 1)
+    layers = [(_values(rng, (a, c), 1), _values(rng, c, 0.5)) for a, c in zip(sizes, sizes[1:])]
+    return X, layers
+
+
+def _mlp_variants(X, layers, activation):
+    expected = mlp_forward(X, layers, activation)
+    pre = [X] + [dense_forward(a, W, b) for a, (W, b) in zip(expected, layers)]
+    chained_z = [X]
+    for W, b in layers:
+        chained_z.append(dense_forward(chained_z[-1], W, b))
+    last_linear = expected[:-1] + [pre[-1]]
+    out = [("mlp_no_input", expected[1:]), ("mlp_pre_activation", pre),
+           ("mlp_last_linear", last_linear), ("mlp_no_activation", chained_z)]
+    if activation is not sigmoid:
+        out.append(("mlp_ignores_activation", mlp_forward(X, layers, sigmoid)))
+    return expected, out
+
+
+def check_mlp_forward(student: Callable) -> None:
+    """Depths 1 to 3, batches of 1 and more, the default activation and relu passed in."""
+    rng = rng_for("mlp_forward")
+    for depth, n, activation in [(1, 1, None), (2, 4, None), (3, 3, None), (2, 5, relu)]:
+        X, layers = _mlp_case(rng, depth, n)
+        shapes = " -> ".join(str(W.shape) for W, _ in layers)
+        what = f"mlp_forward(X, layers{', activation=relu' if activation else ''}), X {X.shape}, W's {shapes}"
+        args = (X, layers) if activation is None else (X, layers, relu)
+        got, _ = call(student, *args, what=what)
+        expected, variants = _mlp_variants(X, layers, activation or sigmoid)
+        check_sequence(got, expected, what=what, variants=variants + [("mlp_only_output", [])],
+                       item="activations")
+
+
+def check_predict_spam(student: Callable) -> None:
+    """Random features, weights and thresholds; labels must be integers 0/1 of shape (n,)."""
+    rng = rng_for("predict_spam")
+    for (n, d), threshold in zip(batch_dims(rng, count=4), (0.5, 0.5, 0.3, 0.8)):
+        n = max(n, 6) if n > 1 else 1
+        X, w, b = rng.random((n, d)), _values(rng, d, 2), float(_values(rng, (), 1))
+        p = sigmoid(X @ w + b)
+        expected = (p > threshold).astype(int)
+        what = f"predict_spam(X, w, b, threshold={threshold}) with X {X.shape}"
+        got, _ = call(student, X, w, b, threshold, what=what)
+        check_array(got, expected, what=what, integer=True, variants=[
+            ("spam_probabilities", p), ("spam_threshold_on_z", ((X @ w + b) > threshold).astype(int)),
+            ("spam_inverted", 1 - expected), ("spam_fixed_threshold", (p > 0.5).astype(int)),
+            ("spam_no_bias", (sigmoid(X @ w) > threshold).astype(int))])

@@ -1,0 +1,60 @@
+"""nbgrader configuration for Backprop Lab. Run every nbgrader command from this folder.
+
+    nbgrader generate_assignment 01_forward_pass --force
+    nbgrader autograde 01_forward_pass
+    nbgrader generate_feedback 01_forward_pass
+
+Each setting below says why it is here; see README.md "For instructors".
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "backprop-lab"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.solution_directory = "solutions"
+# Only notebooks are part of an assignment; editor and cache files never travel.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Kernels start in autograded/<student>/<assignment>/: they inherit this environment,
+# so `course` and `grader` import from this checkout there (and nowhere else).
+_paths = [HERE] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != HERE]
+os.environ["PYTHONPATH"] = os.pathsep.join(_paths)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+# Execution during autograde (and generate_solution, which we do not execute; see below).
+c.Execute.timeout = 60                      # a cell that loops forever is interrupted
+c.Execute.interrupt_on_timeout = True
+# nbclient skips cells tagged `skip-execution` even when grading: no tag may opt out.
+c.Execute.skip_cells_with_tag = "backprop-lab-no-cell-may-skip-grading"
+# Minimal tracebacks: "ExceptionType: message", never the source of a hidden test.
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    "--InteractiveShell.xmode=Minimal",
+]
+
+# A test cell a student deleted is put back (and scores 0 if it fails), never None.
+c.OverwriteCells.add_missing_cells = True
+
+# Huge printed output is cut before it reaches the gradebook and the feedback.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+
+from nbgrader.preprocessors import (  # noqa: E402
+    ClearHiddenTests, ClearMarkScheme, ClearOutput, GetGrades, IncludeHeaderFooter, LockCells,
+)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+
+# Solutions are for self-learners: worked code and the visible tests, no hidden tests,
+# no outputs (they run them themselves), so the committed copies diff cleanly.
+c.GenerateSolution.preprocessors = [
+    IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme, ClearHiddenTests,
+]
+# Feedback shows each student their results, never the hidden tests' source.
+c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
