@@ -13,12 +13,16 @@ def rng_for(name: str, salt: int = 0) -> np.random.Generator:
 
 
 def batch_dims(rng: np.random.Generator, count: int = 3, low: int = 2, high: int = 7) -> Iterator[tuple[int, int]]:
-    """(n, d) pairs: n = 1 first, then n > 1; d != n, so a transposed answer cannot pass."""
-    yield 1, int(rng.integers(low, high))
+    """(n, d) pairs: n > 1 first, a batch of one last; d != n, so a transposed answer cannot pass.
+
+    Larger batches come first because their failures are the most telling: with one
+    sample, several different mistakes often give the same wrong answer.
+    """
     for _ in range(count - 1):
         n = int(rng.integers(low + 1, high + 2))
         d = int(rng.integers(low, high))
         yield n, d if d != n else d + 1
+    yield 1, int(rng.integers(low, high))
 
 
 def layer_sizes(rng: np.random.Generator, depth: int) -> list[int]:

@@ -156,8 +156,9 @@ def _mlp_variants(X, layers, activation):
     for W, b in layers:
         chained_z.append(dense_forward(chained_z[-1], W, b))
     last_linear = expected[:-1] + [pre[-1]]
-    out = [("mlp_no_input", expected[1:]), ("mlp_pre_activation", pre),
-           ("mlp_last_linear", last_linear), ("mlp_no_activation", chained_z)]
+    # Order matters where two mistakes agree on an entry: the last layer alone first.
+    out = [("mlp_no_input", expected[1:]), ("mlp_last_linear", last_linear),
+           ("mlp_pre_activation", pre), ("mlp_no_activation", chained_z)]
     if activation is not sigmoid:
         out.append(("mlp_ignores_activation", mlp_forward(X, layers, sigmoid)))
     return expected, out
@@ -166,7 +167,7 @@ def _mlp_variants(X, layers, activation):
 def check_mlp_forward(student: Callable) -> None:
     """Depths 1 to 3, batches of 1 and more, the default activation and relu passed in."""
     rng = rng_for("mlp_forward")
-    for depth, n, activation in [(1, 1, None), (2, 4, None), (3, 3, None), (2, 5, relu)]:
+    for depth, n, activation in [(2, 4, None), (3, 1, None), (1, 1, None), (2, 5, relu)]:
         X, layers = _mlp_case(rng, depth, n)
         shapes = " -> ".join(str(W.shape) for W, _ in layers)
         what = f"mlp_forward(X, layers{', activation=relu' if activation else ''}), X {X.shape}, W's {shapes}"
@@ -177,12 +178,31 @@ def check_mlp_forward(student: Callable) -> None:
                        item="activations")
 
 
+def _spam_case(rng, n, d, threshold):
+    """Features whose scores z land on both sides of every line a mistake would draw.
+
+    The last feature column is solved for so that z = X @ w + b takes chosen values:
+    around the right cut (logit(threshold)), between it and `threshold` itself (where a
+    threshold on z disagrees), around the cut at 0.5 (a hard-coded threshold), and within
+    b of the cut (a forgotten bias).
+    """
+    cut = float(np.log(threshold / (1 - threshold)))
+    b = float(rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 2.0))
+    targets = np.array([cut - 3, cut - 0.3, cut + 0.3, cut + 3, (cut + threshold) / 2,
+                        0.25, -0.25, cut + b / 2, cut - b / 2])
+    z = rng.permutation(targets)[:n] if n > 1 else np.array([cut + 0.3])
+    X = rng.random((n, d))
+    w = _values(rng, d, 2)
+    w[-1] = 2.0 + rng.random()
+    X[:, -1] = (z - X[:, :-1] @ w[:-1] - b) / w[-1]
+    return X, w, b
+
+
 def check_predict_spam(student: Callable) -> None:
     """Random features, weights and thresholds; labels must be integers 0/1 of shape (n,)."""
     rng = rng_for("predict_spam")
     for (n, d), threshold in zip(batch_dims(rng, count=4), (0.5, 0.5, 0.3, 0.8)):
-        n = max(n, 6) if n > 1 else 1
-        X, w, b = rng.random((n, d)), _values(rng, d, 2), float(_values(rng, (), 1))
+        X, w, b = _spam_case(rng, 9 if n > 1 else 1, d, threshold)
         p = sigmoid(X @ w + b)
         expected = (p > threshold).astype(int)
         what = f"predict_spam(X, w, b, threshold={threshold}) with X {X.shape}"

@@ -1,0 +1,138 @@
+"""course.checks: what a student reads when an answer is wrong."""
+import numpy as np
+import pytest
+
+from course.checks import CheckFailed, call, check_array, check_sequence, check_true, match_mistake
+from course.mistakes import CATALOG, describe
+
+
+def failure(fn, *args, **kwargs) -> CheckFailed:
+    with pytest.raises(CheckFailed) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def test_a_right_answer_passes_and_is_returned_as_an_array():
+    got = check_array([1.0, 2.0], np.array([1.0, 2.0 + 1e-12]), what="f(x)")
+    assert isinstance(got, np.ndarray) and got.shape == (2,)
+
+
+def test_report_says_what_expected_got_shape_dtype_error_and_values():
+    e = failure(check_array, np.array([[1.0, 2.0, 3.5]]), np.array([[1.0, 2.0, 3.0]]), what="f(x) for x (1, 3)")
+    text = str(e)
+    assert text.startswith("f(x) for x (1, 3): wrong values.")
+    assert "shape (1, 3), dtype float64" in text
+    assert "1 of 3 entries differ" in text and "max abs error 0.5 at index (0, 2)" in text
+    assert "expected[:6] = [1., 2., 3.]" in text and "got[:6]      = [1. , 2. , 3.5]" in text
+    assert e.mistake is None and "Likely mistake" not in text
+
+
+@pytest.mark.parametrize("transform, key", [
+    (lambda e: e.T, "transposed"),
+    (lambda e: -e, "wrong_sign"),
+    (lambda e: 2 * e, "factor_two"),
+    (lambda e: e / 2, "half"),
+    (lambda e: 5 * e, "missing_mean"),
+    (lambda e: e / 5, "extra_mean"),
+    (lambda e: e.ravel(), "flattened"),
+])
+def test_generic_mistakes_are_named_with_their_hint(transform, key):
+    expected = np.arange(1.0, 7.0).reshape(2, 3)
+    e = failure(check_array, transform(expected), expected, what="grad", n=5)
+    assert e.mistake == key
+    assert f"Likely mistake: {CATALOG[key].title}." in str(e)
+    assert f"Hint: {CATALOG[key].hint}" in str(e)
+
+
+def test_specific_variants_win_over_generic_ones():
+    expected = np.array([1.0, 2.0])
+    e = failure(check_array, -expected, expected, what="f", variants=[("sigmoid_sign", -expected)])
+    assert e.mistake == "sigmoid_sign"
+
+
+def test_lazy_variants_are_evaluated_only_when_needed_and_may_fail():
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise ValueError("cannot form this variant")
+
+    check_array([1.0], [1.0], what="f", variants=[("relu_max", boom)])
+    assert calls == []
+    e = failure(check_array, [3.0], [1.0], what="f", variants=[("relu_max", boom), ("relu_abs", lambda: [3.0])])
+    assert calls == [1] and e.mistake == "relu_abs"
+
+
+@pytest.mark.parametrize("got, key", [
+    (None, "returned_none"), ("0.5", "not_an_array"), ({"a": 1}, "not_an_array"),
+    ([np.zeros(2), np.zeros(3)], "not_an_array"),
+])
+def test_answers_that_are_not_numeric_arrays(got, key):
+    assert failure(check_array, got, [0.5], what="f").mistake == key
+
+
+def test_nan_and_inf_are_reported_with_the_exercise_key():
+    e = failure(check_array, [np.nan, 1.0], [0.5, 1.0], what="sigmoid", nonfinite="unstable_sigmoid")
+    assert e.mistake == "unstable_sigmoid" and "1 of 2 entries are NaN or inf" in str(e)
+
+
+def test_integer_answers_are_required_when_asked():
+    assert failure(check_array, np.array([True, False]), [1, 0], what="labels", integer=True).mistake == "wrong_dtype"
+    e = failure(check_array, np.array([0.9, 0.2]), [1, 0], what="labels", integer=True,
+                variants=[("spam_probabilities", [0.9, 0.2])])
+    assert e.mistake == "spam_probabilities"
+    check_array(np.array([1, 0]), [1, 0], what="labels", integer=True)
+
+
+def test_call_reports_exceptions_and_names_shape_errors():
+    e = failure(call, lambda X: X @ np.ones((3, 2)), np.ones((2, 4)), what="layer")
+    assert "your function raised ValueError" in str(e) and e.mistake == "shape_mismatch"
+    e = failure(call, lambda: 1 / 0, what="f")
+    assert "ZeroDivisionError" in str(e) and e.mistake is None
+
+
+def test_call_catches_inputs_modified_in_place_even_inside_lists():
+    def scale(x):
+        x *= 2
+        return x
+
+    assert failure(call, scale, np.ones(3), what="f").mistake == "mutates_input"
+
+    def poke(layers):
+        layers[0][0][0, 0] = 99.0
+        return 0
+
+    assert failure(call, poke, [(np.zeros((2, 2)), np.zeros(2))], what="g").mistake == "mutates_input"
+
+
+def test_call_records_numpy_warnings_but_not_underflow():
+    _, warned = call(lambda z: np.exp(z), np.array([1000.0]), what="exp")
+    assert any("overflow" in w for w in warned)
+    _, warned = call(lambda z: np.exp(z), np.array([-1000.0]), what="exp")
+    assert warned == []
+
+
+def test_check_sequence_names_a_whole_wrong_list_and_single_entries():
+    a, b, c = np.ones((1, 2)), np.full((1, 3), 0.5), np.full((1, 1), 0.25)
+    e = failure(check_sequence, [b, c], [a, b, c], what="mlp", variants=[("mlp_no_input", [b, c])])
+    assert e.mistake == "mlp_no_input" and "expected a list of 3 arrays, got 2" in str(e)
+    e = failure(check_sequence, [a, b, 4 * c], [a, b, c], what="mlp", item="activations",
+                variants=[("mlp_last_linear", [a, b, 4 * c])])
+    assert e.mistake == "mlp_last_linear" and "mlp: activations[2]: wrong values." in str(e)
+    e = failure(check_sequence, c, [a, b, c], what="mlp", variants=[("mlp_only_output", [])])
+    assert e.mistake == "mlp_only_output"
+
+
+def test_check_true_and_describe():
+    check_true(True, what="x", problem="never shown")
+    e = failure(check_true, False, what="sigmoid", problem="numpy warned", mistake="unstable_sigmoid")
+    assert str(e).startswith("sigmoid: numpy warned") and e.mistake == "unstable_sigmoid"
+    assert describe("unstable_sigmoid").startswith(CATALOG["unstable_sigmoid"].title)
+
+
+def test_catalog_covers_course_md_mistakes():
+    """COURSE.md's catalog of mistakes for the assignments built so far has entries."""
+    for key in ["transposed", "missing_mean", "extra_mean", "factor_two", "wrong_sign", "unstable_sigmoid",
+                "unstable_softmax", "softmax_axis", "mutates_input"]:
+        assert key in CATALOG and CATALOG[key].hint.strip()
+    assert all(m.key == key for key, m in CATALOG.items())

@@ -1,0 +1,43 @@
+"""course.data: the synthetic spam emails are what the notebook says they are."""
+import numpy as np
+import pytest
+
+from course import data
+
+
+def test_spam_emails_are_word_frequencies_of_300_words_and_reproducible():
+    X, y = data.make_spam_emails(200, seed=3)
+    assert X.shape == (200, 300) and X.dtype == np.float64
+    assert y.shape == (200,) and set(np.unique(y)) <= {0, 1}
+    assert np.allclose(X.sum(axis=1), 1.0) and (X >= 0).all()
+    X2, y2 = data.make_spam_emails(200, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    X3, _ = data.make_spam_emails(200, seed=4)
+    assert not np.array_equal(X, X3)
+
+
+def test_vocabulary_has_300_distinct_words_with_the_named_ones():
+    vocab = data.spam_vocabulary()
+    assert len(vocab) == 300 == len(set(vocab))
+    assert {"free", "winner", "meeting", "report"} <= set(vocab)
+    assert len(data.SPAM_WORDS) == len(data.HAM_WORDS) == 40
+
+
+def test_the_log_odds_detector_is_good_but_not_perfect():
+    X, y = data.make_spam_emails(2000, seed=11)
+    w, b = data.spam_detector()
+    accuracy = np.mean(((X @ w + b) > 0) == y)
+    assert 0.9 < accuracy < 1.0
+    vocab = data.spam_vocabulary()
+    assert w[vocab.index("free")] > 0 > w[vocab.index("meeting")]
+
+
+def test_bad_sizes_are_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        data.make_spam_emails(0)
+
+
+def test_blobs_are_two_labelled_clouds():
+    X, y = data.make_blobs(40, seed=0)
+    assert X.shape == (40, 2) and y.sum() == 20
+    assert X[y == 1].mean(axis=0).min() > 0 > X[y == 0].mean(axis=0).max()

@@ -1,0 +1,109 @@
+"""grader.forward_pass: hidden checks pass the reference and name each known mistake."""
+import numpy as np
+import pytest
+
+from course.checks import CheckFailed
+from grader import forward_pass as g
+
+sig = g.sigmoid
+
+
+def naive_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def relu_in_place(z):
+    z[z < 0] = 0
+    return z
+
+
+def softmax_no_keepdims(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1)
+
+
+def mlp(X, layers, activation=sig, *, keep_input=True, store="A", last_linear=False, force_sigmoid=False):
+    out, A = ([X] if keep_input else []), X
+    for i, (W, b) in enumerate(layers):
+        Z = A @ W + b
+        f = sig if force_sigmoid else activation
+        A = Z if (last_linear and i == len(layers) - 1) else f(Z)
+        out.append(Z if store == "Z" else A)
+    return out
+
+
+CORRECT = [
+    (g.check_sigmoid, lambda z: np.exp(-np.logaddexp(0, -z))),
+    (g.check_sigmoid_stable, lambda z: 0.5 * (1 + np.tanh(np.asarray(z) / 2))),
+    (g.check_relu, lambda z: z * (z > 0)),
+    (g.check_relu, lambda z: np.clip(z, 0, None)),
+    (g.check_softmax, lambda z: np.exp(z - np.log(np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)) - z.max(1, keepdims=True))),
+    (g.check_softmax_stable, g.softmax),
+    (g.check_dense_forward, lambda X, W, b: np.einsum("ni,io->no", X, W) + b[None, :]),
+    (g.check_mlp_forward, mlp),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: np.where(sig(np.dot(X, w) + b) > threshold, 1, 0)),
+]
+
+
+@pytest.mark.parametrize("check, answer", CORRECT, ids=lambda x: getattr(x, "__name__", "answer"))
+def test_correct_alternatives_pass(check, answer):
+    check(answer)
+
+
+WRONG = [
+    (g.check_sigmoid_stable, naive_sigmoid, "unstable_sigmoid"),
+    (g.check_sigmoid, lambda z: 1 / (1 + np.exp(z)), "sigmoid_sign"),
+    (g.check_sigmoid, lambda z: sig(z) * (1 - sig(z)), "sigmoid_derivative"),
+    (g.check_relu, lambda z: np.max(z, 0), "relu_max"),
+    (g.check_relu, np.abs, "relu_abs"),
+    (g.check_relu, relu_in_place, "mutates_input"),
+    (g.check_softmax, lambda z: np.exp(z) / np.exp(z).sum(axis=0), "softmax_axis"),
+    (g.check_softmax, lambda z: np.exp(z) / np.exp(z).sum(), "softmax_global"),
+    (g.check_softmax, np.exp, "softmax_unnormalised"),
+    (g.check_softmax, softmax_no_keepdims, "shape_mismatch"),
+    (g.check_softmax_stable, lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), "unstable_softmax"),
+    (g.check_dense_forward, lambda X, W, b: X @ W, "dense_no_bias"),
+    (g.check_dense_forward, lambda X, W, b: sig(X @ W + b), "dense_activated"),
+    (g.check_dense_forward, lambda X, W, b: (X @ W + b).T, "transposed"),
+    (g.check_dense_forward, lambda X, W, b: W @ X + b, "shape_mismatch"),
+    (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, activation, keep_input=False), "mlp_no_input"),
+    (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, activation)[-1], "mlp_only_output"),
+    (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, activation, store="Z"), "mlp_pre_activation"),
+    (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, activation, last_linear=True), "mlp_last_linear"),
+    (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, force_sigmoid=True), "mlp_ignores_activation"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: sig(X @ w + b), "spam_probabilities"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: sig(X @ w + b) > threshold, "wrong_dtype"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: ((X @ w + b) > threshold).astype(int), "spam_threshold_on_z"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) > 0.5).astype(int), "spam_fixed_threshold"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) < threshold).astype(int), "spam_inverted"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w) > threshold).astype(int), "spam_no_bias"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) > threshold).astype(int)[:, None], "flattened"),
+]
+
+
+@pytest.mark.parametrize("check, answer, key", WRONG, ids=[key for _, _, key in WRONG])
+def test_each_known_mistake_fails_and_is_named(check, answer, key):
+    with pytest.raises(CheckFailed) as info:
+        check(answer)
+    assert info.value.mistake == key, str(info.value)
+
+
+def test_answers_fitted_to_the_visible_examples_fail():
+    visible = {(3,): np.array([0.11920292, 0.5, 0.95257413])}
+    with pytest.raises(CheckFailed):
+        g.check_sigmoid(lambda z: visible.get(np.shape(z), np.zeros(np.shape(z))))
+
+
+def test_hidden_cases_cover_batches_of_one_and_more_with_non_square_shapes():
+    seen = []
+    g.check_dense_forward(lambda X, W, b: seen.append((X.shape, W.shape)) or X @ W + b)
+    batch_sizes = {x[0] for x, _ in seen}
+    assert 1 in batch_sizes and max(batch_sizes) > 1
+    assert all(w[0] != w[1] and x[0] != x[1] for x, w in seen)
+
+
+def test_checks_are_deterministic_so_a_regrade_gives_the_same_result():
+    first, second = [], []
+    g.check_softmax(lambda z: first.append(z.copy()) or g.softmax(z))
+    g.check_softmax(lambda z: second.append(z.copy()) or g.softmax(z))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))

@@ -1,0 +1,54 @@
+"""One authoritative version of each exercise: the worked solutions in source/ and the
+references in grader/ must agree, and every exercise must have hidden checks.
+
+Convention: assignment NN_topic has its references and checks in grader.topic; an
+exercise `f` is checked by grader.topic.check_f (and any check_f_* beside it).
+"""
+import importlib
+
+import nbformat
+import pytest
+
+from tools.build import ROOT, assignments
+
+
+def hidden_checks(module) -> list[str]:
+    """The check_* functions a grader module defines (not those it imports)."""
+    return [c for c in dir(module) if c.startswith("check_")
+            and getattr(getattr(module, c), "__module__", None) == module.__name__]
+
+
+def solution_namespace(name: str) -> tuple[dict, list[str]]:
+    """Run the setup cell and every solution cell of source/NAME; return (namespace, functions)."""
+    nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
+    namespace: dict = {}
+    functions: list[str] = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade_id") == "setup"):
+            before = set(namespace)
+            exec(compile(cell.source, f"{name}:{meta['grade_id']}", "exec"), namespace)
+            if meta.get("solution"):
+                functions += sorted(k for k in set(namespace) - before if callable(namespace[k]))
+    return namespace, functions
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_worked_solutions_pass_the_hidden_checks_built_on_the_references(name):
+    module = importlib.import_module(f"grader.{name.split('_', 1)[1]}")
+    namespace, functions = solution_namespace(name)
+    assert functions, f"{name} has no solution functions"
+    for fn in functions:
+        checks = [c for c in hidden_checks(module) if c == f"check_{fn}" or c.startswith(f"check_{fn}_")]
+        assert checks, f"{name}: exercise {fn} has no hidden check in {module.__name__}"
+        assert hasattr(module, fn), f"{module.__name__} has no reference for {fn}"
+        for check in checks:
+            getattr(module, check)(namespace[fn])
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_hidden_check_is_used_by_a_test_cell(name):
+    module = importlib.import_module(f"grader.{name.split('_', 1)[1]}")
+    source = (ROOT / "source" / name / f"{name}.ipynb").read_text()
+    unused = [c for c in hidden_checks(module) if f"hidden.{c}(" not in source]
+    assert not unused, f"checks never called from {name}'s test cells: {unused}"

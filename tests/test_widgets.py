@@ -1,0 +1,97 @@
+"""course.widgets and course.plots: built once, updated in place, driven by the student's
+functions, idle while grading."""
+import io
+
+import matplotlib
+import numpy as np
+import pytest
+
+from course import plots, widgets
+from grader.forward_pass import mlp_forward, sigmoid
+
+matplotlib.use("agg")
+
+
+def png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def not_grading(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
+def test_neuron_explorer_runs_the_given_activation_and_updates_in_place():
+    calls = []
+    explorer = widgets.neuron_explorer(lambda z: calls.append(z.shape) or sigmoid(z))
+    image, line = explorer.plane.image, explorer.plane.line
+    before_png, before_line = png(explorer.fig), np.array(line.get_data())
+    n_calls = len(calls)
+    explorer.controls["w1"].value = -2.0
+    explorer.controls["b"].value = 1.5
+    assert len(calls) == n_calls + 2, "each slider move recomputes with the student's function"
+    assert explorer.plane.image is image and explorer.plane.line is line, "same artists: updated, not redrawn"
+    assert len(explorer.fig.axes[0].images) == 1
+    after_line = np.array(line.get_data())
+    assert not np.allclose(before_line, after_line)
+    # the decision line is where w.x + b = 0
+    x1, x2 = after_line
+    assert np.allclose(-2.0 * x1 + 1.0 * x2 + 1.5, 0.0)
+    assert png(explorer.fig) != before_png
+
+
+def test_network_explorer_edits_one_parameter_and_shows_activations():
+    rng = np.random.default_rng(0)
+    layers = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 2)), rng.normal(size=2))]
+    original = [(W.copy(), b.copy()) for W, b in layers]
+    calls = []
+    explorer = widgets.network_explorer(lambda X, L: calls.append(1) or mlp_forward(X, L), layers)
+    texts_before = [t.get_text() for t in explorer.diagram.texts]
+    explorer.which.value = 7            # b1[1]
+    explorer.controls["value"].value = 3.0
+    assert explorer.layers[0][1][1] == 3.0
+    assert all(np.array_equal(W, W0) and np.array_equal(b, b0)
+               for (W, b), (W0, b0) in zip(layers, original)), "the caller's layers are not modified"
+    explorer.controls["x1"].value = -2.0
+    texts_after = [t.get_text() for t in explorer.diagram.texts]
+    assert texts_after != texts_before and texts_after[0].endswith("-2.000")
+    expected = mlp_forward(np.array([[-2.0, -0.5]]), explorer.layers)
+    shown = [float(t.split("\n")[1]) for t in texts_after]
+    assert np.allclose(shown, np.concatenate([a.ravel() for a in expected]), atol=5e-4)
+    assert len(calls) >= 3
+
+
+def test_network_explorer_rejects_a_wrong_number_of_parameter_names():
+    layers = [(np.zeros((2, 3)), np.zeros(3))]
+    with pytest.raises(ValueError, match="9 parameters but 2 names"):
+        widgets.network_explorer(mlp_forward, layers, param_names=["a", "b"])
+
+
+def test_widgets_are_idle_while_grading(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    idle = widgets.neuron_explorer(sigmoid)
+    assert isinstance(idle, widgets.Idle) and "being graded" in repr(idle)
+    assert isinstance(widgets.network_explorer(mlp_forward, []), widgets.Idle)
+
+
+def test_decision_line_covers_the_vertical_and_degenerate_cases():
+    x1, x2 = plots.decision_line(np.array([1.0, 0.0]), -0.5, 3.0)
+    assert np.allclose(x1, 0.5) and np.allclose(x2, [-3, 3])
+    assert plots.decision_line(np.zeros(2), 1.0, 3.0)[0].size == 0
+
+
+def test_network_diagram_edge_order_matches_the_weights():
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    diagram = plots.NetworkDiagram(ax, (2, 3))
+    W = np.arange(6.0).reshape(2, 3) - 2.5
+    diagram.update([np.zeros(2), np.zeros(3)], [W])
+    segments = diagram.edges.get_segments()
+    values = diagram.edges.get_array()
+    # edge k joins input i to output j with weight W[i, j], row-major
+    for k, (i, j) in enumerate(np.ndindex(2, 3)):
+        assert np.allclose(segments[k][0], diagram.pos[0][i]) and np.allclose(segments[k][1], diagram.pos[1][j])
+        assert values[k] == W[i, j]
+    plt.close(fig)
