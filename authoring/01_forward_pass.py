@@ -359,12 +359,13 @@ b_hidden = np.array([0.1, -0.2, 0.05])   # b1 b2 b3
 b_out = np.array([0.0, 0.1])             # b4 b5
 a1 = np.array([1.0, 0.5])                # the input, a^1
 
+# The course's notation: one row per sample, W = the seed's matrix transposed.
+network = [(M1.T, b_hidden), (M2.T, b_out)]
+
 # The seed's notation: matrices times columns.
 a2_seed = sigmoid(M1 @ a1 + b_hidden)
 a3_seed = sigmoid(M2 @ a2_seed + b_out)
 
-# The course's notation: one row per sample, W = the seed's matrix transposed.
-network = [(M1.T, b_hidden), (M2.T, b_out)]
 activations = mlp_forward(a1[None, :], network)     # a1[None, :] is the batch of one, shape (1, 2)
 print("hidden a2:", a2_seed, "  course:", activations[1][0])
 print("output a3:", a3_seed, "  course:", activations[2][0])

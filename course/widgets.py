@@ -10,6 +10,7 @@ nothing and return an `Idle` placeholder: grading needs no pictures.
 """
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable, Sequence
 
@@ -56,13 +57,23 @@ def _slider(description: str, value: float, low: float, high: float, step: float
 
 
 class Explorer:
-    """Base of the widgets: `controls` (name -> widget), `update()`, and display."""
+    """Base of the widgets: `controls` (name -> widget), `update()`, and display.
+
+    A subclass builds its figure and controls, then calls `_wire(column)`; `redraw()`
+    recomputes the picture from the controls (it may call the student's code).
+    If the student's code raises, the picture stays as it was and `status` says why,
+    so an unfinished exercise never breaks the widget.
+    """
 
     controls: dict
+    fig: object
     canvas: object
     box: object
 
-    def _wire(self) -> None:
+    def _wire(self, column: list) -> None:
+        import ipywidgets as w
+        self.status = w.HTML("", layout=w.Layout(width="320px"))
+        self.box = w.HBox([w.VBox([*column, self.status]), self.canvas])
         for control in self.controls.values():
             control.observe(lambda _change: self.update(), names="value")
         self.update()
@@ -70,10 +81,17 @@ class Explorer:
         self.fig.canvas.draw()
         self.fig.set_layout_engine("none")
 
-    def update(self) -> None:  # pragma: no cover - overridden
+    def redraw(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _redraw(self) -> None:
+    def update(self) -> None:
+        try:
+            self.redraw()
+        except Exception as exc:  # the student's function is unfinished or wrong
+            self.status.value = (f"<span style='color:#b00'>⚠ your code raised "
+                                 f"{type(exc).__name__}: {html.escape(str(exc))[:200]}</span>")
+            return
+        self.status.value = ""
         self.canvas.draw_idle()
 
     def _repr_mimebundle_(self, **kwargs):
@@ -90,13 +108,11 @@ class NeuronExplorer(Explorer):
         self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0))
         self.controls = {"w1": _slider("w1", 1.0, -4, 4), "w2": _slider("w2", 1.0, -4, 4),
                          "b": _slider("b", 0.0, -4, 4)}
-        self.box = w.HBox([w.VBox(list(self.controls.values())), self.canvas])
-        self._wire()
+        self._wire(list(self.controls.values()))
 
-    def update(self) -> None:
+    def redraw(self) -> None:
         c = self.controls
         self.plane.update(np.array([c["w1"].value, c["w2"].value]), c["b"].value)
-        self._redraw()
 
 
 def neuron_explorer(activation: Callable[[np.ndarray], np.ndarray]):
@@ -134,9 +150,7 @@ class NetworkExplorer(Explorer):
                                 description="parameter", layout=w.Layout(width="320px"))
         self.controls["value"] = _slider("value", self._get(0), -4, 4)
         self.which.observe(self._select, names="value")
-        self.box = w.HBox([w.VBox([*[self.controls[f"x{i + 1}"] for i in range(len(x))],
-                                   self.which, self.controls["value"]]), self.canvas])
-        self._wire()
+        self._wire([*[self.controls[f"x{i + 1}"] for i in range(len(x))], self.which, self.controls["value"]])
 
     def _get(self, slot: int) -> float:
         l, part, idx = self.slots[slot]
@@ -145,13 +159,12 @@ class NetworkExplorer(Explorer):
     def _select(self, change) -> None:
         self.controls["value"].value = self._get(change["new"])
 
-    def update(self) -> None:
+    def redraw(self) -> None:
         l, part, idx = self.slots[self.which.value]
         self.layers[l][part][idx] = self.controls["value"].value
         x = np.array([[self.controls[f"x{i + 1}"].value for i in range(self.layers[0][0].shape[0])]])
         activations = self.forward(x, [(W.copy(), b.copy()) for W, b in self.layers])
         self.diagram.update([np.ravel(a) for a in activations], [W for W, _ in self.layers])
-        self._redraw()
 
 
 def network_explorer(forward: Callable, layers: Sequence[tuple[np.ndarray, np.ndarray]], **kwargs):

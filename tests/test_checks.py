@@ -136,3 +136,11 @@ def test_catalog_covers_course_md_mistakes():
                 "unstable_softmax", "softmax_axis", "mutates_input"]:
         assert key in CATALOG and CATALOG[key].hint.strip()
     assert all(m.key == key for key, m in CATALOG.items())
+
+
+def test_an_unfinished_function_is_reported_kindly():
+    def stub(x):
+        raise NotImplementedError()
+
+    e = failure(call, stub, np.ones(2), what="sigmoid(z)")
+    assert "not written yet" in str(e) and "raise NotImplementedError()" in str(e)

@@ -95,3 +95,15 @@ def test_network_diagram_edge_order_matches_the_weights():
         assert np.allclose(segments[k][0], diagram.pos[0][i]) and np.allclose(segments[k][1], diagram.pos[1][j])
         assert values[k] == W[i, j]
     plt.close(fig)
+
+
+def test_an_unfinished_exercise_shows_a_message_instead_of_breaking_the_widget():
+    def unfinished(z):
+        raise NotImplementedError()
+
+    explorer = widgets.neuron_explorer(unfinished)
+    assert "NotImplementedError" in explorer.status.value
+    explorer.controls["w1"].value = 0.5          # moving a slider still works
+    assert "NotImplementedError" in explorer.status.value
+    good = widgets.neuron_explorer(sigmoid)
+    assert good.status.value == ""
