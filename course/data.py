@@ -101,3 +101,17 @@ def make_blobs(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     centres = np.where(y[:, None] == 1, 1.0, -1.0)
     X = centres + 0.8 * rng.standard_normal((n, 2))
     return X, y.astype(np.int64)
+
+
+def make_line_with_outlier(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points near the line y = 1.5 x + 0.5 with small noise (sd 0.3), x spread over [0, 4].
+
+    Returns x of shape (n,) and y of shape (n,), float64. The last point is the one the
+    outlier explorer moves; it starts on the line.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 4.0, size=n))
+    x[-1] = 3.6
+    y = 1.5 * x + 0.5 + 0.3 * rng.standard_normal(n)
+    y[-1] = 1.5 * x[-1] + 0.5
+    return x, y

@@ -116,3 +116,52 @@ class NetworkDiagram:
         w = np.concatenate([np.asarray(W, dtype=float).ravel() for W in weights])
         self.edges.set_array(w)
         self.edges.set_linewidths(0.5 + 1.5 * np.minimum(np.abs(w), 3))
+
+
+class Curves:
+    """Several named curves on one Axes, each with a marker for "the current point".
+
+    update_curves(x, {name: y}) replaces the curves' data; update_points({name: (x, y)})
+    moves the markers. Names absent from a call keep their data.
+    """
+
+    def __init__(self, ax: Axes, names: Sequence[str], xlabel: str, ylabel: str,
+                 colors: Sequence[str] | None = None):
+        self.ax = ax
+        colors = colors or [f"C{i}" for i in range(len(names))]
+        self.lines = {n: ax.plot([], [], color=c, lw=2, label=n)[0] for n, c in zip(names, colors)}
+        self.points = {n: ax.plot([], [], "o", color=c, ms=7)[0] for n, c in zip(names, colors)}
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.legend(loc="upper center", fontsize="small", ncol=len(names))
+
+    def update_curves(self, x: np.ndarray, ys: dict[str, np.ndarray]) -> None:
+        for name, y in ys.items():
+            self.lines[name].set_data(x if len(y) else [], y)
+
+    def update_points(self, points: dict[str, tuple[float, float]]) -> None:
+        for name, (x, y) in points.items():
+            self.points[name].set_data([x], [y])
+
+    def set_limits(self, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+        self.ax.set(xlim=xlim, ylim=ylim)
+
+
+class LineFits:
+    """Points in the plane (the last one highlighted) and one fitted line per name."""
+
+    def __init__(self, ax: Axes, x: np.ndarray, y: np.ndarray, names: Sequence[str],
+                 colors: Sequence[str] | None = None):
+        self.ax, self.x = ax, np.asarray(x, dtype=float)
+        self.dots = ax.scatter(x[:-1], y[:-1], color="black", s=18, zorder=3, label="data")
+        (self.outlier,) = ax.plot([x[-1]], [y[-1]], "s", color="crimson", ms=9, zorder=4, label="the point you move")
+        colors = colors or [f"C{i}" for i in range(len(names))]
+        self.span = np.array([self.x.min() - 0.3, self.x.max() + 0.3])
+        self.lines = {n: ax.plot([], [], color=c, lw=2, label=n)[0] for n, c in zip(names, colors)}
+        ax.set(xlabel="x", ylabel="y")
+        ax.legend(loc="upper left", fontsize="small")
+
+    def update(self, y_outlier: float, fits: dict[str, tuple[float, float]]) -> None:
+        self.outlier.set_data([self.x[-1]], [y_outlier])
+        for name, (slope, intercept) in fits.items():
+            self.lines[name].set_data(self.span, slope * self.span + intercept)

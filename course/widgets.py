@@ -170,3 +170,133 @@ class NetworkExplorer(Explorer):
 def network_explorer(forward: Callable, layers: Sequence[tuple[np.ndarray, np.ndarray]], **kwargs):
     """The network explorer driven by `forward` (pass your own mlp_forward)."""
     return Idle("network explorer") if grading() else NetworkExplorer(forward, layers, **kwargs)
+
+
+def _at(fn: Callable, y: float, yhat: float, **kwargs) -> float:
+    """A loss or gradient of one sample, as a float (the student's functions take arrays)."""
+    return float(np.ravel(fn(np.array([y]), np.array([yhat]), **kwargs))[0])
+
+
+class LossExplorer(Explorer):
+    """One target, one prediction: every loss and its gradient as the prediction moves.
+
+    Regression shows MSE, MAE and Huber (with its delta); binary shows BCE for a label
+    0 or 1 and a probability p. The curves are computed with the functions passed in.
+    """
+
+    REGRESSION = ("MSE", "MAE", "Huber")
+
+    def __init__(self, mse, mse_grad, mae, mae_grad, huber, huber_grad, bce, bce_grad):
+        import ipywidgets as w
+        self.fns = {"MSE": (mse, mse_grad), "MAE": (mae, mae_grad), "Huber": (huber, huber_grad),
+                    "BCE": (bce, bce_grad)}
+        self.fig, self.canvas = _figure(8.6, 3.6)
+        left, right = self.fig.subplots(1, 2)
+        names = [*self.REGRESSION, "BCE"]
+        self.loss_panel = plots.Curves(left, names, "prediction", "loss")
+        self.grad_panel = plots.Curves(right, names, "prediction", "d loss / d prediction")
+        self.controls = {
+            "task": w.ToggleButtons(options=["regression", "binary"], value="regression",
+                                    layout=w.Layout(width="320px")),
+            "target": _slider("target y", 0.5, -2, 2),
+            "label": w.ToggleButtons(options=[0, 1], value=1, description="label y"),
+            "prediction": _slider("prediction", 2.0, -4, 4),
+            "p": _slider("p", 0.3, 0.001, 0.999, step=0.001),
+            "delta": _slider("Huber δ", 1.0, 0.1, 3.0),
+        }
+        self.controls["p"].readout_format = ".3f"
+        self._curves_key = None
+        self._wire(list(self.controls.values()))
+
+    def _curves(self, regression: bool, target: float, delta: float) -> None:
+        key = (regression, target, delta)
+        if key == self._curves_key:
+            return                                   # only the point moved
+        if regression:
+            grid = np.linspace(-4, 4, 161)
+            ys_loss, ys_grad = {"BCE": []}, {"BCE": []}
+            for name in self.REGRESSION:
+                loss, grad = self.fns[name]
+                extra = {"delta": delta} if name == "Huber" else {}
+                ys_loss[name] = [_at(loss, target, g, **extra) for g in grid]
+                ys_grad[name] = [_at(grad, target, g, **extra) for g in grid]
+            self.loss_panel.update_curves(grid, ys_loss)
+            self.grad_panel.update_curves(grid, ys_grad)
+            self.loss_panel.set_limits((-4, 4), (-0.2, 6))
+            self.grad_panel.set_limits((-4, 4), (-4.5, 4.5))
+        else:
+            grid = np.linspace(0.001, 0.999, 161)
+            loss, grad = self.fns["BCE"]
+            empty = {name: [] for name in self.REGRESSION}
+            self.loss_panel.update_curves(grid, {**empty, "BCE": [_at(loss, target, g) for g in grid]})
+            self.grad_panel.update_curves(grid, {**empty, "BCE": [_at(grad, target, g) for g in grid]})
+            self.loss_panel.set_limits((0, 1), (-0.2, 7))
+            self.grad_panel.set_limits((0, 1), (-25, 25))
+        self._curves_key = key
+
+    def redraw(self) -> None:
+        c = {k: v.value for k, v in self.controls.items()}
+        regression = c["task"] == "regression"
+        for name in ("target", "prediction", "delta"):
+            self.controls[name].layout.display = None if regression else "none"
+        for name in ("label", "p"):
+            self.controls[name].layout.display = "none" if regression else None
+        target = c["target"] if regression else float(c["label"])
+        self._curves(regression, target, c["delta"])
+        if regression:
+            x = c["prediction"]
+            names = self.REGRESSION
+            extra = {"Huber": {"delta": c["delta"]}}
+        else:
+            x, names, extra = c["p"], ("BCE",), {}
+        hidden = {n: (np.nan, np.nan) for n in (*self.REGRESSION, "BCE") if n not in names}
+        self.loss_panel.update_points({**hidden, **{n: (x, _at(self.fns[n][0], target, x, **extra.get(n, {})))
+                                                    for n in names}})
+        self.grad_panel.update_points({**hidden, **{n: (x, _at(self.fns[n][1], target, x, **extra.get(n, {})))
+                                                    for n in names}})
+        self.loss_panel.ax.set_title(f"target {target:g}, prediction {x:.3g}")
+
+
+def loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad, bce, bce_grad):
+    """The loss explorer, drawn with the loss functions and gradients you pass (your own)."""
+    if grading():
+        return Idle("loss explorer")
+    return LossExplorer(mse, mse_grad, mae, mae_grad, huber, huber_grad, bce, bce_grad)
+
+
+class OutlierExplorer(Explorer):
+    """Move one point; the lines that minimise MSE, MAE and Huber follow (or do not).
+
+    Each line is fitted with course.fit.fit_line from the gradient you pass, starting
+    from the previous fit, so a small move costs a few iterations.
+    """
+
+    def __init__(self, mse_grad, mae_grad, huber_grad):
+        import ipywidgets as w
+        self.x, self.y = data.make_line_with_outlier(20, seed=0)
+        self.grads = {"MSE": mse_grad, "MAE": mae_grad, "Huber": huber_grad}
+        self.fig, self.canvas = _figure(6.0, 4.2)
+        ax = self.fig.add_subplot()
+        self.picture = plots.LineFits(ax, self.x, self.y, list(self.grads))
+        ax.set(xlim=(-0.3, 4.3), ylim=(-9, 16))
+        self.fits: dict[str, tuple[float, float] | None] = {name: None for name in self.grads}
+        self.controls = {"outlier": _slider("outlier y", float(self.y[-1]), -8, 15, step=0.1),
+                         "delta": _slider("Huber δ", 1.0, 0.1, 3.0)}
+        self._wire(list(self.controls.values()))
+
+    def redraw(self) -> None:
+        from .fit import fit_line
+        y = self.y.copy()
+        y[-1] = self.controls["outlier"].value
+        delta = self.controls["delta"].value
+        for name, grad in self.grads.items():
+            g = (lambda t, p, grad=grad: grad(t, p, delta=delta)) if name == "Huber" else grad
+            self.fits[name] = fit_line(self.x, y, g, start=self.fits[name])
+        self.picture.update(y[-1], self.fits)
+        self.picture.ax.set_title("slopes: " + ", ".join(f"{n} {s:.2f}" for n, (s, _) in self.fits.items())
+                                  + "  (true 1.50)")
+
+
+def outlier_explorer(mse_grad, mae_grad, huber_grad):
+    """The outlier explorer, fitting lines with the gradients you pass (your own)."""
+    return Idle("outlier explorer") if grading() else OutlierExplorer(mse_grad, mae_grad, huber_grad)

@@ -107,3 +107,49 @@ def test_an_unfinished_exercise_shows_a_message_instead_of_breaking_the_widget()
     assert "NotImplementedError" in explorer.status.value
     good = widgets.neuron_explorer(sigmoid)
     assert good.status.value == ""
+
+
+def test_loss_explorer_draws_with_the_given_functions_and_moves_only_the_point():
+    from grader import loss_functions as L
+    calls = {"mse": 0}
+
+    def counting_mse(y, p):
+        calls["mse"] += 1
+        return L.mse(y, p)
+
+    e = widgets.loss_explorer(counting_mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                              L.binary_cross_entropy, L.binary_cross_entropy_grad)
+    mse_line = e.loss_panel.lines["MSE"]
+    x, y = mse_line.get_data()
+    assert len(x) == 161 and np.allclose(y, (x - 0.5) ** 2)      # target 0.5
+    before = calls["mse"]
+    e.controls["prediction"].value = -1.0
+    assert calls["mse"] == before + 1, "moving the prediction recomputes one point, not the curves"
+    assert e.loss_panel.points["MSE"].get_data()[1][0] == pytest.approx(2.25)
+    assert e.grad_panel.points["Huber"].get_data()[1][0] == pytest.approx(-1.0)   # clipped at delta = 1
+    e.controls["delta"].value = 2.0
+    assert e.grad_panel.points["Huber"].get_data()[1][0] == pytest.approx(-1.5)
+    e.controls["task"].value = "binary"
+    e.controls["p"].value = 0.25
+    assert len(mse_line.get_data()[0]) == 0
+    assert e.loss_panel.points["BCE"].get_data()[1][0] == pytest.approx(-np.log(0.25))
+    assert e.controls["prediction"].layout.display == "none"
+
+
+def test_outlier_explorer_fits_follow_the_outlier_and_the_robust_ones_resist():
+    from grader import loss_functions as L
+    o = widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad)
+    assert all(abs(slope - 1.5) < 0.2 for slope, _ in o.fits.values())
+    line = o.picture.lines["MSE"]
+    o.controls["outlier"].value = -8.0
+    slopes = {name: slope for name, (slope, _) in o.fits.items()}
+    assert slopes["MSE"] < 1.1 and abs(slopes["MAE"] - 1.5) < 0.15 and abs(slopes["Huber"] - 1.5) < 0.2
+    assert o.picture.lines["MSE"] is line
+    o.controls["delta"].value = 3.0
+    assert o.fits["Huber"][0] < slopes["Huber"], "a larger delta lets the outlier pull harder"
+
+
+def test_outlier_explorer_reports_a_gradient_with_the_wrong_sign():
+    from grader import loss_functions as L
+    o = widgets.outlier_explorer(lambda y, p: -L.mse_grad(y, p), L.mae_grad, L.huber_grad)
+    assert "uphill" in o.status.value
