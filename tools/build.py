@@ -152,7 +152,7 @@ def nbgrader_env() -> dict[str, str]:
 def _nbgrader(root: Path, db: Path, *args: str) -> None:
     cmd = [sys.executable, "-m", "nbgrader", *args, "--force",
            f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{db}"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=nbgrader_env())
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=nbgrader_env())
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
 
