@@ -123,7 +123,8 @@ def as_answer(got: Any, what: str) -> np.ndarray:
 
 def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Variant] = (),
                 n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9,
-                nonfinite: str = "not_finite", integer: bool = False) -> np.ndarray:
+                nonfinite: str = "not_finite", integer: bool = False,
+                context: Iterable[str] = ()) -> np.ndarray:
     """Check that `got` equals `expected` within tolerance; raise CheckFailed otherwise.
 
     what       what was checked, as the student would write it: "sigmoid(z), z of shape (3, 4)".
@@ -131,16 +132,28 @@ def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Varian
                be a zero-argument callable, evaluated only if needed.
     n          the batch size, when "missing 1/n" and "extra 1/n" are possible mistakes.
     nonfinite  the mistake to name when got has NaN/inf where expected is finite.
-    integer    the answer must have an integer (or bool->no) dtype, e.g. class labels.
+    integer    the answer must have an integer dtype (not bool, not float), e.g. class labels.
+    context    extra lines for the report, e.g. how the expected answer was cross-checked.
 
     Returns the answer as an array, so a caller can check more of it.
     """
+    try:
+        return _check_array(got, expected, what, list(variants), n, rtol, atol, nonfinite, integer)
+    except CheckFailed as failure:
+        context = list(context)
+        if not context:
+            raise
+        lines = str(failure).split("\n")
+        at = next((i for i, line in enumerate(lines) if line.startswith("Likely mistake:")), len(lines))
+        raise CheckFailed("\n".join(lines[:at] + [f"  {c}" for c in context] + lines[at:]),
+                          failure.mistake) from None
+
+
+def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, integer):
     exp = np.asarray(expected)
     if exp.dtype.kind in "biu" and not integer:
         exp = exp.astype(float)
     arr = as_answer(got, what)
-    variants = list(variants)
-
     if arr.shape != exp.shape:
         key = match_mistake(arr.astype(float), exp.astype(float), variants, n=n, rtol=rtol, atol=atol)
         if key is None and arr.ndim == 2 and arr.shape == exp.shape[::-1]:

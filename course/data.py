@@ -115,3 +115,31 @@ def make_line_with_outlier(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.n
     y = 1.5 * x + 0.5 + 0.3 * rng.standard_normal(n)
     y[-1] = 1.5 * x[-1] + 0.5
     return x, y
+
+
+def make_stock_days(n_days: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic share price, as seed 000's stock example needs: today's data -> tomorrow's close.
+
+    The close follows a geometric random walk (daily log-return N(0.0005, 0.015²)) with
+    momentum (20% of yesterday's return carries over); the open is yesterday's close moved
+    by overnight noise; the volume grows with the size of the day's move. Features of day t
+    are (open, close, volume), standardised (zero mean, unit variance over the series);
+    the target is day t+1's close, standardised the same way as the close.
+
+    Returns X of shape (n_days, 3) and y of shape (n_days, 1), float64. No real market data.
+    """
+    rng = np.random.default_rng(seed)
+    steps = n_days + 1
+    returns = np.empty(steps)
+    shocks = rng.normal(0.0005, 0.015, size=steps)
+    returns[0] = shocks[0]
+    for t in range(1, steps):
+        returns[t] = 0.2 * returns[t - 1] + shocks[t]
+    close = 100.0 * np.exp(np.cumsum(returns))
+    opening = np.concatenate([[100.0], close[:-1]]) * np.exp(rng.normal(0, 0.004, size=steps))
+    volume = 1e6 * (1 + 40 * np.abs(returns)) * np.exp(rng.normal(0, 0.1, size=steps))
+    mean_c, sd_c = close.mean(), close.std()
+    X = np.column_stack([(opening - mean_c) / sd_c, (close - mean_c) / sd_c,
+                         (volume - volume.mean()) / volume.std()])[:-1]
+    y = ((close[1:] - mean_c) / sd_c)[:, None]
+    return X, y

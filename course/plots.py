@@ -165,3 +165,55 @@ class LineFits:
         self.outlier.set_data([self.x[-1]], [y_outlier])
         for name, (slope, intercept) in fits.items():
             self.lines[name].set_data(self.span, slope * self.span + intercept)
+
+
+class ComputationGraph:
+    """Seed 004's 2-2-1 network as a computational graph, with values and gradients on it.
+
+    Nodes (keys): x1 x2 z1_1 z1_2 a1_1 a1_2 z2 yhat L. update(values, grads, active) writes
+    each node's value (black) and gradient dL/dnode (red) where given, and rings the nodes
+    in `active`. Edge labels show the weights: `weights` maps (from, to) -> value.
+    """
+
+    POS = {"x1": (0, 1), "x2": (0, -1), "z1_1": (1.3, 1), "z1_2": (1.3, -1), "a1_1": (2.5, 1),
+           "a1_2": (2.5, -1), "z2": (3.8, 0), "yhat": (5.0, 0), "L": (6.2, 0)}
+    LABELS = {"x1": "$x_1$", "x2": "$x_2$", "z1_1": "$z^{(1)}_1$", "z1_2": "$z^{(1)}_2$",
+              "a1_1": "$a^{(1)}_1$", "a1_2": "$a^{(1)}_2$", "z2": "$z^{(2)}$", "yhat": r"$\hat y$", "L": "$L$"}
+    EDGES = [("x1", "z1_1"), ("x1", "z1_2"), ("x2", "z1_1"), ("x2", "z1_2"), ("z1_1", "a1_1"),
+             ("z1_2", "a1_2"), ("a1_1", "z2"), ("a1_2", "z2"), ("z2", "yhat"), ("yhat", "L")]
+
+    def __init__(self, ax: Axes):
+        self.ax = ax
+        for a, b in self.EDGES:
+            (x0, y0), (x1, y1) = self.POS[a], self.POS[b]
+            ax.annotate("", xy=(x1 - 0.28, y1 + (y0 - y1) * 0.28 / max(abs(x1 - x0), 1e-9)), xytext=(x0 + 0.28, y0),
+                        arrowprops=dict(arrowstyle="->", color="0.55", lw=1))
+        xy = np.array(list(self.POS.values()))
+        self.nodes = ax.scatter(xy[:, 0], xy[:, 1], s=1500, facecolor="white", edgecolor="0.3", lw=1.5, zorder=2)
+        for key, (x, y) in self.POS.items():
+            ax.text(x, y + 0.05, self.LABELS[key], ha="center", va="center", fontsize=11, zorder=3)
+        self.values = {k: ax.text(x, y - 0.42, "", ha="center", va="top", fontsize=8.5, zorder=3)
+                       for k, (x, y) in self.POS.items()}
+        self.grads = {k: ax.text(x, y + 0.42, "", ha="center", va="bottom", fontsize=8.5, color="crimson", zorder=3)
+                      for k, (x, y) in self.POS.items()}
+        self.edge_labels = {}
+        for a, b in self.EDGES:
+            if a.startswith(("x", "a1")):
+                (x0, y0), (x1, y1) = self.POS[a], self.POS[b]
+                t = 0.3 if a.startswith("x") else 0.35
+                self.edge_labels[(a, b)] = ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.12, "",
+                                                   fontsize=8, color="0.25", ha="center")
+        self.caption = ax.text(3.1, -1.95, "", ha="center", va="top", fontsize=9.5, wrap=True)
+        ax.set(xlim=(-0.5, 6.7), ylim=(-2.5, 1.7))
+        ax.set_axis_off()
+
+    def update(self, values: dict[str, str], grads: dict[str, str], active: set[str],
+               weights: dict[tuple[str, str], str], caption: str) -> None:
+        for key in self.POS:
+            self.values[key].set_text(values.get(key, ""))
+            self.grads[key].set_text(grads.get(key, ""))
+        self.nodes.set_edgecolor(["darkorange" if k in active else "0.3" for k in self.POS])
+        self.nodes.set_linewidth([3.5 if k in active else 1.5 for k in self.POS])
+        for edge, text in self.edge_labels.items():
+            text.set_text(weights.get(edge, ""))
+        self.caption.set_text(caption)

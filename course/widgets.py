@@ -300,3 +300,112 @@ class OutlierExplorer(Explorer):
 def outlier_explorer(mse_grad, mae_grad, huber_grad):
     """The outlier explorer, fitting lines with the gradients you pass (your own)."""
     return Idle("outlier explorer") if grading() else OutlierExplorer(mse_grad, mae_grad, huber_grad)
+
+
+class BackpropStepper(Explorer):
+    """Seed 004's network, one step at a time: forward node by node, then backward.
+
+    Forward values use `sigmoid`; the backward pass is built from your
+    `sigmoid_backward` and `dense_backward`. Every slider recomputes everything.
+    Parameters are in the seed's column notation (W1 rows = hidden units); the course's
+    row-notation matrices are their transposes.
+    """
+
+    NAMES = ["w11", "w12", "w21", "w22", "b1", "b2", "w31", "w32", "b3"]
+    STEPS = ["the input", "z1 = W1·x + b1", "a1 = σ(z1)", "z2 = W2·a1 + b2", "ŷ = σ(z2)", "L = BCE(ŷ, y)",
+             "dL/dŷ", "dL/dz2 (and dW2, db2)", "dL/da1", "dL/dz1 (and dW1, db1)", "dL/dx"]
+
+    def __init__(self, sigmoid, sigmoid_backward, dense_backward):
+        import ipywidgets as w
+        self.fns = (sigmoid, sigmoid_backward, dense_backward)
+        self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # seed 004
+        self.fig, self.canvas = _figure(8.4, 4.2)
+        self.graph = plots.ComputationGraph(self.fig.add_subplot())
+        self.controls = {"step": w.IntSlider(0, 0, len(self.STEPS) - 1, description="step",
+                                             layout=w.Layout(width="320px")),
+                         "x1": _slider("x1", 1.0, -3, 3), "x2": _slider("x2", 0.0, -3, 3),
+                         "y": w.ToggleButtons(options=[0, 1], value=1, description="label y")}
+        self.which = w.Dropdown(options=list(zip(self.NAMES, range(9))), value=0, description="parameter",
+                                layout=w.Layout(width="320px"))
+        self.controls["value"] = _slider("value", float(self.params[0]), -3, 3, step=0.01)
+        self.which.observe(lambda change: setattr(self.controls["value"], "value",
+                                                  float(self.params[change["new"]])), names="value")
+        self.back = w.Button(description="◀ back", layout=w.Layout(width="100px"))
+        self.next = w.Button(description="next ▶", layout=w.Layout(width="100px"))
+        self.back.on_click(lambda _b: self._move(-1))
+        self.next.on_click(lambda _b: self._move(+1))
+        self._wire([w.HBox([self.back, self.next]), self.controls["step"], self.controls["x1"], self.controls["x2"],
+                    self.controls["y"], self.which, self.controls["value"]])
+
+    def _move(self, by: int) -> None:
+        step = self.controls["step"]
+        step.value = int(np.clip(step.value + by, step.min, step.max))
+
+    def compute(self) -> dict:
+        """Every forward value and gradient of the current settings, in row notation."""
+        sigmoid, sigmoid_backward, dense_backward = self.fns
+        self.params[self.which.value] = self.controls["value"].value
+        p = self.params
+        W1 = np.array([[p[0], p[1]], [p[2], p[3]]]).T
+        b1, W2, b2 = p[4:6], p[6:8].reshape(2, 1), p[8:9]
+        X = np.array([[self.controls["x1"].value, self.controls["x2"].value]])
+        y = np.array([[float(self.controls["y"].value)]])
+        Z1 = X @ W1 + b1
+        A1 = np.asarray(sigmoid(Z1), dtype=float)
+        Z2 = A1 @ W2 + b2
+        A2 = np.asarray(sigmoid(Z2), dtype=float)
+        q = np.clip(A2, 1e-12, 1 - 1e-12)
+        L = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+        dA2 = (q - y) / (q * (1 - q))                      # d BCE / d ŷ for one sample
+        dZ2 = sigmoid_backward(dA2, A2)
+        dA1, dW2, db2 = dense_backward(dZ2, A1, W2)
+        dZ1 = sigmoid_backward(dA1, A1)
+        dX, dW1, db1 = dense_backward(dZ1, X, W1)
+        return dict(X=X, y=y, W1=W1, b1=b1, W2=W2, b2=b2, Z1=Z1, A1=A1, Z2=Z2, A2=A2, L=L, dA2=dA2, dZ2=dZ2,
+                    dA1=dA1, dW2=dW2, db2=db2, dZ1=dZ1, dW1=dW1, db1=db1, dX=dX)
+
+    def redraw(self) -> None:
+        v = self.compute()
+        step = self.controls["step"].value
+        f = lambda a: f"{float(np.ravel(a)[0]):.4f}"  # noqa: E731
+        nodes = [("x1", v["X"][0, 0]), ("x2", v["X"][0, 1]), ("z1_1", v["Z1"][0, 0]), ("z1_2", v["Z1"][0, 1]),
+                 ("a1_1", v["A1"][0, 0]), ("a1_2", v["A1"][0, 1]), ("z2", v["Z2"]), ("yhat", v["A2"]), ("L", v["L"])]
+        reveal_forward = {0: 2, 1: 4, 2: 6, 3: 7, 4: 8}.get(step, 9)
+        values = {k: f(x) for k, x in nodes[:reveal_forward]}
+        grads_at = [("yhat", v["dA2"]), ("z2", v["dZ2"]), ("a1_1", v["dA1"][0, 0]), ("a1_2", v["dA1"][0, 1]),
+                    ("z1_1", v["dZ1"][0, 0]), ("z1_2", v["dZ1"][0, 1]), ("x1", v["dX"][0, 0]), ("x2", v["dX"][0, 1])]
+        reveal_backward = {6: 1, 7: 2, 8: 4, 9: 6, 10: 8}.get(step, 0)
+        grads = {k: "∂L=" + f(g) for k, g in grads_at[:reveal_backward]}
+        if step >= 6:
+            grads["L"] = "∂L=1"
+        active = [{"x1", "x2"}, {"z1_1", "z1_2"}, {"a1_1", "a1_2"}, {"z2"}, {"yhat"}, {"L"}, {"yhat"}, {"z2"},
+                  {"a1_1", "a1_2"}, {"z1_1", "z1_2"}, {"x1", "x2"}][step]
+        W1c, W2 = v["W1"].T, v["W2"].ravel()
+        weights = {("x1", "z1_1"): f"{W1c[0, 0]:.2f}", ("x2", "z1_1"): f"{W1c[0, 1]:.2f}",
+                   ("x1", "z1_2"): f"{W1c[1, 0]:.2f}", ("x2", "z1_2"): f"{W1c[1, 1]:.2f}",
+                   ("a1_1", "z2"): f"{W2[0]:.2f}", ("a1_2", "z2"): f"{W2[1]:.2f}"}
+        captions = [
+            f"input x = ({f(v['X'][0, 0])}, {f(v['X'][0, 1])}), label y = {int(v['y'][0, 0])}",
+            f"z1 = W1·x + b1 = ({f(v['Z1'][0, 0])}, {f(v['Z1'][0, 1])})",
+            f"a1 = σ(z1) = ({f(v['A1'][0, 0])}, {f(v['A1'][0, 1])})",
+            f"z2 = W2·a1 + b2 = {f(v['Z2'])}",
+            f"ŷ = σ(z2) = {f(v['A2'])}",
+            f"L = -[y log ŷ + (1 - y) log(1 - ŷ)] = {v['L']:.4f}",
+            f"dL/dŷ = (ŷ - y) / (ŷ(1 - ŷ)) = {f(v['dA2'])}",
+            f"dL/dz2 = dL/dŷ · ŷ(1 - ŷ) = ŷ - y = {f(v['dZ2'])};   dW2 = a1·dL/dz2 = ({f(v['dW2'][0])}, "
+            f"{f(v['dW2'][1])}), db2 = {f(v['db2'])}",
+            f"dL/da1 = W2 · dL/dz2 = ({f(v['dA1'][0, 0])}, {f(v['dA1'][0, 1])})",
+            f"dL/dz1 = dL/da1 · a1(1 - a1) = ({f(v['dZ1'][0, 0])}, {f(v['dZ1'][0, 1])});   "
+            f"dW1 (seed's layout) = dz1·xᵀ = [[{f(v['dW1'][0, 0])}, {f(v['dW1'][1, 0])}], "
+            f"[{f(v['dW1'][0, 1])}, {f(v['dW1'][1, 1])}]]",
+            f"dL/dx = W1ᵀ · dL/dz1 = ({f(v['dX'][0, 0])}, {f(v['dX'][0, 1])})",
+        ]
+        self.graph.update(values, grads, active, weights,
+                          f"step {step}: {self.STEPS[step]}\n{captions[step]}")
+
+
+def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
+    """The backprop stepper over seed 004's network, built from the functions you pass (your own)."""
+    if grading():
+        return Idle("backprop stepper")
+    return BackpropStepper(sigmoid, sigmoid_backward, dense_backward)

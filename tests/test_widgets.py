@@ -153,3 +153,30 @@ def test_outlier_explorer_reports_a_gradient_with_the_wrong_sign():
     from grader import loss_functions as L
     o = widgets.outlier_explorer(lambda y, p: -L.mse_grad(y, p), L.mae_grad, L.huber_grad)
     assert "uphill" in o.status.value
+
+
+def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
+    from grader.backprop_by_hand import dense_backward, sigmoid_backward
+    used = []
+    stepper = widgets.backprop_stepper(sigmoid, lambda dA, A: used.append(1) or sigmoid_backward(dA, A),
+                                       dense_backward)
+    assert stepper.graph.values["x1"].get_text() == "1.0000" and stepper.graph.values["L"].get_text() == ""
+    for _ in range(5):
+        stepper.next.click()
+    assert stepper.controls["step"].value == 5
+    assert stepper.graph.values["L"].get_text() == "0.5172"          # seed 004's loss
+    for _ in range(10):
+        stepper.next.click()                                           # stops at the last step
+    assert stepper.controls["step"].value == 10
+    assert stepper.graph.grads["z1_1"].get_text() == "∂L=-0.0200"
+    stepper.controls["step"].value = 9
+    assert "[[-0.0200, 0.0000], [-0.0291, 0.0000]]" in stepper.graph.caption.get_text()
+    stepper.controls["step"].value = 10
+    assert used, "the backward pass runs the student's sigmoid_backward"
+    stepper.controls["x2"].value = 1.0                                 # recompute everything
+    assert stepper.graph.values["x2"].get_text() == "1.0000"
+    assert stepper.graph.grads["z1_1"].get_text() != "∂L=-0.0200"
+    stepper.back.click()
+    assert stepper.controls["step"].value == 9
+    stepper.which.value = 8                                            # b3
+    assert stepper.controls["value"].value == pytest.approx(0.1)

@@ -1,0 +1,559 @@
+# %% [markdown]
+# # 03 · Backpropagation by hand
+#
+# Notebook 01 pushed numbers forward; notebook 02 measured the error and its gradient
+# with respect to the prediction. **Backpropagation** carries that gradient back through
+# the network, layer by layer, to every weight and bias, using nothing but the chain rule.
+# You will reproduce seed 004's worked example to the digit, then write the pieces every
+# framework has inside:
+#
+# | § | you write | points |
+# |---|---|---|
+# | 3 | `sigmoid_backward(dA, A)`, `relu_backward(dA, Z)` | 2 + 1 |
+# | 4 | `dense_backward(dZ, X, W)` → `(dX, dW, db)` | 3 |
+# | 5 | `numerical_gradient(f, x, h=1e-5)` | 2 |
+# | 6 | `two_layer_backprop(X, y, W1, b1, W2, b2)` → `(loss, grads)` | 4 |
+# | 8 | `mlp_backward(activations, layers, dA_out)` | 3 |
+#
+# **Naming.** For a loss $L$, `dW` means $\partial L/\partial W$, an array of $W$'s shape;
+# likewise `dZ`, `dA`, `db`. Rows are samples, as always: `X` is `(n, d_in)`, `W` is
+# `(d_in, d_out)`.
+
+# %% readonly id=setup
+import numpy as np
+import matplotlib.pyplot as plt
+
+from course import data, plots, widgets
+from course.checks import NO_GRADER, call, check_array, check_true
+from course.gradcheck import relative_error, verdict
+from course.nn import mlp_forward, sigmoid       # notebook 01's functions
+
+np.set_printoptions(precision=6, suppress=True)
+
+# %% [markdown]
+# ## 1 · The chain rule on a graph
+#
+# If $L$ depends on $w$ only through $z$, then
+# $\dfrac{\partial L}{\partial w} = \dfrac{\partial L}{\partial z}\cdot\dfrac{\partial z}{\partial w}$.
+# A network is a long chain of such steps, best drawn as a **computational graph**: one
+# node per intermediate value. Here is seed 004's network: two inputs, two sigmoid hidden
+# units, one sigmoid output, binary cross-entropy.
+#
+# Backpropagation visits the graph **backwards**. Each node receives the gradient of $L$
+# with respect to its own value (the *upstream* gradient), multiplies it by its *local*
+# derivative, and passes the product to the nodes that feed it. A node that feeds several
+# others (like $x_1$ here) adds up what comes back from each. Nothing is computed twice:
+# that is why backprop costs about as much as one forward pass.
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 4.4))
+graph = plots.ComputationGraph(ax)
+graph.update(values={}, grads={}, active=set(), caption="forward: left to right; backward: right to left",
+             weights={("x1", "z1_1"): "w11", ("x2", "z1_1"): "w12", ("x1", "z1_2"): "w21", ("x2", "z1_2"): "w22",
+                      ("a1_1", "z2"): "w31", ("a1_2", "z2"): "w32"})
+plt.show()
+
+# %% [markdown]
+# ## 2 · Seed 004's example, forward, to the digit
+#
+# Seed 004 works in **column-vector** notation: $z_1 = W_1 x + b_1$ with
+# $x = [1, 0]^\top$, $W_1 = \begin{bmatrix}0.1 & 0.2\\ 0.3 & 0.4\end{bmatrix}$,
+# $b_1 = [0.1, 0.1]^\top$, $W_2 = [0.2, 0.3]$, $b_2 = 0.1$, label $y = 1$. Row $j$ of its
+# $W_1$ holds the weights **into** hidden unit $j$. The seed rounds as it goes; below, every
+# number is computed, next to the seed's.
+
+# %%
+x_col = np.array([1.0, 0.0])
+W1_seed = np.array([[0.1, 0.2], [0.3, 0.4]])
+b1_seed = np.array([0.1, 0.1])
+W2_seed = np.array([0.2, 0.3])
+b2_seed = 0.1
+y_seed = 1.0
+
+z1 = W1_seed @ x_col + b1_seed
+a1 = sigmoid(z1)
+z2 = W2_seed @ a1 + b2_seed
+y_hat = sigmoid(z2)
+loss = -(y_seed * np.log(y_hat) + (1 - y_seed) * np.log(1 - y_hat))
+
+rows = [("z1", "[0.2, 0.4]", z1), ("a1", "≈ [0.55, 0.60]", a1), ("z2", "0.39", z2),
+        ("ŷ", "≈ 0.596", y_hat), ("L", "≈ 0.517", loss)]
+print(f"{'':4s}{'seed 004':>16s}   computed")
+for name, seed_value, value in rows:
+    print(f"{name:4s}{seed_value:>16s}   {np.round(value, 6)}")
+
+# %% [markdown]
+# All the seed's forward numbers are right to the digits it shows. (Its $z_2 = 0.39$ comes
+# from the *rounded* $a_1 = [0.55, 0.60]$: $0.2 \cdot 0.55 + 0.3 \cdot 0.60 + 0.1 = 0.39$;
+# the exact value is $0.389573$.)
+#
+# **The same network in this course's notation.** Samples are rows, so the input is the
+# $1 \times 2$ matrix $X = x^\top$, and transposing $z_1 = W_1 x + b_1$ gives
+# $z_1^\top = x^\top W_1^\top + b_1^\top$. The course's weight matrix is therefore the seed's
+# **transposed**: shape `(d_in, d_out)`, column $j$ = the weights into unit $j$.
+
+# %%
+X4 = x_col[None, :]                       # (1, 2): one sample, one row
+W1 = W1_seed.T                            # (2, 2): W1[i, j] connects input i to hidden unit j
+b1 = b1_seed                              # (2,)
+W2 = W2_seed[:, None]                     # (2, 1): the seed's row [w31, w32] as a column
+b2 = np.array([b2_seed])                  # (1,)
+y4 = np.array([[y_seed]])                 # (1, 1)
+A1 = sigmoid(X4 @ W1 + b1)
+A2 = sigmoid(A1 @ W2 + b2)
+print("row notation: A1 =", A1, " A2 =", A2, " same as the seed's:", np.allclose(A1[0], a1), np.allclose(A2[0, 0], y_hat))
+
+# %% [markdown]
+# **Seed 002's notation on the same graph.** Seed 002 writes the hidden pre-activations as
+# $O_{11} = x_{11} w^1_{11} + x_{12} w^1_{21} + b_{11}$ and
+# $O_{12} = x_{11} w^1_{12} + x_{12} w^1_{22} + b_{12}$, and the output as
+# $O_{21} = w^2_{11} O_{11} + w^2_{21} O_{12} + b_{21}$. So $O_{11}, O_{12}$ are our
+# $z^{(1)}_1, z^{(1)}_2$ (the seed leaves out the activation there; with it, the inputs of
+# layer 2 are $a^{(1)}_j = \sigma(O_{1j})$), $O_{21}$ is $z^{(2)}$, and $w^1_{ij}$ connects input
+# $i$ to unit $j$: it is exactly `W1[i-1, j-1]` in this course's layout. Its chain rule
+# $\partial L/\partial w^2_{11} = \partial L/\partial \hat y \cdot \partial \hat y/\partial w^2_{11}$
+# is the last edge of the graph. (The seed's list of layer-2 gradients,
+# "$[\partial L/\partial\hat y, \partial L/\partial w^2_{11}, \partial L/\partial b_{21}, \partial L/\partial b_{21}]$",
+# repeats $b_{21}$ and omits $w^2_{21}$: layer 2's three learnable parameters are
+# $w^2_{11}, w^2_{21}, b_{21}$.)
+
+# %% [markdown]
+# ## 3 · Local derivatives of the activations
+#
+# A sigmoid layer computes $A = \sigma(Z)$ element by element, so each $Z_{ij}$ affects only
+# $A_{ij}$ and the chain rule is an element-wise product:
+#
+# $$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A}\odot\sigma'(Z), \qquad
+# \sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = A\,(1 - A).$$
+#
+# The derivative is written with the layer's **output** $A$, which the forward pass already
+# stored; no new exponential is needed. (Seeds 001 and 003 use it that way too:
+# `sigmoid_deriv(x) = x * (1 - x)` is called with the activation, not with $z$.) Passing $Z$
+# to that formula, or taking $\sigma(A)$, is a classic bug.
+#
+# ReLU's slope is 1 where the unit was active and 0 elsewhere:
+# $\partial L/\partial Z = \partial L/\partial A \odot \mathbb{1}[Z > 0]$ (at exactly $Z = 0$ we take 0).
+#
+# **Exercise 3.1 (2 + 1 points).** Write `sigmoid_backward(dA, A)` and `relu_backward(dA, Z)`.
+
+# %% solution id=sigmoid_backward
+def sigmoid_backward(dA, A):
+    """dL/dZ for a sigmoid layer. dA: dL/dA, (n, d). A: the layer's output sigmoid(Z), (n, d). Returns (n, d)."""
+    ### BEGIN SOLUTION
+    return dA * A * (1 - A)
+    ### END SOLUTION
+
+# %% test id=test_sigmoid_backward points=2
+A = np.array([[0.5, 0.9, 0.2]])
+dA = np.array([[1.0, -2.0, 4.0]])
+check_array(sigmoid_backward(dA, A), [[0.25, -0.18, 0.64]], what="sigmoid_backward(dA, A) for one sample",
+            variants=[("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A))])
+print("✓ sigmoid_backward")
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_sigmoid_backward(sigmoid_backward)
+### END HIDDEN TESTS
+
+# %% solution id=relu_backward
+def relu_backward(dA, Z):
+    """dL/dZ for a ReLU layer. dA: dL/dA, (n, d). Z: the layer's input (pre-activation), (n, d). Returns (n, d)."""
+    ### BEGIN SOLUTION
+    return dA * (Z > 0)
+    ### END SOLUTION
+
+# %% test id=test_relu_backward points=1
+Z = np.array([[-1.0, 2.0], [0.5, -3.0]])
+dA = np.array([[5.0, 6.0], [7.0, 8.0]])
+check_array(relu_backward(dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
+            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", dA * Z)])
+print("✓ relu_backward")
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_relu_backward(relu_backward)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4 · The dense layer, backwards
+#
+# For $Z = XW + b$ with $X$ `(n, d_in)`, $W$ `(d_in, d_out)`, the upstream gradient
+# $\partial L/\partial Z$ (`dZ`, shape `(n, d_out)`) gives all three gradients:
+#
+# $$\frac{\partial L}{\partial W} = X^\top\,\frac{\partial L}{\partial Z}, \qquad
+# \frac{\partial L}{\partial b} = \sum_{i=1}^{n}\frac{\partial L}{\partial Z_{i\cdot}}, \qquad
+# \frac{\partial L}{\partial X} = \frac{\partial L}{\partial Z}\,W^\top.$$
+#
+# Why: $Z_{ij} = \sum_k X_{ik}W_{kj} + b_j$, so $W_{kj}$ touches $Z_{ij}$ for every sample $i$
+# with coefficient $X_{ik}$: $\partial L/\partial W_{kj} = \sum_i X_{ik}\,\partial L/\partial Z_{ij}$,
+# which is $(X^\top dZ)_{kj}$. The bias is added to every row, so its gradient **sums over
+# the batch**. **Let the shapes guide you**: `dW` must have `W`'s shape `(d_in, d_out)`,
+# and only $X^\top dZ$ (`(d_in, n) @ (n, d_out)`) has it; `dZ.T @ X` is its transpose. The
+# mean over the batch is already inside `dZ` (it came from the loss), so no $1/n$ here.
+#
+# **Exercise 4.1 (3 points).** Write `dense_backward(dZ, X, W)` returning `(dX, dW, db)`.
+
+# %% solution id=dense_backward
+def dense_backward(dZ, X, W):
+    """Gradients of a dense layer Z = X @ W + b.
+
+    dZ: (n, d_out) upstream gradient.  X: (n, d_in) the layer's input.  W: (d_in, d_out).
+    Returns (dX, dW, db) with shapes (n, d_in), (d_in, d_out), (d_out,).
+    """
+    ### BEGIN SOLUTION
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+    ### END SOLUTION
+
+# %% test id=test_dense_backward points=3
+X = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])        # n = 3, d_in = 2
+W = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]])          # d_out = 3
+dZ = np.array([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0], [1.0, 1.0, 0.0]])
+got = dense_backward(dZ, X, W)
+check_true(isinstance(got, tuple) and len(got) == 3, what="dense_backward(dZ, X, W)", mistake="wrong_return",
+           problem=f"expected the tuple (dX, dW, db), got {type(got).__name__}")
+dX, dW, db = got
+check_array(dX, dZ @ W.T, what="dense_backward: dX", variants=[("dense_backward_order", X.T @ dZ)])
+check_array(dW, [[1.0, -3.0, 5.0], [3.0, 2.0, 3.0]], what="dense_backward: dW", n=3,
+            variants=[("transposed", (X.T @ dZ).T)])
+check_array(db, [2.0, 0.0, 3.0], what="dense_backward: db", n=3, variants=[("bias_not_summed", dZ)])
+print("✓ dense_backward")
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_dense_backward(dense_backward)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 5 · Gradient checking
+#
+# An analytic gradient can be checked against the definition of a derivative. The
+# **centered difference**
+#
+# $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}$$
+#
+# has an error of order $h^2$ (the $h^2$ terms of the two Taylor expansions cancel), where the
+# one-sided $\big(f(x + h e_i) - f(x)\big)/h$ is off by order $h$. With $h = 10^{-5}$ in float64
+# that is about $10^{-10}$ against $10^{-5}$. Perturb one entry at a time, and put it back
+# afterwards: the caller's `x` must be unchanged when you return.
+#
+# Compare two gradients with the **relative error**
+# $\max|a - b| / \max(|a| + |b|)$, which does not care about their scale:
+#
+# | relative error | reading |
+# |---|---|
+# | < 1e-7 | correct: the difference is rounding |
+# | < 1e-5 | probably correct (fine for sigmoid/tanh networks) |
+# | < 1e-3 | suspicious: a kink (ReLU at 0, max, abs) or a bug |
+# | ≥ 1e-3 | wrong: a transposed matrix, a missing $1/n$, a broken chain rule |
+#
+# **Exercise 5.1 (2 points).** Write `numerical_gradient(f, x, h=1e-5)` for a scalar function
+# `f` of an array `x` of any shape (`np.ndindex(x.shape)` visits every index). Work on a
+# float copy, or restore each entry after probing it.
+
+# %% solution id=numerical_gradient
+def numerical_gradient(f, x, h=1e-5):
+    """Centered-difference gradient of the scalar function f at x (any shape); x is left unchanged.
+
+    Returns an array of x's shape.
+    """
+    ### BEGIN SOLUTION
+    x = np.array(x, dtype=float)          # a private copy
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+    ### END SOLUTION
+
+# %% test id=test_numerical_gradient points=2
+x = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
+x_before = x.copy()
+f = lambda v: float(np.sum(v ** 3))                   # gradient 3 v²; a forward difference is off by ~3 h v
+got = numerical_gradient(f, x)
+check_array(got, 3 * x_before ** 2 + 1e-10, what="numerical_gradient(sum(x³)) at x of shape (2, 3)",
+            rtol=1e-8, atol=1e-8)
+check_array(x, x_before, what="x after numerical_gradient", variants=[("mutates_input", x_before + 1e-5)])
+check_array(numerical_gradient(f, np.array([2.0]), h=1e-2), [12.0001], what="numerical_gradient(..., h=1e-2) at x = 2",
+            rtol=1e-10, variants=[("forward_difference", [(2.01 ** 3 - 8) / 0.01]), ("h_ignored", [12.0 + 1e-10])])
+print("✓ numerical_gradient")
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_numerical_gradient(numerical_gradient)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Where it misleads.** At a kink the two one-sided slopes differ and a centered difference
+# straddling it averages them. ReLU at exactly 0 has slopes 0 and 1; we defined the
+# derivative there as 0, the numerical gradient says 0.5. And in float32 (7 significant
+# digits) the difference $f(x + h) - f(x - h)$ drowns in rounding when $h = 10^{-5}$:
+
+# %%
+relu_sum = lambda v: float(np.sum(np.maximum(v, 0)))
+at_kink = np.array([0.0, 1.0, -1.0])
+print("ReLU slope at [0, 1, -1]: analytic", relu_backward(np.ones(3), at_kink),
+      " numerical", numerical_gradient(relu_sum, at_kink))
+
+f32 = lambda v: float(np.sum(np.tanh(v.astype(np.float32))))
+x0 = np.array([0.3, -0.7])
+analytic = 1 - np.tanh(x0) ** 2
+for h in (1e-5, 1e-2):
+    err = relative_error(analytic, numerical_gradient(f32, x0, h))
+    print(f"float32, h = {h:g}: relative error {err:.1e} ({verdict(err)})")
+
+# %% [markdown]
+# ## 6 · Seed 004's network, backwards
+#
+# With binary cross-entropy after a sigmoid, notebook 02 showed that the chain rule
+# collapses at the output: $\partial L/\partial z^{(2)} = \hat y - y$ per sample. With the
+# mean over the $N$ output elements (here $N = n$, one output per sample), the whole
+# backward pass is:
+#
+# $$dZ_2 = \frac{A_2 - Y}{N}, \quad dW_2 = A_1^\top dZ_2, \quad db_2 = \textstyle\sum_i dZ_2, \quad
+# dA_1 = dZ_2 W_2^\top, \quad dZ_1 = dA_1 \odot A_1(1 - A_1), \quad dW_1 = X^\top dZ_1, \quad db_1 = \textstyle\sum_i dZ_1.$$
+#
+# That is `dense_backward` and `sigmoid_backward`, chained. Do not multiply $A_2 - Y$ by
+# $A_2(1 - A_2)$ again: the sigmoid's derivative is already inside it. (Seed 001 does
+# multiply, because its loss is the squared error, not cross-entropy.)
+#
+# **Exercise 6.1 (4 points).** Write `two_layer_backprop(X, y, W1, b1, W2, b2)` for a sigmoid
+# hidden layer, a sigmoid output and mean binary cross-entropy (clip as in 02). Return
+# `(loss, grads)` with `grads` a dict with keys `dW1, db1, dW2, db2`.
+
+# %% solution id=two_layer_backprop
+def two_layer_backprop(X, y, W1, b1, W2, b2):
+    """Loss and gradients of seed 004's network.
+
+    X (n, d), y (n, k) labels 0/1, W1 (d, h), b1 (h,), W2 (h, k), b2 (k,).
+    Returns (loss, grads): loss = mean binary cross-entropy (a float), grads = {"dW1", "db1", "dW2", "db2"}.
+    """
+    ### BEGIN SOLUTION
+    A1 = sigmoid(X @ W1 + b1)
+    A2 = sigmoid(A1 @ W2 + b2)
+    p = np.clip(A2, 1e-12, 1 - 1e-12)
+    loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    dZ2 = (A2 - y) / y.size
+    dA1, dW2, db2 = dense_backward(dZ2, A1, W2)
+    dZ1 = sigmoid_backward(dA1, A1)
+    _, dW1, db1 = dense_backward(dZ1, X, W1)
+    return loss, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    ### END SOLUTION
+
+# %% test id=test_two_layer_backprop points=4
+loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
+check_array(loss4, 0.5172127665584896, what="two_layer_backprop on seed 004: loss")
+check_true(isinstance(grads4, dict) and {"dW1", "db1", "dW2", "db2"} <= set(grads4), what="two_layer_backprop",
+           mistake="grads_keys", problem="grads must be a dict with keys dW1, db1, dW2, db2")
+check_array(grads4["dW2"], [[-0.222034], [-0.24176209]], what="seed 004: grads['dW2']",
+            variants=[("bce_sigmoid_double", [[-0.222034 * 0.24082], [-0.24176209 * 0.24082]])])
+check_array(grads4["db2"], [-0.40382007], what="seed 004: grads['db2']")
+check_array(grads4["dW1"], [[-0.01999043, -0.02910663], [0.0, 0.0]], what="seed 004: grads['dW1']",
+            variants=[("transposed", [[-0.01999043, 0.0], [-0.02910663, 0.0]])])
+check_array(grads4["db1"], [-0.01999043, -0.02910663], what="seed 004: grads['db1']")
+print("✓ two_layer_backprop reproduces seed 004")
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_two_layer_backprop(two_layer_backprop)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Your backward pass next to the seed's hand-rounded numbers. The seed writes gradients
+# as columns ($\delta_1 x^\top$ is `(hidden, input)`); ours are the transposes.
+
+# %%
+delta2 = grads4["db2"][0]
+table = [("δ2 = ŷ - y", "-0.404", delta2),
+         ("dW2", "[-0.222, -0.243]", grads4["dW2"].ravel()),
+         ("δ1", "≈ [-0.020, -0.029]", grads4["db1"]),
+         ("dW1 (seed layout)", "[[-0.020, 0], [-0.029, 0]]", grads4["dW1"].T)]
+for name, seed_value, value in table:
+    print(f"{name:18s} seed {seed_value:28s} computed {np.round(value, 6).tolist()}")
+print("check: -0.404 × 0.60 =", round(-0.404 * 0.60, 4), "and exactly", round(delta2 * A1[0, 1], 6))
+
+# %% [markdown]
+# Every backward number matches except one: the seed's $dW_2 = [-0.222, -0.243]$ has a
+# rounding slip in the second entry. $\delta_2 a^{(1)}_2 = -0.403820 \times 0.598688 = -0.241762$,
+# which rounds to $-0.242$ (even the seed's own rounded factors give $-0.404 \times 0.60 = -0.2424$).
+# Everything else agrees with the seed to the digits it shows.
+
+# %% [markdown]
+# ## 7 · The backprop stepper
+#
+# Step through seed 004's graph: **next ▶** moves forward node by node (values in black),
+# then backward (gradients $\partial L/\partial\,\text{node}$ in red), with the formula and
+# numbers of each step underneath. Change the input, the label or any weight and everything
+# is recomputed; your `sigmoid_backward` and `dense_backward` do the backward pass.
+# Try: at step 7, where is $\partial L/\partial z^{(2)} = \hat y - y$ zero? Set $x_2 = 0$ and
+# watch which entries of $dW_1$ vanish.
+
+# %%
+widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+
+# %% [markdown]
+# ## 8 · Any depth: `mlp_backward`
+#
+# Seed 003 trains a 2-2-2-1 all-sigmoid network. Its `backward_pass` walks the layers from
+# last to first; at each layer it turns the gradient with respect to the layer's output
+# into one with respect to its pre-activation (the sigmoid's local derivative), reads off
+# the weight and bias gradients, and passes the gradient on to the previous layer's
+# output. With `activations = [X, A1, ..., AL]` from notebook 01's `mlp_forward`:
+#
+# $$dZ_l = dA_l \odot A_l(1 - A_l), \qquad dW_l = A_{l-1}^\top dZ_l, \qquad db_l = \textstyle\sum_i (dZ_l)_i, \qquad dA_{l-1} = dZ_l W_l^\top.$$
+#
+# Note $A_{l-1}$, the activation flowing **into** layer $l$: with `activations` indexed from
+# 0 (= $X$), layer $l$'s output is `activations[l]` and its input `activations[l - 1]`.
+# (`mlp_forward` from notebook 01 is imported from `course.nn`, which holds the reference
+# versions of what earlier notebooks had you write.)
+#
+# **Exercise 8.1 (3 points).** Write `mlp_backward(activations, layers, dA_out)` for an
+# all-sigmoid MLP, using your `sigmoid_backward` and `dense_backward`. `dA_out` is
+# $\partial L/\partial A_L$. Return `[(dW1, db1), ..., (dWL, dbL)]` in layer order.
+
+# %% solution id=mlp_backward
+def mlp_backward(activations, layers, dA_out):
+    """Backward pass of an all-sigmoid MLP.
+
+    activations: [X, A1, ..., AL] from the forward pass.  layers: [(W1, b1), ..., (WL, bL)].
+    dA_out: dL/dAL, shape of AL. Returns [(dW1, db1), ..., (dWL, dbL)], each of its parameter's shape.
+    """
+    ### BEGIN SOLUTION
+    grads = []
+    dA = dA_out
+    for l in range(len(layers), 0, -1):
+        dZ = sigmoid_backward(dA, activations[l])
+        dA, dW, db = dense_backward(dZ, activations[l - 1], layers[l - 1][0])
+        grads.append((dW, db))
+    return grads[::-1]
+    ### END SOLUTION
+
+# %% test id=test_mlp_backward points=3
+layers2 = [(np.array([[0.5, -0.3, 0.8], [0.1, 0.4, -0.6]]), np.array([0.0, 0.1, -0.1])),
+           (np.array([[0.3], [-0.2], [0.7]]), np.array([0.05]))]
+X2 = np.array([[1.0, 2.0], [-1.0, 0.5]])
+acts2 = mlp_forward(X2, layers2)
+dA_out2 = np.array([[0.5], [-1.0]])
+got = mlp_backward(acts2, layers2, dA_out2)
+check_true(isinstance(got, (list, tuple)) and len(got) == 2, what="mlp_backward on a 2-3-1 network",
+           mistake="wrong_return", problem="expected a list of one (dW, db) pair per layer")
+dZ2 = dA_out2 * acts2[2] * (1 - acts2[2])
+check_array(got[1][0], acts2[1].T @ dZ2, what="mlp_backward: dW2 of a 2-3-1 network",
+            variants=[("grads_reversed", np.zeros((2, 3)))])
+check_array(got[1][1], dZ2.sum(axis=0), what="mlp_backward: db2", variants=[("bias_not_summed", dZ2)])
+dZ1 = (dZ2 @ layers2[1][0].T) * acts2[1] * (1 - acts2[1])
+check_array(got[0][0], X2.T @ dZ1, what="mlp_backward: dW1")
+print("✓ mlp_backward")
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_mlp_backward(mlp_backward)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Seed 003's network, checked.** Seed 003 uses the ½·sum squared error, so
+# $\partial L/\partial A_L = A_L - Y$. Its first epoch's gradients, from your `mlp_backward`,
+# against your `numerical_gradient` of the same loss (the seed draws its weights without a
+# seed; we fix one):
+
+# %%
+rng = np.random.default_rng(3)
+X3, Y3 = np.array([[0.6, 0.4]]), np.array([[0.875]])
+net3 = [(rng.normal(size=(2, 2)), rng.normal(size=2)), (rng.normal(size=(2, 2)), rng.normal(size=2)),
+        (rng.normal(size=(2, 1)), rng.normal(size=1))]
+acts3 = mlp_forward(X3, net3)
+grads3 = mlp_backward(acts3, net3, acts3[-1] - Y3)
+half_sum_loss = lambda layers: 0.5 * float(np.sum((mlp_forward(X3, layers)[-1] - Y3) ** 2))
+for l, ((W, b), (dW, db)) in enumerate(zip(net3, grads3), start=1):
+    num_W = numerical_gradient(lambda v: half_sum_loss(net3[:l - 1] + [(v, b)] + net3[l:]), W)
+    num_b = numerical_gradient(lambda v: half_sum_loss(net3[:l - 1] + [(W, v)] + net3[l:]), b)
+    print(f"layer {l}: dW relative error {relative_error(dW, num_W):.1e}, db {relative_error(db, num_b):.1e}")
+
+# %% [markdown]
+# ## 9 · Seed 000: a stock-price regression, one full backward pass
+#
+# Seed 000's backpropagation example predicts tomorrow's price from today's open, close and
+# volume, with MSE. The prices here are **synthetic** (`course.data.make_stock_days`: a
+# random walk with momentum, its docstring says exactly how), standardised. The model:
+# 3 inputs, 4 sigmoid hidden units, 1 **linear** output (a price can be any number), so the
+# output layer has no activation and $dZ_2$ is just MSE's gradient from notebook 02,
+# $2(\hat y - y)/N$.
+
+# %%
+X_days, y_days = data.make_stock_days(120, seed=0)
+rng = np.random.default_rng(0)
+Ws = [rng.normal(0, 0.5, size=(3, 4)), rng.normal(0, 0.5, size=(4, 1))]
+bs = [np.zeros(4), np.zeros(1)]
+
+def stock_loss(Ws, bs):
+    A1 = sigmoid(X_days @ Ws[0] + bs[0])
+    return float(np.mean((A1 @ Ws[1] + bs[1] - y_days) ** 2))
+
+A1s = sigmoid(X_days @ Ws[0] + bs[0])
+pred = A1s @ Ws[1] + bs[1]
+dZ2s = 2 * (pred - y_days) / y_days.size                  # MSE's gradient (notebook 02)
+dA1s, dW2s, db2s = dense_backward(dZ2s, A1s, Ws[1])       # linear output layer
+dZ1s = sigmoid_backward(dA1s, A1s)
+_, dW1s, db1s = dense_backward(dZ1s, X_days, Ws[0])
+
+checks = {"dW1": (dW1s, numerical_gradient(lambda v: stock_loss([v, Ws[1]], bs), Ws[0])),
+          "db1": (db1s, numerical_gradient(lambda v: stock_loss(Ws, [v, bs[1]]), bs[0])),
+          "dW2": (dW2s, numerical_gradient(lambda v: stock_loss([Ws[0], v], bs), Ws[1])),
+          "db2": (db2s, numerical_gradient(lambda v: stock_loss(Ws, [bs[0], v]), bs[1]))}
+for name, (analytic, numeric) in checks.items():
+    err = relative_error(analytic, numeric)
+    print(f"{name}: relative error {err:.1e}  {verdict(err)}")
+
+lr = 0.5
+before = stock_loss(Ws, bs)
+after = stock_loss([Ws[0] - lr * dW1s, Ws[1] - lr * dW2s], [bs[0] - lr * db1s, bs[1] - lr * db2s])
+print(f"one gradient-descent step (lr {lr}): MSE {before:.4f} -> {after:.4f}")
+
+# %% [markdown]
+# ## 10 · A first look at vanishing gradients
+#
+# Every sigmoid layer multiplies the gradient by $A(1 - A) \le \tfrac14$. Through ten layers
+# that factor alone can shrink it by $4^{10} \approx 10^6$. Below, a 10-layer sigmoid network
+# of width 8 (weights $\mathcal N(0, 1/8)$), one batch, and the size of each layer's weight
+# gradient from your `mlp_backward`: the first layers barely learn. (Notebook 04 compares
+# ReLU and what depth does to training.)
+
+# %%
+rng = np.random.default_rng(4)
+deep = [(rng.normal(0, 1 / np.sqrt(8), size=(8, 8)), np.zeros(8)) for _ in range(10)]
+X_deep = rng.normal(size=(32, 8))
+acts_deep = mlp_forward(X_deep, deep)
+grads_deep = mlp_backward(acts_deep, deep, np.ones_like(acts_deep[-1]) / acts_deep[-1].size)
+norms = [np.linalg.norm(dW) for dW, _ in grads_deep]
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.semilogy(range(1, 11), norms, "o-")
+ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖dW‖", title="gradient size per layer, sigmoid")
+plt.show()
+print("last layer / first layer:", f"{norms[-1] / norms[0]:.0f}x")
+
+# %% [markdown]
+# ## Summary
+#
+# * Backprop = the chain rule on a graph, visited backwards: upstream gradient × local derivative.
+# * A sigmoid's local derivative is $A(1 - A)$, from the stored output; ReLU's is $\mathbb 1[Z > 0]$.
+# * A dense layer: $dW = X^\top dZ$, $db = $ the sum of $dZ$'s rows, $dX = dZ W^\top$; shapes say which.
+# * Check every gradient with centered differences and a relative error.
+# * Seed 004's example reproduces exactly, apart from one rounding slip in its $dW_2$.
+#
+# Next, **04 · XOR training**: put the forward pass, the loss and these gradients in a loop.
