@@ -143,3 +143,21 @@ def make_stock_days(n_days: int = 120, seed: int = 0) -> tuple[np.ndarray, np.nd
                          (volume - volume.mean()) / volume.std()])[:-1]
     y = ((close[1:] - mean_c) / sd_c)[:, None]
     return X, y
+
+
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """The four XOR points: X of shape (4, 2) and labels y of shape (4, 1), float64 (seed 001's)."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    return X, y
+
+
+def make_xor_cloud(n: int = 200, seed: int = 0, noise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """n noisy copies of the XOR points: each a random corner plus N(0, noise²) jitter.
+
+    Returns X of shape (n, 2) and y of shape (n, 1), float64, with the corner's XOR label.
+    """
+    rng = np.random.default_rng(seed)
+    corners, labels = xor()
+    pick = rng.integers(0, 4, size=n)
+    return corners[pick] + noise * rng.standard_normal((n, 2)), labels[pick].copy()

@@ -409,3 +409,87 @@ def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
     if grading():
         return Idle("backprop stepper")
     return BackpropStepper(sigmoid, sigmoid_backward, dense_backward)
+
+
+class XorTrainer(Explorer):
+    """Train a network on XOR with your own `train` and `predict`, and watch it learn.
+
+    Train runs `train` for a growing number of epochs (a tenth of the total more each
+    time; `train` is deterministic for a seed, so each run extends the previous one),
+    updating the progress bar, the loss curve and the output heat map after each piece.
+    """
+
+    CHUNKS = 10
+
+    def __init__(self, train: Callable, predict: Callable, forward: Callable):
+        import ipywidgets as w
+        self.train_fn, self.predict_fn, self.forward = train, predict, forward
+        self.X, self.y = data.xor()
+        self.fig, self.canvas = _figure(8.4, 3.6)
+        left, right = self.fig.subplots(1, 2)
+        (self.loss_line,) = left.semilogy([], [], color="C0", lw=2)
+        left.set(xlabel="epoch", ylabel="loss (BCE)", title="loss")
+        grid = np.linspace(-0.5, 1.5, 81)
+        g1, g2 = np.meshgrid(grid, grid)
+        self.grid = np.column_stack([g1.ravel(), g2.ravel()])
+        self.image = right.imshow(np.full(g1.shape, 0.5), origin="lower", extent=(-0.5, 1.5, -0.5, 1.5),
+                                  cmap=plots.CMAP, vmin=0, vmax=1)
+        for (x1, x2), label in zip(self.X, self.y.ravel()):
+            right.scatter([x1], [x2], s=120, marker="o" if label else "X", c="white" if label else "black",
+                          edgecolors="black", zorder=3)
+        right.set(xlabel="$x_1$", ylabel="$x_2$", title="network output (press Train)")
+        self.fig.colorbar(self.image, ax=right, label="output")
+        self.controls = {
+            "lr": w.FloatLogSlider(value=5.0, base=10, min=-2, max=2, step=0.1, description="learning rate",
+                                   layout=w.Layout(width="320px")),
+            "hidden": w.IntSlider(value=3, min=1, max=10, description="hidden units", layout=w.Layout(width="320px")),
+            "epochs": w.IntSlider(value=1500, min=100, max=5000, step=100, description="epochs",
+                                  layout=w.Layout(width="320px")),
+            "seed": w.IntSlider(value=0, min=0, max=19, description="seed", layout=w.Layout(width="320px")),
+        }
+        self.button = w.Button(description="Train", button_style="primary", layout=w.Layout(width="100px"))
+        self.progress = w.IntProgress(value=0, min=0, max=self.CHUNKS, layout=w.Layout(width="320px"))
+        self.button.on_click(lambda _b: self.run())
+        self.history: np.ndarray = np.array([])
+        self._wire([*self.controls.values(), self.button, self.progress])
+
+    def redraw(self) -> None:
+        """A setting changed: the last run no longer describes it."""
+        self.progress.value = 0
+        self.image.axes.set_title("network output (press Train)")
+
+    def run(self) -> None:
+        c = {k: v.value for k, v in self.controls.items()}
+        sizes = [2, c["hidden"], 1]
+        self.button.disabled = True
+        try:
+            for k in range(1, self.CHUNKS + 1):
+                epochs = max(1, round(c["epochs"] * k / self.CHUNKS))
+                layers, history = self.train_fn(self.X, self.y, sizes, c["lr"], epochs, c["seed"])
+                self.show(layers, np.asarray(history, dtype=float).ravel())
+                self.progress.value = k
+                self.canvas.draw()                        # push this picture now, mid-training
+            self.status.value = ""
+        except Exception as exc:  # the student's train or predict is unfinished or wrong
+            self.status.value = (f"<span style='color:#b00'>⚠ your code raised {type(exc).__name__}: "
+                                 f"{html.escape(str(exc))[:200]}</span>")
+        finally:
+            self.button.disabled = False
+
+    def show(self, layers, history: np.ndarray) -> None:
+        self.history = history
+        epochs = np.arange(1, len(history) + 1)
+        self.loss_line.set_data(epochs, history)
+        ax = self.loss_line.axes
+        finite = history[np.isfinite(history) & (history > 0)]
+        if finite.size:
+            ax.set(xlim=(0, max(len(history), 2)), ylim=(finite.min() / 2, finite.max() * 2))
+        out = np.asarray(self.forward(self.grid, layers)[-1], dtype=float).reshape(self.image.get_array().shape)
+        self.image.set_data(out)
+        accuracy = float(np.mean(np.asarray(self.predict_fn(layers, self.X)).reshape(self.y.shape) == self.y))
+        self.image.axes.set_title(f"network output: {accuracy:.0%} of XOR right")
+
+
+def xor_trainer(train: Callable, predict: Callable, forward: Callable):
+    """The XOR trainer, driven by your `train` and `predict` (and a forward pass for the picture)."""
+    return Idle("XOR trainer") if grading() else XorTrainer(train, predict, forward)

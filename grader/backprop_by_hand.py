@@ -13,27 +13,15 @@ import numpy as np
 from course.checks import call, check_array, check_true
 from course.gradcheck import numerical_gradient as _centered, relative_error
 
+from course.nn import (binary_cross_entropy, dense_backward, mlp_backward, mlp_forward, relu_backward,
+                       sigmoid, sigmoid_backward)
+
 from .cases import batch_dims, layer_sizes, rng_for
-from .forward_pass import mlp_forward, sigmoid
-from .loss_functions import EPS
 
 
 # --- references ---------------------------------------------------------------------
-
-def sigmoid_backward(dA, A):
-    """dZ = dA * A * (1 - A), with A = sigmoid(Z) the layer's output. Shapes (n, d)."""
-    return dA * A * (1 - A)
-
-
-def relu_backward(dA, Z):
-    """dZ = dA where Z > 0, else 0 (the subgradient 0 at Z = 0). Shapes (n, d)."""
-    return dA * (Z > 0)
-
-
-def dense_backward(dZ, X, W):
-    """For Z = X @ W + b: dX = dZ @ W.T (n, d_in), dW = X.T @ dZ (d_in, d_out), db = sum of dZ's rows (d_out,)."""
-    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
-
+# sigmoid_backward, relu_backward, dense_backward and mlp_backward are course.nn's
+# (imported above): 04 and 05 build on them.
 
 def numerical_gradient(f, x, h=1e-5):
     """Centered differences, x left unchanged: course.gradcheck.numerical_gradient."""
@@ -42,8 +30,7 @@ def numerical_gradient(f, x, h=1e-5):
 
 def bce_loss(A2, y):
     """Mean binary cross-entropy over all elements (02's binary_cross_entropy)."""
-    p = np.clip(A2, EPS, 1 - EPS)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return binary_cross_entropy(y, A2)
 
 
 def two_layer_backprop(X, y, W1, b1, W2, b2):
@@ -60,17 +47,6 @@ def two_layer_backprop(X, y, W1, b1, W2, b2):
     dZ1 = sigmoid_backward(dA1, A1)
     _, dW1, db1 = dense_backward(dZ1, X, W1)
     return loss, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-
-
-def mlp_backward(activations, layers, dA_out):
-    """All-sigmoid MLP: [X, A1, ..., AL], [(W1, b1), ...], dL/dAL -> [(dW1, db1), ..., (dWL, dbL)]."""
-    grads = []
-    dA = dA_out
-    for l in range(len(layers), 0, -1):
-        dZ = sigmoid_backward(dA, activations[l])
-        dA, dW, db = dense_backward(dZ, activations[l - 1], layers[l - 1][0])
-        grads.append((dW, db))
-    return grads[::-1]
 
 
 # --- checks ---------------------------------------------------------------------------

@@ -11,11 +11,9 @@ from collections.abc import Callable
 import numpy as np
 
 from course.checks import call, check_array, check_true
+from course.nn import EPS, binary_cross_entropy, binary_cross_entropy_grad, sigmoid, softmax
 
 from .cases import batch_dims, rng_for
-from .forward_pass import sigmoid, softmax
-
-EPS = 1e-12  # probabilities are clipped to [EPS, 1 - EPS] before a log
 
 
 # --- references ---------------------------------------------------------------------
@@ -49,18 +47,6 @@ def huber(y_true, y_pred, delta=1.0):
 def huber_grad(y_true, y_pred, delta=1.0):
     """clip(y_pred - y_true, -delta, delta) / N; y_pred's shape."""
     return np.clip(y_pred - y_true, -delta, delta) / np.size(y_pred)
-
-
-def binary_cross_entropy(y_true, p, eps=EPS):
-    """-mean(y log p + (1 - y) log(1 - p)) over all elements, p clipped to [eps, 1 - eps]."""
-    p = np.clip(p, eps, 1 - eps)
-    return float(-np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)))
-
-
-def binary_cross_entropy_grad(y_true, p, eps=EPS):
-    """d bce / d p = (p - y) / (p (1 - p)) / N with p clipped as in the loss; p's shape."""
-    p = np.clip(p, eps, 1 - eps)
-    return (p - y_true) / (p * (1 - p)) / np.size(p)
 
 
 def categorical_cross_entropy(Y, P):

@@ -6,6 +6,7 @@ exercise `f` is checked by grader.topic.check_f (and any check_f_* beside it tha
 not the check of another exercise, e.g. check_sigmoid_stable but not check_mse_grad for mse).
 """
 import importlib
+import inspect
 
 import nbformat
 import pytest
@@ -45,7 +46,9 @@ def test_worked_solutions_pass_the_hidden_checks_built_on_the_references(name):
         assert checks, f"{name}: exercise {fn} has no hidden check in {module.__name__}"
         assert hasattr(module, fn), f"{module.__name__} has no reference for {fn}"
         for check in checks:
-            getattr(module, check)(namespace[fn])
+            # a check may take more of the student's functions, by name (check_train(train, init_layers))
+            others = list(inspect.signature(getattr(module, check)).parameters)[1:]
+            getattr(module, check)(namespace[fn], *(namespace[name] for name in others))
 
 
 @pytest.mark.parametrize("name", assignments())

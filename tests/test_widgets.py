@@ -180,3 +180,33 @@ def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
     assert stepper.controls["step"].value == 9
     stepper.which.value = 8                                            # b3
     assert stepper.controls["value"].value == pytest.approx(0.1)
+
+
+def test_xor_trainer_trains_with_the_given_functions_and_updates_in_place():
+    from grader.xor_training import predict, train
+    from course.nn import mlp_forward
+    runs = []
+    trainer = widgets.xor_trainer(lambda *a: runs.append(a[4]) or train(*a), predict, mlp_forward)
+    image, line = trainer.image, trainer.loss_line
+    assert runs == [], "nothing trains until the button is pressed"
+    trainer.controls["epochs"].value = 500
+    trainer.button.click()
+    assert runs == [50 * k for k in range(1, 11)], "ten growing runs of the student's train"
+    assert trainer.progress.value == 10 and len(trainer.history) == 500
+    assert trainer.image is image and trainer.loss_line is line
+    assert len(line.get_data()[0]) == 500
+    assert "100% of XOR right" in trainer.image.axes.get_title()
+    trainer.controls["seed"].value = 3
+    assert trainer.progress.value == 0, "a new setting invalidates the last run"
+
+
+def test_xor_trainer_reports_an_unfinished_train():
+    from grader.xor_training import predict
+    from course.nn import mlp_forward
+
+    def unfinished(*args):
+        raise NotImplementedError()
+
+    trainer = widgets.xor_trainer(unfinished, predict, mlp_forward)
+    trainer.button.click()
+    assert "NotImplementedError" in trainer.status.value and not trainer.button.disabled

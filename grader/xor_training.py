@@ -1,0 +1,178 @@
+"""04_xor_training: reference implementations and hidden checks.
+
+The training checks are behavioural: a student's `init_layers` may use any sensible
+distribution, so `train` is judged by what a user relies on (it learns XOR, its loss
+falls, it is reproducible from its seed, it updates every parameter), not by matching
+the reference's numbers.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from course.checks import call, check_array, check_true
+from course.data import xor
+from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
+
+from .cases import layer_sizes, rng_for
+
+
+# --- references ---------------------------------------------------------------------
+
+def init_layers(sizes, rng):
+    """[(W1, b1), ...] for layer sizes [d0, d1, ..., dL]: W ~ N(0, 1/d_in) from rng, b = 0."""
+    return [(rng.normal(0.0, 1.0 / np.sqrt(a), size=(a, c)), np.zeros(c)) for a, c in zip(sizes, sizes[1:])]
+
+
+def gradient_descent_step(layers, grads, lr):
+    """New layers [(W - lr dW, b - lr db), ...]; the arguments are not modified."""
+    return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads)]
+
+
+def train(X, y, sizes, lr, epochs, seed):
+    """Full-batch gradient descent on mean binary cross-entropy for an all-sigmoid MLP.
+
+    Returns (layers, loss_history): the trained layers and the loss of every epoch,
+    measured before that epoch's update.
+    """
+    layers = init_layers(sizes, np.random.default_rng(seed))
+    history = []
+    for _ in range(epochs):
+        activations = mlp_forward(X, layers)
+        history.append(binary_cross_entropy(y, activations[-1]))
+        grads = mlp_backward(activations, layers, binary_cross_entropy_grad(y, activations[-1]))
+        layers = gradient_descent_step(layers, grads, lr)
+    return layers, history
+
+
+def predict(layers, X):
+    """0/1 labels, shape (n, k): 1 where the network's output is above 0.5."""
+    return (mlp_forward(X, layers)[-1] > 0.5).astype(int)
+
+
+# --- checks ---------------------------------------------------------------------------
+
+def _layers_ok(got, sizes, what) -> None:
+    check_true(isinstance(got, (list, tuple)) and len(got) == len(sizes) - 1, what=what, mistake="wrong_return",
+               problem=f"expected a list of {len(sizes) - 1} (W, b) pairs, got "
+                       f"{len(got) if isinstance(got, (list, tuple)) else type(got).__name__}.")
+    for l, pair in enumerate(got):
+        check_true(isinstance(pair, (list, tuple)) and len(pair) == 2, what=what, mistake="wrong_return",
+                   problem=f"layer {l + 1} should be a pair (W, b).")
+        for name, part, shape in ((f"W{l + 1}", pair[0], (sizes[l], sizes[l + 1])), (f"b{l + 1}", pair[1], (sizes[l + 1],))):
+            check_true(np.shape(part) == shape, what=what,
+                       mistake="transposed" if np.shape(part) == shape[::-1] and len(shape) == 2 else "wrong_shape",
+                       problem=f"{name} should have shape {shape}, got {np.shape(part)}.")
+
+
+def check_init_layers(student: Callable) -> None:
+    """Shapes, no symmetry, and every random number drawn from the generator passed in."""
+    rng = rng_for("init_layers")
+    for depth in (1, 2, 3):
+        sizes = layer_sizes(rng, depth)
+        what = f"init_layers({sizes}, rng)"
+        got, _ = call(student, sizes, np.random.default_rng(11), what=what)
+        _layers_ok(got, sizes, what)
+        for l, (W, b) in enumerate(got):
+            W = np.asarray(W, dtype=float)
+            check_true(np.all(np.isfinite(W)) and np.all(np.isfinite(b)), what=what, mistake="not_finite",
+                       problem=f"W{l + 1} or b{l + 1} has NaN or inf.")
+            check_true(np.any(W != 0), what=what, mistake="zero_init",
+                       problem=f"W{l + 1} is all zeros.")
+            if W.shape[1] > 1:
+                check_true(not np.allclose(W, W[:, :1]), what=what, mistake="zero_init",
+                           problem=f"every unit of layer {l + 1} starts with the same weights.")
+        # the generator passed in, and nothing else
+        np.random.seed(1)
+        again, _ = call(student, sizes, np.random.default_rng(11), what=what)
+        np.random.seed(2)
+        third, _ = call(student, sizes, np.random.default_rng(11), what=what)
+        same = all(np.array_equal(W1, W2) and np.array_equal(b1, b2) and np.array_equal(W1, W3)
+                   for (W1, b1), (W2, b2), (W3, _) in zip(got, again, third))
+        check_true(same, what=what, mistake="not_reproducible",
+                   problem="two calls with generators made from the same seed gave different weights.")
+        other, _ = call(student, sizes, np.random.default_rng(12), what=what)
+        check_true(not all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(got, other)), what=what,
+                   mistake="not_reproducible", problem="generators with different seeds gave the same weights: "
+                                                       "the rng argument is not used.")
+
+
+def check_gradient_descent_step(student: Callable) -> None:
+    rng = rng_for("gradient_descent_step")
+    for depth, lr in ((2, 0.1), (1, 0.5), (3, 0.03)):
+        sizes = layer_sizes(rng, depth)
+        layers = [(rng.normal(size=(a, c)), rng.normal(size=c)) for a, c in zip(sizes, sizes[1:])]
+        grads = [(rng.normal(size=(a, c)), rng.normal(size=c)) for a, c in zip(sizes, sizes[1:])]
+        what = f"gradient_descent_step(layers, grads, lr={lr}) for sizes {sizes}"
+        got, _ = call(student, layers, grads, lr, what=what)
+        _layers_ok(got, sizes, what)
+        for l, ((W, b), (dW, db), (gW, gb)) in enumerate(zip(layers, grads, got)):
+            check_array(gW, W - lr * dW, what=f"{what}: W{l + 1}", variants=[
+                ("wrong_sign", W + lr * dW), ("lr_ignored", W - dW), ("weights_not_updated", W)])
+            check_array(gb, b - lr * db, what=f"{what}: b{l + 1}", variants=[
+                ("wrong_sign", b + lr * db), ("lr_ignored", b - db), ("bias_not_updated", b)])
+
+
+def check_predict(student: Callable) -> None:
+    rng = rng_for("predict")
+    for depth, n, k in ((2, 8, 1), (1, 6, 3), (2, 1, 2)):
+        sizes = layer_sizes(rng, depth)[:-1] + [k]
+        layers = [(rng.normal(size=(a, c)) * 1.5, rng.normal(size=c)) for a, c in zip(sizes, sizes[1:])]
+        X = rng.normal(size=(n, sizes[0]))
+        acts = mlp_forward(X, layers)
+        out = acts[-1]
+        Z = acts[-2] @ layers[-1][0] + layers[-1][1]
+        expected = (out > 0.5).astype(int)
+        what = f"predict(layers, X) with X {X.shape}, {k} output unit{'s' * (k > 1)}"
+        got, _ = call(student, layers, X, what=what)
+        check_array(got, expected, what=what, integer=True, variants=[
+            ("predict_probabilities", out), ("threshold_not_half", (out > 0).astype(int)),
+            ("threshold_not_half", (Z > 0.5).astype(int)), ("threshold_not_half", (out >= 1).astype(int)),
+            ("spam_inverted", 1 - expected)])
+
+
+XOR_CONFIG = dict(sizes=[2, 8, 1], lr=5.0, epochs=1500)
+
+
+def check_train(student: Callable, init_layers: Callable) -> None:
+    """On XOR with a generous configuration: the loss falls, every prediction is right, the
+    run is reproducible from its seed, and every weight and bias moves. `init_layers` is the
+    student's own: train must start from it (whatever distribution it draws from)."""
+    X, y = xor()
+    sizes, lr, epochs = XOR_CONFIG["sizes"], XOR_CONFIG["lr"], XOR_CONFIG["epochs"]
+    for seed in (0, 7):
+        what = f"train(X_xor, y_xor, sizes={sizes}, lr={lr}, epochs={epochs}, seed={seed})"
+        got, _ = call(student, X, y, sizes, lr, epochs, seed, what=what)
+        check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
+                   problem=f"expected (layers, loss_history), got {type(got).__name__}.")
+        layers, history = got
+        _layers_ok(layers, sizes, what)
+        history = np.asarray(history, dtype=float).ravel()
+        check_true(history.size == epochs, what=what, mistake="history_wrong_length",
+                   problem=f"loss_history should have one loss per epoch ({epochs}), got {history.size}.")
+        check_true(bool(np.all(np.isfinite(history))), what=what, mistake="not_finite",
+                   problem="the loss history holds NaN or inf.")
+        start = init_layers(sizes, np.random.default_rng(seed))
+        first = binary_cross_entropy(y, mlp_forward(X, start)[-1])
+        check_true(abs(history[0] - first) < 1e-6 * max(1.0, first), what=what, mistake="history_not_bce",
+                   problem=f"loss_history[0] = {history[0]:.6g}, but the mean binary cross-entropy of "
+                           f"init_layers({sizes}, np.random.default_rng({seed})) is {first:.6g}: train should start "
+                           "from init_layers with that generator and record each epoch's loss before its update.")
+        hidden = np.asarray(layers[0][0])
+        check_true(not np.allclose(hidden, hidden[:, :1]), what=what, mistake="zero_init",
+                   problem="all hidden units ended up identical: they started identical.")
+        check_true(history[-1] < history[0], what=what, mistake="wrong_sign",
+                   problem=f"the loss rose from {history[0]:.4f} to {history[-1]:.4f}: gradient ascent?")
+        for l, ((W0, b0), (W, b)) in enumerate(zip(start, layers)):
+            check_true(not np.allclose(W, W0), what=what, mistake="weights_not_updated",
+                       problem=f"W{l + 1} never changed during training.")
+            check_true(not np.allclose(b, b0), what=what, mistake="bias_not_updated",
+                       problem=f"b{l + 1} never changed during training.")
+        accuracy = float(np.mean(predict(layers, X) == y))
+        check_true(accuracy == 1.0, what=what, mistake=None,
+                   problem=f"after training, {accuracy:.0%} of XOR's 4 points are right (expected all); "
+                           f"loss {history[0]:.4f} -> {history[-1]:.4f}.")
+        again, _ = call(student, X, y, sizes, lr, epochs, seed, what=what)
+        check_true(np.allclose(np.asarray(again[1], dtype=float).ravel(), history), what=what,
+                   mistake="not_reproducible", problem="a second run with the same seed gave another loss history.")
