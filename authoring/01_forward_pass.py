@@ -88,13 +88,6 @@ def sigmoid(z):
     ### END SOLUTION
 
 # %% test id=test_sigmoid_values points=2
-z = np.array([-2.0, 0.0, 3.0])
-s = np.array([0.11920292, 0.5, 0.95257413])
-check_array(sigmoid(z), s, what="sigmoid([-2, 0, 3])",
-            variants=[("sigmoid_sign", 1 - s), ("sigmoid_derivative", s * (1 - s))])
-Z = np.array([[0.0, 1.0, -1.0], [2.0, -2.0, 0.5]])
-check_array(sigmoid(Z) + sigmoid(-Z), np.ones((2, 3)), what="sigmoid(Z) + sigmoid(-Z) for Z of shape (2, 3)")
-print("✓ sigmoid: values and shapes")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -102,15 +95,15 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_sigmoid(sigmoid)
 ### END HIDDEN TESTS
+z = np.array([-2.0, 0.0, 3.0])
+s = np.array([0.11920292, 0.5, 0.95257413])
+check_array(sigmoid(z), s, what="sigmoid([-2, 0, 3])",
+            variants=[("sigmoid_sign", 1 - s), ("sigmoid_derivative", s * (1 - s))])
+Z = np.array([[0.0, 1.0, -1.0], [2.0, -2.0, 0.5]])
+check_array(sigmoid(Z) + sigmoid(-Z), np.ones((2, 3)), what="sigmoid(Z) + sigmoid(-Z) for Z of shape (2, 3)")
+print("✓ sigmoid: values and shapes")
 
 # %% test id=test_sigmoid_stable points=1
-z = np.array([-1000.0, -50.0, 50.0, 1000.0])
-got, warned = call(sigmoid, z, what="sigmoid([-1000, -50, 50, 1000])")
-check_array(got, [0.0, 1.9287498479639178e-22, 1.0, 1.0], what="sigmoid([-1000, -50, 50, 1000])",
-            nonfinite="unstable_sigmoid", atol=1e-30)
-check_true(not warned, what="sigmoid([-1000, -50, 50, 1000])", mistake="unstable_sigmoid",
-           problem="numpy warned: " + "; ".join(warned))
-print("✓ sigmoid: stable for |z| up to 1000")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -118,6 +111,13 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_sigmoid_stable(sigmoid)
 ### END HIDDEN TESTS
+z = np.array([-1000.0, -50.0, 50.0, 1000.0])
+got, warned = call(sigmoid, z, what="sigmoid([-1000, -50, 50, 1000])")
+check_array(got, [0.0, 1.9287498479639178e-22, 1.0, 1.0], what="sigmoid([-1000, -50, 50, 1000])",
+            nonfinite="unstable_sigmoid", atol=1e-12)
+check_true(not warned, what="sigmoid([-1000, -50, 50, 1000])", mistake="unstable_sigmoid",
+           problem="numpy warned: " + "; ".join(warned))
+print("✓ sigmoid: stable for |z| up to 1000")
 
 # %% [markdown]
 # ## 3 · ReLU
@@ -140,10 +140,6 @@ def relu(z):
     ### END SOLUTION
 
 # %% test id=test_relu points=1
-Z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.5, 1.0]])
-check_array(relu(Z), [[0.0, 0.0, 2.0], [3.0, 0.0, 1.0]], what="relu(Z) for Z of shape (2, 3)",
-            variants=[("relu_max", np.max(Z, axis=0)), ("relu_abs", np.abs(Z))])
-print("✓ relu")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -151,6 +147,10 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_relu(relu)
 ### END HIDDEN TESTS
+Z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.5, 1.0]])
+check_array(relu(Z), [[0.0, 0.0, 2.0], [3.0, 0.0, 1.0]], what="relu(Z) for Z of shape (2, 3)",
+            variants=[("relu_max", np.max(Z, axis=0)), ("relu_abs", np.abs(Z))])
+print("✓ relu")
 
 # %% [markdown]
 # ## 4 · What one neuron sees
@@ -195,14 +195,6 @@ def dense_forward(X, W, b):
     ### END SOLUTION
 
 # %% test id=test_dense_forward points=2
-X = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
-W = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
-b = np.array([0.1, 0.2, 0.3])
-check_array(dense_forward(X, W, b), [[2.6, -0.8, 1.3], [-0.9, 0.2, 0.8], [2.6, -2.8, 5.8]],
-            what="dense_forward(X, W, b) with X (3, 2), W (2, 3), b (3,)",
-            variants=[("dense_no_bias", X @ W), ("dense_activated", sigmoid(X @ W + b))])
-check_array(dense_forward(X[:1], W, b), [[2.6, -0.8, 1.3]], what="dense_forward on a batch of one")
-print("✓ dense_forward")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -210,6 +202,15 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_dense_forward(dense_forward)
 ### END HIDDEN TESTS
+X = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
+W = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.0, -0.5, 1.0]])
+b = np.array([0.1, 0.2, 0.3, -1.0])
+got, _ = call(dense_forward, X, W, b, what="dense_forward(X, W, b) with X (3, 2), W (2, 4), b (4,)")
+check_array(got, [[2.6, -0.8, 1.3, 1.0], [-0.9, 0.2, 0.8, -2.0], [2.6, -2.8, 5.8, 0.0]],
+            what="dense_forward(X, W, b) with X (3, 2), W (2, 4), b (4,)",
+            variants=[("dense_no_bias", X @ W), ("dense_activated", 1 / (1 + np.exp(-(X @ W + b))))])
+check_array(dense_forward(X[:1], W, b), [[2.6, -0.8, 1.3, 1.0]], what="dense_forward on a batch of one")
+print("✓ dense_forward")
 
 # %% [markdown]
 # ## 6 · Softmax: probabilities over several classes
@@ -241,6 +242,13 @@ def softmax(z):
     ### END SOLUTION
 
 # %% test id=test_softmax_values points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import forward_pass as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_softmax(softmax)
+### END HIDDEN TESTS
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
 P = softmax(Z)
 check_array(P, [[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]],
@@ -251,22 +259,8 @@ Z = np.random.default_rng(1).normal(size=(4, 5))
 check_array(softmax(Z).sum(axis=1), np.ones(4), what="the row sums of softmax(Z), Z of shape (4, 5)",
             variants=[("softmax_axis", (np.exp(Z) / np.exp(Z).sum(axis=0)).sum(axis=1))])
 print("✓ softmax: values, row sums")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import forward_pass as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_softmax(softmax)
-### END HIDDEN TESTS
 
 # %% test id=test_softmax_stable points=1
-Z = np.array([[1000.0, 1000.0], [-1000.0, 0.0]])
-got, warned = call(softmax, Z, what="softmax([[1000, 1000], [-1000, 0]])")
-check_array(got, [[0.5, 0.5], [0.0, 1.0]], what="softmax([[1000, 1000], [-1000, 0]])",
-            nonfinite="unstable_softmax", atol=1e-12)
-check_true(not warned, what="softmax([[1000, 1000], [-1000, 0]])", mistake="unstable_softmax",
-           problem="numpy warned: " + "; ".join(warned))
-print("✓ softmax: stable for logits up to ±1000")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -274,6 +268,13 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_softmax_stable(softmax)
 ### END HIDDEN TESTS
+Z = np.array([[1000.0, 1000.0], [-1000.0, 0.0]])
+got, warned = call(softmax, Z, what="softmax([[1000, 1000], [-1000, 0]])")
+check_array(got, [[0.5, 0.5], [0.0, 1.0]], what="softmax([[1000, 1000], [-1000, 0]])",
+            nonfinite="unstable_softmax", atol=1e-12)
+check_true(not warned, what="softmax([[1000, 1000], [-1000, 0]])", mistake="unstable_softmax",
+           problem="numpy warned: " + "; ".join(warned))
+print("✓ softmax: stable for logits up to ±1000")
 
 # %% [markdown]
 # ## 7 · A network: layer after layer
@@ -307,6 +308,13 @@ def mlp_forward(X, layers, activation=sigmoid):
     ### END SOLUTION
 
 # %% test id=test_mlp_forward points=3
+### BEGIN HIDDEN TESTS
+try:
+    from grader import forward_pass as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_mlp_forward(mlp_forward, sigmoid)
+### END HIDDEN TESTS
 X = np.array([[1.0, -1.0]])
 layers = [(np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]]), np.array([0.0, 1.0, 0.5])),
           (np.array([[1.0], [-1.0], [2.0]]), np.array([-0.5]))]
@@ -315,19 +323,12 @@ A1 = 1 / (1 + np.exp(-Z1))
 A2 = 1 / (1 + np.exp(-(A1 @ layers[1][0] + layers[1][1])))
 check_sequence(mlp_forward(X, layers), [X, A1, A2], what="mlp_forward on a 2-3-1 network",
                item="activations",
-               variants=[("mlp_no_input", [A1, A2]), ("mlp_pre_activation", [X, Z1, A1 @ layers[1][0] + layers[1][1]]),
-                         ("mlp_last_linear", [X, A1, A1 @ layers[1][0] + layers[1][1]]), ("mlp_only_output", [])])
+               variants=[("mlp_no_input", [A1, A2]), ("mlp_last_linear", [X, A1, A1 @ layers[1][0] + layers[1][1]]),
+                         ("mlp_pre_activation", [X, Z1, A1 @ layers[1][0] + layers[1][1]]), ("mlp_only_output", [])])
 relu_out = mlp_forward(X, layers, activation=relu)
 check_array(relu_out[1], np.maximum(Z1, 0), what="mlp_forward(..., activation=relu): activations[1]",
             variants=[("mlp_ignores_activation", A1)])
 print("✓ mlp_forward")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import forward_pass as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_mlp_forward(mlp_forward)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 8 · Seed 002's 2-3-2 network, written out
@@ -436,6 +437,13 @@ def predict_spam(X, w, b, threshold=0.5):
     ### END SOLUTION
 
 # %% test id=test_predict_spam points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import forward_pass as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_predict_spam(predict_spam, sigmoid)
+### END HIDDEN TESTS
 X = np.array([[0.2, 0.0], [0.0, 0.3], [0.1, 0.1]])
 w = np.array([10.0, -10.0])
 p = 1 / (1 + np.exp(-(X @ w + 0.5)))          # [0.924, 0.076, 0.622]
@@ -444,13 +452,6 @@ check_array(predict_spam(X, w, 0.5), [1, 0, 1], what="predict_spam on 3 emails",
 check_array(predict_spam(X, w, 0.5, threshold=0.7), [1, 0, 0], what="predict_spam(..., threshold=0.7)",
             integer=True, variants=[("spam_fixed_threshold", [1, 0, 1])])
 print("✓ predict_spam")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import forward_pass as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_predict_spam(predict_spam)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # Now the detector on all 500 emails. Accuracy is the share of correct labels; the two

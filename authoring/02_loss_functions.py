@@ -79,10 +79,6 @@ def mse_grad(y_true, y_pred):
     ### END SOLUTION
 
 # %% test id=test_mse points=1
-y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])       # residuals 0.5, 0, -3
-check_array(mse(y, y_hat), (0.25 + 0 + 9) / 3, what="mse([1, 2, 3], [1.5, 2, 0])",
-            variants=[("half", (0.25 + 9) / 6), ("missing_mean", 9.25), ("rmse", np.sqrt(9.25 / 3))])
-print("✓ mse")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -90,14 +86,12 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_mse(mse)
 ### END HIDDEN TESTS
+y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])       # residuals 0.5, 0, -3
+check_array(mse(y, y_hat), (0.25 + 0 + 9) / 3, what="mse([1, 2, 3], [1.5, 2, 0])",
+            variants=[("half", (0.25 + 9) / 6), ("missing_mean", 9.25), ("rmse", np.sqrt(9.25 / 3))])
+print("✓ mse")
 
 # %% test id=test_mse_grad points=2
-y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])
-check_array(mse_grad(y, y_hat), [1 / 3, 0.0, -2.0], what="mse_grad([1, 2, 3], [1.5, 2, 0])", n=3)
-Y, Y_hat = np.zeros((2, 3)), np.ones((2, 3))
-check_array(mse_grad(Y, Y_hat), np.full((2, 3), 2 / 6), what="mse_grad for shape (2, 3): N counts all 6 elements",
-            variants=[("mean_over_rows", np.full((2, 3), 2 / 2))])
-print("✓ mse_grad")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -105,6 +99,12 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_mse_grad(mse_grad)
 ### END HIDDEN TESTS
+y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])
+check_array(mse_grad(y, y_hat), [1 / 3, 0.0, -2.0], what="mse_grad([1, 2, 3], [1.5, 2, 0])", n=3)
+Y, Y_hat = np.zeros((2, 3)), np.ones((2, 3))
+check_array(mse_grad(Y, Y_hat), np.full((2, 3), 2 / 6), what="mse_grad for shape (2, 3): N counts all 6 elements",
+            variants=[("mean_over_rows", np.full((2, 3), 2 / 2))])
+print("✓ mse_grad")
 
 # %% [markdown]
 # ### The ½·sum convention (seed 003)
@@ -152,10 +152,6 @@ def mae_grad(y_true, y_pred):
     ### END SOLUTION
 
 # %% test id=test_mae points=1
-y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])
-check_array(mae(y, y_hat), 3.5 / 3, what="mae([1, 2, 3], [1.5, 2, 0])",
-            variants=[("missing_mean", 3.5), ("mae_no_abs", -2.5 / 3), ("mse_for_mae", 9.25 / 3)])
-print("✓ mae")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -163,11 +159,12 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_mae(mae)
 ### END HIDDEN TESTS
+y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])
+check_array(mae(y, y_hat), 3.5 / 3, what="mae([1, 2, 3], [1.5, 2, 0])",
+            variants=[("missing_mean", 3.5), ("mae_no_abs", -2.5 / 3), ("mse_for_mae", 9.25 / 3)])
+print("✓ mae")
 
 # %% test id=test_mae_grad points=2
-check_array(mae_grad(y, y_hat), [1 / 3, 0.0, -1 / 3], what="mae_grad([1, 2, 3], [1.5, 2, 0])", n=3,
-            nonfinite="mae_grad_zero", variants=[("mae_grad_abs", [0.5 / 3, 0, 1.0])])
-print("✓ mae_grad")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -175,6 +172,9 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_mae_grad(mae_grad)
 ### END HIDDEN TESTS
+check_array(mae_grad(y, y_hat), [1 / 3, 0.0, -1 / 3], what="mae_grad([1, 2, 3], [1.5, 2, 0])", n=3,
+            nonfinite="mae_grad_zero", variants=[("mae_grad_abs", [0.5 / 3, 0, 1.0])])
+print("✓ mae_grad")
 
 # %% [markdown]
 # ## 4 · Outliers, and Huber in between
@@ -213,12 +213,6 @@ def huber_grad(y_true, y_pred, delta=1.0):
     ### END SOLUTION
 
 # %% test id=test_huber points=2
-y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])       # residuals 0.5, 0, -3
-check_array(huber(y, y_hat), (0.125 + 0 + 2.5) / 3, what="huber([1, 2, 3], [1.5, 2, 0], delta=1)",
-            variants=[("huber_no_half", (0.25 + 2.5) / 3), ("huber_no_offset", (0.125 + 3) / 3)])
-check_array(huber(y, y_hat, delta=4.0), (0.125 + 0 + 4.5) / 3, what="huber(..., delta=4): all residuals inside delta",
-            variants=[("huber_delta_ignored", 0.875)])
-print("✓ huber")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -226,13 +220,14 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_huber(huber)
 ### END HIDDEN TESTS
+y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])       # residuals 0.5, 0, -3
+check_array(huber(y, y_hat), (0.125 + 0 + 2.5) / 3, what="huber([1, 2, 3], [1.5, 2, 0], delta=1)",
+            variants=[("huber_no_half", (0.25 + 2.5) / 3), ("huber_no_offset", (0.125 + 3) / 3)])
+check_array(huber(y, y_hat, delta=4.0), (0.125 + 0 + 4.5) / 3, what="huber(..., delta=4): all residuals inside delta",
+            variants=[("huber_delta_ignored", 0.875)])
+print("✓ huber")
 
 # %% test id=test_huber_grad points=2
-check_array(huber_grad(y, y_hat), [0.5 / 3, 0.0, -1 / 3], what="huber_grad([1, 2, 3], [1.5, 2, 0], delta=1)", n=3,
-            variants=[("huber_grad_unclipped", [0.5 / 3, 0, -1.0]), ("huber_grad_sign", [1 / 3, 0, -1 / 3])])
-check_array(huber_grad(y, y_hat, delta=0.25), [0.25 / 3, 0.0, -0.25 / 3], what="huber_grad(..., delta=0.25)", n=3,
-            variants=[("huber_delta_ignored", [0.5 / 3, 0.0, -1 / 3])])
-print("✓ huber_grad")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -240,6 +235,11 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_huber_grad(huber_grad)
 ### END HIDDEN TESTS
+check_array(huber_grad(y, y_hat), [0.5 / 3, 0.0, -1 / 3], what="huber_grad([1, 2, 3], [1.5, 2, 0], delta=1)", n=3,
+            variants=[("huber_grad_unclipped", [0.5 / 3, 0, -1.0]), ("huber_grad_sign", [1 / 3, 0, -1 / 3])])
+check_array(huber_grad(y, y_hat, delta=0.25), [0.25 / 3, 0.0, -0.25 / 3], what="huber_grad(..., delta=0.25)", n=3,
+            variants=[("huber_delta_ignored", [0.5 / 3, 0.0, -1 / 3])])
+print("✓ huber_grad")
 
 # %% [markdown]
 # ## 5 · Outliers, live
@@ -298,13 +298,6 @@ def binary_cross_entropy_grad(y_true, p):
     ### END SOLUTION
 
 # %% test id=test_binary_cross_entropy points=2
-y, p = np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.9, 0.2, 0.6, 0.7])
-check_array(binary_cross_entropy(y, p), 0.5108256237659907, what="binary_cross_entropy on 4 labels",
-            variants=[("wrong_sign", -0.5108256237659907), ("missing_mean", 4 * 0.5108256237659907)])
-got = binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
-check_true(np.isfinite(got), what="binary_cross_entropy with p exactly 0 and 1 (both wrong)", mistake="no_clip",
-           problem=f"expected a finite loss (about 27.63 with eps = 1e-12), got {got}.")
-print("✓ binary_cross_entropy")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -312,14 +305,15 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_binary_cross_entropy(binary_cross_entropy)
 ### END HIDDEN TESTS
+y, p = np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.9, 0.2, 0.6, 0.7])
+check_array(binary_cross_entropy(y, p), 0.5108256237659907, what="binary_cross_entropy on 4 labels",
+            variants=[("wrong_sign", -0.5108256237659907), ("missing_mean", 4 * 0.5108256237659907)])
+got = binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+check_true(np.isfinite(got), what="binary_cross_entropy with p exactly 0 and 1 (both wrong)", mistake="no_clip",
+           problem=f"expected a finite loss (about 27.63 with eps = 1e-12), got {got}.")
+print("✓ binary_cross_entropy")
 
 # %% test id=test_binary_cross_entropy_grad points=2
-check_array(binary_cross_entropy_grad(y, p), [-0.1 / 0.09 / 4, 0.2 / 0.16 / 4, -0.4 / 0.24 / 4, 0.7 / 0.21 / 4],
-            what="binary_cross_entropy_grad on 4 labels", n=4, nonfinite="no_clip",
-            variants=[("logits_vs_probs", (p - y) / 4)])
-check_array(binary_cross_entropy_grad(np.array([1.0]), np.array([0.0])), [-1 / 1e-12], rtol=1e-3,
-            what="binary_cross_entropy_grad with p exactly 0", nonfinite="no_clip")
-print("✓ binary_cross_entropy_grad")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -327,6 +321,12 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_binary_cross_entropy_grad(binary_cross_entropy_grad)
 ### END HIDDEN TESTS
+check_array(binary_cross_entropy_grad(y, p), [-0.1 / 0.09 / 4, 0.2 / 0.16 / 4, -0.4 / 0.24 / 4, 0.7 / 0.21 / 4],
+            what="binary_cross_entropy_grad on 4 labels", n=4, nonfinite="no_clip",
+            variants=[("logits_vs_probs", (p - y) / 4)])
+check_array(binary_cross_entropy_grad(np.array([1.0]), np.array([0.0])), [-1 / 1e-12], rtol=1e-3,
+            what="binary_cross_entropy_grad with p exactly 0", nonfinite="no_clip")
+print("✓ binary_cross_entropy_grad")
 
 # %% [markdown]
 # The claim about logits, checked numerically: differentiate BCE through a sigmoid with
@@ -400,6 +400,13 @@ def softmax_cross_entropy_grad(Y, logits):
     ### END SOLUTION
 
 # %% test id=test_categorical_cross_entropy points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import loss_functions as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_categorical_cross_entropy(categorical_cross_entropy)
+### END HIDDEN TESTS
 Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 P = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
 check_array(categorical_cross_entropy(Y, P), -(np.log(0.7) + np.log(0.6)) / 2, what="categorical_cross_entropy on 2 samples",
@@ -409,15 +416,15 @@ got = categorical_cross_entropy(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
 check_true(np.isfinite(got), what="categorical_cross_entropy with the true class at probability 0", mistake="no_clip",
            problem=f"expected a finite loss (clip P to [1e-12, 1]), got {got}.")
 print("✓ categorical_cross_entropy")
+
+# %% test id=test_softmax_cross_entropy_grad points=3
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
 except ImportError:
     raise AssertionError(NO_GRADER) from None
-hidden.check_categorical_cross_entropy(categorical_cross_entropy)
+hidden.check_softmax_cross_entropy_grad(softmax_cross_entropy_grad)
 ### END HIDDEN TESTS
-
-# %% test id=test_softmax_cross_entropy_grad points=3
 Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
 P = np.array([[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]])
@@ -429,13 +436,6 @@ check_array(got, [[0.0, 0.0]], what="softmax_cross_entropy_grad with logits ±10
 check_true(not warned, what="softmax_cross_entropy_grad with logits ±1000", mistake="unstable_softmax",
            problem="numpy warned: " + "; ".join(warned))
 print("✓ softmax_cross_entropy_grad")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import loss_functions as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_softmax_cross_entropy_grad(softmax_cross_entropy_grad)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 8 · Check every gradient numerically

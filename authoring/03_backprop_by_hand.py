@@ -144,11 +144,6 @@ def sigmoid_backward(dA, A):
     ### END SOLUTION
 
 # %% test id=test_sigmoid_backward points=2
-A = np.array([[0.5, 0.9, 0.2]])
-dA = np.array([[1.0, -2.0, 4.0]])
-check_array(sigmoid_backward(dA, A), [[0.25, -0.18, 0.64]], what="sigmoid_backward(dA, A) for one sample",
-            variants=[("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A))])
-print("✓ sigmoid_backward")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -156,6 +151,11 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_sigmoid_backward(sigmoid_backward)
 ### END HIDDEN TESTS
+A = np.array([[0.5, 0.9, 0.2]])
+dA = np.array([[1.0, -2.0, 4.0]])
+check_array(sigmoid_backward(dA, A), [[0.25, -0.18, 0.64]], what="sigmoid_backward(dA, A) for one sample",
+            variants=[("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A))])
+print("✓ sigmoid_backward")
 
 # %% solution id=relu_backward
 def relu_backward(dA, Z):
@@ -165,11 +165,6 @@ def relu_backward(dA, Z):
     ### END SOLUTION
 
 # %% test id=test_relu_backward points=1
-Z = np.array([[-1.0, 2.0], [0.5, -3.0]])
-dA = np.array([[5.0, 6.0], [7.0, 8.0]])
-check_array(relu_backward(dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
-            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", dA * Z)])
-print("✓ relu_backward")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -177,6 +172,11 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_relu_backward(relu_backward)
 ### END HIDDEN TESTS
+Z = np.array([[-1.0, 2.0], [0.5, -3.0]])
+dA = np.array([[5.0, 6.0], [7.0, 8.0]])
+check_array(relu_backward(dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
+            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", dA * Z)])
+print("✓ relu_backward")
 
 # %% [markdown]
 # ## 4 · The dense layer, backwards
@@ -209,6 +209,13 @@ def dense_backward(dZ, X, W):
     ### END SOLUTION
 
 # %% test id=test_dense_backward points=3
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_dense_backward(dense_backward)
+### END HIDDEN TESTS
 X = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])        # n = 3, d_in = 2
 W = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]])          # d_out = 3
 dZ = np.array([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0], [1.0, 1.0, 0.0]])
@@ -221,13 +228,6 @@ check_array(dW, [[1.0, -3.0, 5.0], [3.0, 2.0, 3.0]], what="dense_backward: dW", 
             variants=[("transposed", (X.T @ dZ).T)])
 check_array(db, [2.0, 0.0, 3.0], what="dense_backward: db", n=3, variants=[("bias_not_summed", dZ)])
 print("✓ dense_backward")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import backprop_by_hand as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_dense_backward(dense_backward)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 5 · Gradient checking
@@ -277,6 +277,13 @@ def numerical_gradient(f, x, h=1e-5):
     ### END SOLUTION
 
 # %% test id=test_numerical_gradient points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_numerical_gradient(numerical_gradient)
+### END HIDDEN TESTS
 x = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
 x_before = x.copy()
 f = lambda v: float(np.sum(v ** 3))                   # gradient 3 v²; a forward difference is off by ~3 h v
@@ -287,13 +294,6 @@ check_array(x, x_before, what="x after numerical_gradient", variants=[("mutates_
 check_array(numerical_gradient(f, np.array([2.0]), h=1e-2), [12.0001], what="numerical_gradient(..., h=1e-2) at x = 2",
             rtol=1e-10, variants=[("forward_difference", [(2.01 ** 3 - 8) / 0.01]), ("h_ignored", [12.0 + 1e-10])])
 print("✓ numerical_gradient")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import backprop_by_hand as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_numerical_gradient(numerical_gradient)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # **Where it misleads.** At a kink the two one-sided slopes differ and a centered difference
@@ -353,6 +353,13 @@ def two_layer_backprop(X, y, W1, b1, W2, b2):
     ### END SOLUTION
 
 # %% test id=test_two_layer_backprop points=4
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_two_layer_backprop(two_layer_backprop)
+### END HIDDEN TESTS
 loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
 check_array(loss4, 0.5172127665584896, what="two_layer_backprop on seed 004: loss")
 check_true(isinstance(grads4, dict) and {"dW1", "db1", "dW2", "db2"} <= set(grads4), what="two_layer_backprop",
@@ -364,13 +371,6 @@ check_array(grads4["dW1"], [[-0.01999043, -0.02910663], [0.0, 0.0]], what="seed 
             variants=[("transposed", [[-0.01999043, 0.0], [-0.02910663, 0.0]])])
 check_array(grads4["db1"], [-0.01999043, -0.02910663], what="seed 004: grads['db1']")
 print("✓ two_layer_backprop reproduces seed 004")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import backprop_by_hand as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_two_layer_backprop(two_layer_backprop)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # Your backward pass next to the seed's hand-rounded numbers. The seed writes gradients
@@ -443,6 +443,13 @@ def mlp_backward(activations, layers, dA_out):
     ### END SOLUTION
 
 # %% test id=test_mlp_backward points=3
+### BEGIN HIDDEN TESTS
+try:
+    from grader import backprop_by_hand as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_mlp_backward(mlp_backward)
+### END HIDDEN TESTS
 layers2 = [(np.array([[0.5, -0.3, 0.8], [0.1, 0.4, -0.6]]), np.array([0.0, 0.1, -0.1])),
            (np.array([[0.3], [-0.2], [0.7]]), np.array([0.05]))]
 X2 = np.array([[1.0, 2.0], [-1.0, 0.5]])
@@ -458,13 +465,6 @@ check_array(got[1][1], dZ2.sum(axis=0), what="mlp_backward: db2", variants=[("bi
 dZ1 = (dZ2 @ layers2[1][0].T) * acts2[1] * (1 - acts2[1])
 check_array(got[0][0], X2.T @ dZ1, what="mlp_backward: dW1")
 print("✓ mlp_backward")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import backprop_by_hand as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_mlp_backward(mlp_backward)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # **Seed 003's network, checked.** Seed 003 uses the ½·sum squared error, so

@@ -114,6 +114,13 @@ def init_layers(sizes, rng):
     ### END SOLUTION
 
 # %% test id=test_init_layers points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import xor_training as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_init_layers(init_layers)
+### END HIDDEN TESTS
 layers = init_layers([2, 3, 1], np.random.default_rng(0))
 check_true(isinstance(layers, list) and len(layers) == 2, what="init_layers([2, 3, 1], rng)", mistake="wrong_return",
            problem="expected a list of two (W, b) pairs")
@@ -127,13 +134,6 @@ again = init_layers([2, 3, 1], np.random.default_rng(0))
 check_true(np.array_equal(layers[0][0], again[0][0]), what="init_layers with the same seed twice",
            mistake="not_reproducible", problem="two generators with the same seed gave different weights")
 print("✓ init_layers")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import xor_training as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_init_layers(init_layers)
-### END HIDDEN TESTS
 
 # %% solution id=gradient_descent_step
 def gradient_descent_step(layers, grads, lr):
@@ -143,13 +143,6 @@ def gradient_descent_step(layers, grads, lr):
     ### END SOLUTION
 
 # %% test id=test_gradient_descent_step points=2
-layers = [(np.array([[1.0, 2.0]]), np.array([0.5, -0.5]))]
-grads = [(np.array([[0.1, -0.2]]), np.array([1.0, 2.0]))]
-new, _ = call(gradient_descent_step, layers, grads, 0.5, what="gradient_descent_step(layers, grads, 0.5)")
-check_array(new[0][0], [[0.95, 2.1]], what="gradient_descent_step: W", variants=[("wrong_sign", [[1.05, 1.9]])])
-check_array(new[0][1], [0.0, -1.5], what="gradient_descent_step: b",
-            variants=[("bias_not_updated", [0.5, -0.5]), ("wrong_sign", [1.0, 0.5])])
-print("✓ gradient_descent_step")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import xor_training as hidden
@@ -157,6 +150,13 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_gradient_descent_step(gradient_descent_step)
 ### END HIDDEN TESTS
+layers = [(np.array([[1.0, 2.0]]), np.array([0.5, -0.5]))]
+grads = [(np.array([[0.1, -0.2]]), np.array([1.0, 2.0]))]
+new, _ = call(gradient_descent_step, layers, grads, 0.5, what="gradient_descent_step(layers, grads, 0.5)")
+check_array(new[0][0], [[0.95, 2.1]], what="gradient_descent_step: W", variants=[("wrong_sign", [[1.05, 1.9]])])
+check_array(new[0][1], [0.0, -1.5], what="gradient_descent_step: b",
+            variants=[("bias_not_updated", [0.5, -0.5]), ("wrong_sign", [1.0, 0.5])])
+print("✓ gradient_descent_step")
 
 # %% solution id=predict
 def predict(layers, X):
@@ -166,12 +166,6 @@ def predict(layers, X):
     ### END SOLUTION
 
 # %% test id=test_predict points=1
-layers = [(np.array([[2.0], [-3.0]]), np.array([0.5]))]        # z = 2 x1 - 3 x2 + 0.5
-X = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.1, 0.3]])  # z = 2.5, -2.5, 0.5, -0.2
-check_array(predict(layers, X), [[1], [0], [1], [0]], what="predict on a one-neuron network", integer=True,
-            variants=[("predict_probabilities", sigmoid(X @ layers[0][0] + layers[0][1])),
-                      ("threshold_not_half", [[1], [0], [0], [0]])])
-print("✓ predict")
 ### BEGIN HIDDEN TESTS
 try:
     from grader import xor_training as hidden
@@ -179,6 +173,12 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_predict(predict)
 ### END HIDDEN TESTS
+layers = [(np.array([[2.0], [-3.0]]), np.array([0.5]))]        # z = 2 x1 - 3 x2 + 0.5
+X = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.1, 0.3]])  # z = 2.5, -2.5, 0.5, -0.2
+check_array(predict(layers, X), [[1], [0], [1], [0]], what="predict on a one-neuron network", integer=True,
+            variants=[("predict_probabilities", sigmoid(X @ layers[0][0] + layers[0][1])),
+                      ("threshold_not_half", [[1], [0], [0], [0]])])
+print("✓ predict")
 
 # %% [markdown]
 # ## 4 · The training loop
@@ -214,6 +214,13 @@ def train(X, y, sizes, lr, epochs, seed):
     ### END SOLUTION
 
 # %% test id=test_train points=4
+### BEGIN HIDDEN TESTS
+try:
+    from grader import xor_training as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_train(train, init_layers)
+### END HIDDEN TESTS
 trained, history = train(X_xor, y_xor, [2, 8, 1], 5.0, 1500, seed=0)
 check_true(len(history) == 1500, what="train(..., epochs=1500)", mistake="history_wrong_length",
            problem=f"expected 1500 losses, got {len(history)}")
@@ -225,13 +232,6 @@ _, history_again = train(X_xor, y_xor, [2, 8, 1], 5.0, 1500, seed=0)
 check_true(np.allclose(history, history_again), what="train twice with seed 0", mistake="not_reproducible",
            problem="two runs with the same seed gave different loss histories")
 print(f"✓ train: loss {history[0]:.3f} -> {history[-1]:.5f}, XOR solved, reproducible")
-### BEGIN HIDDEN TESTS
-try:
-    from grader import xor_training as hidden
-except ImportError:
-    raise AssertionError(NO_GRADER) from None
-hidden.check_train(train, init_layers)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 5 · The course's XOR next to seed 001's

@@ -63,7 +63,8 @@ def check_relu(student: Callable) -> None:
         got, _ = call(student, z, what=what)
         check_array(got, relu(z), what=what, variants=[
             ("relu_max", lambda z=z: np.max(z, axis=0)), ("relu_max", lambda z=z: np.max(z)),
-            ("relu_abs", np.abs(z)), ("relu_abs", z), ("sigmoid_derivative", sigmoid(z))])
+            ("relu_abs", np.abs(z)), ("relu_abs", z), ("relu_min", np.minimum(z, 0)),
+            ("relu_step", (z > 0).astype(float))])
 
 
 def _softmax_variants(z):
@@ -75,7 +76,9 @@ def _softmax_variants_raw(z):
     e = np.exp(z - z.max())
     return [("softmax_axis", e / e.sum(axis=0, keepdims=True)),
             ("softmax_global", e / e.sum()),
-            ("softmax_unnormalised", np.exp(z)), ("softmax_sigmoid", sigmoid(z))]
+            ("softmax_unnormalised", np.exp(z)),
+            ("softmax_unnormalised", np.exp(z - z.max(axis=1, keepdims=True))),
+            ("softmax_sigmoid", sigmoid(z))]
 
 
 def check_softmax(student: Callable) -> None:
@@ -121,7 +124,7 @@ def _mlp_case(rng, depth, n):
     return X, layers
 
 
-def _mlp_variants(X, layers, activation):
+def _mlp_variants(X, layers, activation, passed_in=False):
     expected = mlp_forward(X, layers, activation)
     pre = [X] + [dense_forward(a, W, b) for a, (W, b) in zip(expected, layers)]
     chained_z = [X]
@@ -131,13 +134,36 @@ def _mlp_variants(X, layers, activation):
     # Order matters where two mistakes agree on an entry: the last layer alone first.
     out = [("mlp_no_input", expected[1:]), ("mlp_last_linear", last_linear),
            ("mlp_pre_activation", pre), ("mlp_no_activation", chained_z)]
-    if activation is not sigmoid:
+    if passed_in:
         out.append(("mlp_ignores_activation", mlp_forward(X, layers, sigmoid)))
     return expected, out
 
 
-def check_mlp_forward(student: Callable) -> None:
+def _theirs(student_sigmoid: Callable | None) -> Callable:
+    """The student's own sigmoid where it gives usable numbers, else the reference.
+
+    Exercises that call sigmoid are graded on their own logic: a wrong sigmoid costs the
+    sigmoid exercise its points, not every exercise built on it as well.
+    """
+    def own(z):
+        if student_sigmoid is not None:
+            try:
+                with np.errstate(all="ignore"):
+                    out = np.asarray(student_sigmoid(np.array(z, dtype=float)), dtype=float)
+                if out.shape == np.shape(z) and np.all(np.isfinite(out)):
+                    return out
+            except Exception:  # an unfinished or broken sigmoid: judge against the reference
+                pass
+        return sigmoid(z)
+    return own
+
+
+OWN_SIGMOID_NOTE = "(expected values use your own sigmoid, so a mistake there is not counted twice)"
+
+
+def check_mlp_forward(student: Callable, sigmoid: Callable | None = None) -> None:
     """Depths 1 to 3, batches of 1 and more, the default activation and relu passed in."""
+    own = _theirs(sigmoid)
     rng = rng_for("mlp_forward")
     for depth, n, activation in [(2, 4, None), (3, 1, None), (1, 1, None), (2, 5, relu)]:
         X, layers = _mlp_case(rng, depth, n)
@@ -145,9 +171,9 @@ def check_mlp_forward(student: Callable) -> None:
         what = f"mlp_forward(X, layers{', activation=relu' if activation else ''}), X {X.shape}, W's {shapes}"
         args = (X, layers) if activation is None else (X, layers, relu)
         got, _ = call(student, *args, what=what)
-        expected, variants = _mlp_variants(X, layers, activation or sigmoid)
+        expected, variants = _mlp_variants(X, layers, activation or own, passed_in=activation is not None)
         check_sequence(got, expected, what=what, variants=variants + [("mlp_only_output", [])],
-                       item="activations")
+                       item="activations", context=[OWN_SIGMOID_NOTE] if activation is None and sigmoid else [])
 
 
 def _spam_case(rng, n, d, threshold):
@@ -170,16 +196,20 @@ def _spam_case(rng, n, d, threshold):
     return X, w, b
 
 
-def check_predict_spam(student: Callable) -> None:
-    """Random features, weights and thresholds; labels must be integers 0/1 of shape (n,)."""
+def check_predict_spam(student: Callable, sigmoid: Callable | None = None) -> None:
+    """Random features, weights and thresholds; labels must be integers 0/1 of shape (n,);
+    a probability exactly at the threshold is not spam."""
+    own = _theirs(sigmoid)
     rng = rng_for("predict_spam")
-    for (n, d), threshold in zip(batch_dims(rng, count=4), (0.5, 0.5, 0.3, 0.8)):
-        X, w, b = _spam_case(rng, 9 if n > 1 else 1, d, threshold)
-        p = sigmoid(X @ w + b)
+    cases = [(_spam_case(rng, 9 if n > 1 else 1, d, threshold), threshold)
+             for (n, d), threshold in zip(batch_dims(rng, count=4), (0.5, 0.5, 0.3, 0.8))]
+    cases.append(((np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), np.array([1.0, -1.0]), 0.0), 0.5))  # a tie
+    for (X, w, b), threshold in cases:
+        p = own(X @ w + b)
         expected = (p > threshold).astype(int)
         what = f"predict_spam(X, w, b, threshold={threshold}) with X {X.shape}"
         got, _ = call(student, X, w, b, threshold, what=what)
-        check_array(got, expected, what=what, integer=True, variants=[
+        check_array(got, expected, what=what, integer=True, context=[OWN_SIGMOID_NOTE] if sigmoid else [], variants=[
             ("spam_probabilities", p), ("spam_threshold_on_z", ((X @ w + b) > threshold).astype(int)),
             ("spam_inverted", 1 - expected), ("spam_fixed_threshold", (p > 0.5).astype(int)),
-            ("spam_no_bias", (sigmoid(X @ w) > threshold).astype(int))])
+            ("spam_no_bias", (own(X @ w) > threshold).astype(int)), ("spam_ge", (p >= threshold).astype(int))])

@@ -78,6 +78,11 @@ WRONG = [
     (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) < threshold).astype(int), "spam_inverted"),
     (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w) > threshold).astype(int), "spam_no_bias"),
     (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) > threshold).astype(int)[:, None], "flattened"),
+    (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) >= threshold).astype(int), "spam_ge"),
+    (g.check_relu, lambda z: np.minimum(z, 0), "relu_min"),
+    (g.check_relu, lambda z: (z > 0).astype(float), "relu_step"),
+    (g.check_softmax, lambda z: np.exp(z - z.max(axis=1, keepdims=True)), "softmax_unnormalised"),
+    (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, lambda z: z), "mlp_no_activation"),
 ]
 
 
@@ -107,3 +112,27 @@ def test_checks_are_deterministic_so_a_regrade_gives_the_same_result():
     g.check_softmax(lambda z: first.append(z.copy()) or g.softmax(z))
     g.check_softmax(lambda z: second.append(z.copy()) or g.softmax(z))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_a_wrong_sigmoid_is_not_counted_again_in_the_exercises_that_use_it():
+    def flipped(z):
+        return 1 / (1 + np.exp(z))
+
+    def predict_spam(X, w, b, threshold=0.5):       # right, but built on the flipped sigmoid
+        return (flipped(X @ w + b) > threshold).astype(int)
+
+    def mlp_forward(X, layers, activation=flipped):
+        return mlp(X, layers, activation)
+
+    g.check_predict_spam(predict_spam, flipped)
+    g.check_mlp_forward(mlp_forward, flipped)
+    with pytest.raises(CheckFailed) as info:         # and its own check still fails
+        g.check_sigmoid(flipped)
+    assert info.value.mistake == "sigmoid_sign"
+
+
+def test_an_unfinished_sigmoid_falls_back_to_the_reference():
+    def unfinished(z):
+        raise NotImplementedError()
+
+    g.check_predict_spam(lambda X, w, b, threshold=0.5: (sig(X @ w + b) > threshold).astype(int), unfinished)
