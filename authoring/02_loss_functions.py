@@ -324,8 +324,11 @@ hidden.check_binary_cross_entropy_grad(binary_cross_entropy_grad)
 check_array(binary_cross_entropy_grad(y, p), [-0.1 / 0.09 / 4, 0.2 / 0.16 / 4, -0.4 / 0.24 / 4, 0.7 / 0.21 / 4],
             what="binary_cross_entropy_grad on 4 labels", n=4, nonfinite="no_clip",
             variants=[("logits_vs_probs", (p - y) / 4)])
-check_array(binary_cross_entropy_grad(np.array([1.0]), np.array([0.0])), [-1 / 1e-12], rtol=1e-3,
-            what="binary_cross_entropy_grad with p exactly 0", nonfinite="no_clip")
+got = binary_cross_entropy_grad(np.array([1.0]), np.array([0.0]))
+check_array(got, [-1e12], what="binary_cross_entropy_grad with p exactly 0 (any clip eps from 1e-15 to 1e-6 is fine)",
+            nonfinite="no_clip", rtol=1.0, atol=np.inf)
+check_true(-1e15 * 1.01 <= float(np.ravel(got)[0]) <= -1e6 * 0.99, what="binary_cross_entropy_grad with p exactly 0",
+           mistake="no_clip", problem=f"expected about -1/eps (-1e12 with eps = 1e-12), got {np.ravel(got)[0]:.3g}")
 print("✓ binary_cross_entropy_grad")
 
 # %% [markdown]
@@ -429,7 +432,7 @@ Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
 P = np.array([[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]])
 check_array(softmax_cross_entropy_grad(Y, Z), (P - Y) / 2, what="softmax_cross_entropy_grad on 2 samples", n=2,
-            variants=[("sce_forgot_y", P / 2), ("probs_vs_logits", -Y / np.clip(P, 1e-12, 1) / 2)])
+            variants=[("missing_mean", P - Y), ("sce_forgot_y", P / 2), ("probs_vs_logits", -Y / np.clip(P, 1e-12, 1) / 2)])
 got, warned = call(softmax_cross_entropy_grad, np.array([[1.0, 0.0]]), np.array([[1000.0, -1000.0]]),
                    what="softmax_cross_entropy_grad with logits ±1000")
 check_array(got, [[0.0, 0.0]], what="softmax_cross_entropy_grad with logits ±1000", nonfinite="unstable_softmax", atol=1e-12)

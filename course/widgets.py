@@ -493,3 +493,66 @@ class XorTrainer(Explorer):
 def xor_trainer(train: Callable, predict: Callable, forward: Callable):
     """The XOR trainer, driven by your `train` and `predict` (and a forward pass for the picture)."""
     return Idle("XOR trainer") if grading() else XorTrainer(train, predict, forward)
+
+
+class FineTuningExplorer(Explorer):
+    """How many labelled hospital images, and how fast to fine-tune once unfrozen: test
+    accuracy of training from scratch, head-only and full fine-tuning, as bars.
+
+    Runs course.transfer with your `fit` and `add_head` (seed 0). Results are cached, so a
+    setting costs training time only the first time it is shown.
+    """
+
+    NAMES = ("scratch", "head_only", "fine_tune")
+    LABELS = ("from scratch", "head only", "fine-tune all")
+
+    def __init__(self, fit: Callable, add_head: Callable):
+        import ipywidgets as w
+        from . import transfer
+        self.transfer, self.fit, self.add_head = transfer, fit, add_head
+        self.models: dict = {}      # n -> {"scratch": model, "head_only": model}
+        self.scores: dict = {}      # (n, log10 lr) -> accuracies
+        self.fig, self.canvas = _figure(5.6, 3.6)
+        ax = self.fig.add_subplot()
+        self.bars = ax.bar(self.LABELS, [0.5] * 3, color=["0.6", "C0", "C2"])
+        self.texts = [ax.text(bar.get_x() + bar.get_width() / 2, 0.52, "", ha="center", va="bottom")
+                      for bar in self.bars]
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set(ylim=(0.4, 1.0), ylabel="held-out accuracy (600 images)")
+        self.ax = ax
+        self.controls = {"n": w.IntSlider(value=30, min=10, max=120, step=10, description="labelled images",
+                                          layout=w.Layout(width="320px"), continuous_update=False),
+                         "lr": w.FloatLogSlider(value=1e-4, base=10, min=-5, max=-1, step=0.5,
+                                                description="unfreeze lr", layout=w.Layout(width="320px"),
+                                                continuous_update=False)}
+        self._wire(list(self.controls.values()))
+
+    def results(self, n: int, lr: float) -> dict[str, float]:
+        """Test accuracies; scratch and head-only depend on n only, fine-tuning on (n, lr)."""
+        from . import xray
+        key = (n, round(float(np.log10(lr)), 3))
+        if key not in self.scores:
+            splits = xray.hospital_splits(n, 0)
+            if n not in self.models:
+                self.models[n] = self.transfer.train_strategies(self.fit, self.add_head, n, seed=0,
+                                                                strategies=("scratch", "head_only"))
+            scratch, head = self.models[n]["scratch"], self.models[n]["head_only"]
+            tuned = self.transfer.fine_tune(self.fit, head, *splits["train"], lr)
+            X_test, y_test = splits["test"]
+            self.scores[key] = {name: self.transfer.accuracy(model, X_test, y_test)
+                                for name, model in zip(self.NAMES, (scratch, head, tuned))}
+        return self.scores[key]
+
+    def redraw(self) -> None:
+        n, lr = self.controls["n"].value, self.controls["lr"].value
+        accuracies = self.results(n, lr)
+        for bar, text, name in zip(self.bars, self.texts, self.NAMES):
+            bar.set_height(accuracies[name])
+            text.set_position((text.get_position()[0], accuracies[name] + 0.01))
+            text.set_text(f"{accuracies[name]:.3f}")
+        self.ax.set_title(f"{n} labelled images, unfreeze lr {lr:.0e} (seed 0)")
+
+
+def fine_tuning_explorer(fit: Callable, add_head: Callable):
+    """The fine-tuning explorer, training with your `fit` and `add_head`."""
+    return Idle("fine-tuning explorer") if grading() else FineTuningExplorer(fit, add_head)

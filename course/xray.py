@@ -21,6 +21,8 @@ Two sources, each a function of a seed:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 SIZE = 16
@@ -39,7 +41,7 @@ def _ellipse(cy, cx, ry, rx, softness=0.8):
 
 def _chest(rng, shift_down=0.0):
     """(image, lung centres, lung radii) of a normal chest."""
-    cy = 8.0 + rng.normal(0, 0.4) + shift_down
+    cy = 8.0 + rng.normal(0, 0.8) + shift_down
     spread = rng.normal(0, 0.3)
     ry, rx = 4.6 + rng.normal(0, 0.3), 2.6 + rng.normal(0, 0.2)
     lungs = [(cy, 4.6 - spread), (cy, 11.4 + spread)]
@@ -49,7 +51,7 @@ def _chest(rng, shift_down=0.0):
     img += 0.25 * np.exp(-((_XX - 8.0) ** 2) / 1.2) * _ellipse(cy, 8.0, 7.0, 2.0)
     ribs = 0.04 * np.sin(_YY * 1.9 + rng.uniform(0, 2 * np.pi))
     img += ribs * sum(_ellipse(ly, lx, ry, rx) for ly, lx in lungs)
-    return img * rng.uniform(0.9, 1.1), lungs, (ry, rx)
+    return img * rng.uniform(0.75, 1.25), lungs, (ry, rx)
 
 
 def _paint(img, finding, rng, lungs, radii):
@@ -59,7 +61,7 @@ def _paint(img, finding, rng, lungs, radii):
         for _ in range(rng.integers(1, 3)):
             cy, cx = ly + rng.uniform(-0.5, 0.5) * ry, lx + rng.uniform(-0.5, 0.5) * rx
             cloud = _blob(cy, cx, rng.uniform(1.4, 2.4)) * (1 + 0.4 * rng.standard_normal((SIZE, SIZE)))
-            img = img + rng.uniform(0.22, 0.35) * np.clip(cloud, 0, None)
+            img = img + rng.uniform(0.15, 0.3) * np.clip(cloud, 0, None)
     elif finding == "effusion":
         level = ly + rng.uniform(0.2, 0.5) * ry
         fluid = 1 / (1 + np.exp(-(_YY - level) * 2.5)) * _ellipse(ly, lx, ry * 1.1, rx * 1.1)
@@ -93,18 +95,24 @@ def base_dataset(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hospital_dataset(n: int, seed: int = 0, pneumonia_share: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """n scanner-B images: X (n, 256), y (n, 1) float 1.0 = pneumonia. Non-pneumonia cases are
-    mostly normal with some nodules and effusions, as in a real clinic's mix."""
+    """n scanner-B images: X (n, 256), y (n, 1) float 1.0 = pneumonia. The other cases are
+    normal, nodule or effusion in equal shares: other findings that also brighten the lungs."""
     rng = np.random.default_rng([seed, 0xB])
     sick = rng.random(n) < pneumonia_share
-    others = rng.choice(["normal", "normal", "normal", "nodule", "effusion"], size=n)
+    others = rng.choice(["normal", "nodule", "effusion"], size=n)
     findings = np.where(sick, "pneumonia", others)
     return _render(list(findings), rng, "B"), sick.astype(float)[:, None]
 
 
+@lru_cache(maxsize=4)
+def _fixed(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    X, y = hospital_dataset(n, seed)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y
+
+
 def hospital_splits(n_train: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The hospital's labelled images: `n_train` to learn from (drawn with `seed`), and fixed
-    validation (200) and test (600) sets that are the same for every seed."""
-    return {"train": hospital_dataset(n_train, seed=1000 + seed),
-            "val": hospital_dataset(200, seed=1),
-            "test": hospital_dataset(600, seed=2)}
+    validation (200) and test (600) sets that are the same for every seed (read-only)."""
+    return {"train": hospital_dataset(n_train, seed=1000 + seed), "val": _fixed(200, 1), "test": _fixed(600, 2)}

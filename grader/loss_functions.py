@@ -103,6 +103,7 @@ def check_mse(student: Callable) -> None:
     def variants(y, yhat):
         r2 = (yhat - y) ** 2
         return [("half", 0.5 * np.mean(r2)), ("missing_mean", np.sum(r2)), ("rmse", np.sqrt(np.mean(r2))),
+                ("half_sum_convention", 0.5 * np.sum(r2)),
                 ("mean_over_rows", np.sum(r2) / len(y)), ("mae_for_mse", np.mean(np.abs(yhat - y)))]
     _check_loss(student, mse, _regression_cases("mse"), "mse", variants)
 
@@ -139,6 +140,7 @@ def _huber_variants(y, yhat, delta):
     return [
         ("huber_no_half", np.mean(np.where(small, a ** 2, delta * (a - 0.5 * delta)))),
         ("huber_no_offset", np.mean(np.where(small, 0.5 * a ** 2, delta * a))),
+        ("huber_offset_wrong", np.mean(np.where(small, 0.5 * a ** 2, delta * a - delta ** 2))),
         ("huber_branches_swapped", np.mean(np.where(~small, 0.5 * a ** 2, delta * (a - 0.5 * delta)))),
         ("huber_delta_ignored", huber(y, yhat, 1.0)),
         ("missing_mean", np.sum(np.where(small, 0.5 * a ** 2, delta * (a - 0.5 * delta)))),
@@ -222,6 +224,7 @@ def check_binary_cross_entropy_grad(student: Callable) -> None:
             unclipped = (p - y) / (p * (1 - p)) / p.size
         check_array(got, binary_cross_entropy_grad(y, p), what=what, n=p.size, rtol=1e-5, nonfinite="no_clip",
                     variants=[("logits_vs_probs", (p - y) / p.size), ("logits_vs_probs", p - y),
+                              ("bce_grad_sign_slip", -(y / pc + (1 - y) / (1 - pc)) / p.size),
                               ("wrong_sign", -(pc - y) / (pc * (1 - pc)) / p.size),
                               ("mean_over_rows", (pc - y) / (pc * (1 - pc)) / len(p)),
                               ("no_clip", unclipped)])
@@ -247,7 +250,8 @@ def check_categorical_cross_entropy(student: Callable) -> None:
         got, _ = call(student, Y, P, what=what)
         total = -np.sum(Y * np.log(P))
         check_array(_scalar(got, what), categorical_cross_entropy(Y, P), what=what, variants=[
-            ("cce_mean_over_elements", total / (n * k)), ("missing_mean", total),
+            ("cce_mean_over_elements", total / (n * k)), ("missing_mean", total), ("cce_mean_over_classes", total / k),
+            ("bce_for_cce", binary_cross_entropy(Y, P) * k),
             ("wrong_sign", -total / n), ("bce_for_cce", binary_cross_entropy(Y, P))])
     Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     P = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
@@ -264,6 +268,7 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
     cases = _class_cases("sce_grad")
     Y = np.eye(3)[[0, 2]]
     cases.append((Y, np.array([[1000.0, 0.0, -1000.0], [-800.0, 900.0, 950.0]])))  # needs the max-shift
+    cases.append((np.eye(3)[[1, 0]], np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1010.0, -1200.0]])))  # row by row
     for Y, logits in cases:
         n = Y.shape[0]
         P = softmax(logits)
@@ -273,7 +278,9 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
             variants = [("missing_mean", P - Y), ("wrong_sign", (Y - P) / n), ("sce_forgot_y", P / n),
                         ("probs_vs_logits", -Y / np.clip(P, EPS, 1) / n),
                         ("cce_mean_over_elements", (P - Y) / Y.size),
-                        ("softmax_axis", (softmax(logits.T).T - Y) / n)]
+                        ("softmax_axis", (softmax(logits.T).T - Y) / n),
+                        ("softmax_global", (np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum() - Y) / n),
+                        ("softmax_sigmoid", (sigmoid(logits) - Y) / n)]
         check_array(got, softmax_cross_entropy_grad(Y, logits), what=what, n=n, atol=1e-12,
                     nonfinite="unstable_softmax", variants=variants)
         check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,

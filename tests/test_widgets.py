@@ -210,3 +210,18 @@ def test_xor_trainer_reports_an_unfinished_train():
     trainer = widgets.xor_trainer(unfinished, predict, mlp_forward)
     trainer.button.click()
     assert "NotImplementedError" in trainer.status.value and not trainer.button.disabled
+
+
+def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
+    from grader.fine_tuning import add_head, fit
+    calls = []
+    explorer = widgets.fine_tuning_explorer(lambda *a: calls.append(a[3]) or fit(*a), add_head)
+    bars = list(explorer.bars)
+    first = [b.get_height() for b in bars]
+    assert all(0.4 < h <= 1.0 for h in first) and explorer.status.value == ""
+    n_calls = len(calls)
+    explorer.controls["lr"].value = 1e-3
+    assert len(calls) == n_calls + 1, "a new unfreeze lr retrains only the fine-tuning step"
+    explorer.controls["lr"].value = 1e-4
+    assert len(calls) == n_calls + 1, "a setting seen before is not trained again"
+    assert [b.get_height() for b in explorer.bars] == first and list(explorer.bars) == bars

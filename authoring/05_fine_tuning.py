@@ -1,0 +1,408 @@
+# %% [markdown]
+# # 05 · Fine-tuning a pretrained network
+#
+# Seed 000's third example: a hospital wants a pneumonia detector, but has only a few
+# labelled X-rays of its own. Training a network from nothing on so little data overfits.
+# Instead, start from a network **pretrained** on a large archive, **freeze** it, add a new
+# **head**, train only the head on the hospital's images, then **unfreeze** and fine-tune
+# everything gently with Adam, and finally **deploy**: save, load, predict, and choose a
+# decision threshold that misses few sick patients.
+#
+# Everything here runs offline. The images are **synthetic** chest-X-ray-like pictures
+# (`course.xray`, 16 × 16 pixels; no patient data), and the pretrained base is a file that
+# ships with the course, made by `python tools/pretrain_base.py` (its record is in
+# `course/assets/xray_base.json`).
+#
+# | § | you write | points |
+# |---|---|---|
+# | 3 | `adam_step(param, grad, m, v, t, ...)` | 3 |
+# | 4 | `add_head(base, rng)` | 1 |
+# | 4 | `fit(model, X, y, lr, epochs)` | 4 |
+# | 7 | `binary_metrics(y_true, y_pred)` | 2 |
+# | 7 | `threshold_for_sensitivity(y_true, p, target)` | 2 |
+
+# %% readonly id=setup
+import os
+import tempfile
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+from course import transfer, widgets, xray
+from course.checks import NO_GRADER, call, check_array, check_true
+from course.nn import (Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad,
+                       load_base, load_model)
+
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 1 · Two hospitals' worth of images
+#
+# The **base** archive (scanner A) has thousands of images in four classes: normal,
+# pneumonia (soft cloudy patches in a lung), effusion (fluid at the bottom of a lung) and
+# nodule (a small bright spot). **Your hospital** (scanner B) has pneumonia or not, and its
+# scanner differs: flatter contrast, a brighter background, more noise, a little blur, the
+# patient a pixel lower. That difference between the data a model learned on and the data
+# it meets is a **domain shift**.
+
+# %%
+X_base, y_base = xray.base_dataset(8, seed=5)
+splits = xray.hospital_splits(30, seed=0)
+X_train, y_train = splits["train"]
+X_val, y_val = splits["val"]
+X_test, y_test = splits["test"]
+print("hospital: train", X_train.shape, " validation", X_val.shape, " test", X_test.shape,
+      f" pneumonia share in test: {y_test.mean():.2f}")
+
+fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
+for ax, x, label in zip(axes[0], X_base, y_base):
+    ax.imshow(x.reshape(16, 16), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(f"A: {xray.CLASSES[label]}", fontsize=8)
+for ax, x, label in zip(axes[1], X_train, y_train.ravel()):
+    ax.imshow(x.reshape(16, 16), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(f"B: {'pneumonia' if label else 'no pneumonia'}", fontsize=8)
+for ax in axes.ravel():
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## 2 · The building blocks, and the pretrained base
+#
+# `course.nn` packages what notebooks 01–03 had you write: `Dense` (its forward is
+# `dense_forward`, its backward `dense_backward`), `ReLU` and `Sigmoid` (with
+# `relu_backward`, `sigmoid_backward`), and `Sequential`, which runs layers in order:
+#
+# * `model.forward(X)` returns the output and remembers what the backward pass needs;
+# * `model.backward(d_out)` fills every `Dense` layer's `grads` (`{"W": ..., "b": ...}`);
+# * `model.parameters()` lists `(key, layer, name)` for the parameters of **trainable**
+#   layers; `layer.trainable = False`, or `model.freeze()`, takes a layer out of it;
+# * `model.save(path)` and `load_model(path)` write and read an `.npz` file.
+#
+# The base is `Dense(256, 64) → ReLU → Dense(64, 32) → ReLU`: it turns an image into 32
+# features. It was pretrained with a 4-class head that was then thrown away.
+
+# %%
+base = load_base()
+print([type(layer).__name__ for layer in base.layers], "->", base.forward(X_train).shape)
+print(open(os.path.join(os.path.dirname(xray.__file__), "assets", "xray_base.json")).read())
+
+# %% [markdown]
+# ## 3 · Adam
+#
+# Seed 000 fine-tunes with `Adam(1e-5)`. Adam keeps, for every parameter, a running mean of
+# its gradients $m$ and of their squares $v$, and steps by their ratio, so each weight gets
+# its own step size:
+#
+# $$m \leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2,$$
+# $$\hat m = \frac{m}{1-\beta_1^t}, \qquad \hat v = \frac{v}{1-\beta_2^t}, \qquad
+# \theta \leftarrow \theta - \eta\,\frac{\hat m}{\sqrt{\hat v} + \varepsilon}.$$
+#
+# $m$ and $v$ start at 0, so for small $t$ they are biased towards 0; dividing by
+# $1 - \beta^t$ (the **bias correction**) undoes that. $t$ counts steps **from 1**: with
+# $t = 0$ the correction divides by zero. On the first step, $\hat m = g$ and $\hat v = g^2$,
+# so every parameter moves by about $\eta$, whatever its gradient's scale.
+#
+# **Exercise 3.1 (3 points).** Write `adam_step`. Return new arrays `(param, m, v)`; change
+# nothing in place.
+
+# %% solution id=adam_step
+def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam update of `param` (any shape) with gradient `grad`; m, v its moment estimates
+    (arrays or 0.0 at the start); t the step number, from 1. Returns (param, m, v)."""
+    ### BEGIN SOLUTION
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+    ### END SOLUTION
+
+# %% test id=test_adam_step points=3
+### BEGIN HIDDEN TESTS
+try:
+    from grader import fine_tuning as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_adam_step(adam_step)
+### END HIDDEN TESTS
+param, grad = np.array([1.0, -2.0]), np.array([0.5, -4.0])
+got, _ = call(adam_step, param, grad, 0.0, 0.0, 1, lr=0.1, what="adam_step, first step (t = 1)")
+check_true(isinstance(got, tuple) and len(got) == 3, what="adam_step", mistake="wrong_return",
+           problem="expected the tuple (param, m, v)")
+check_array(got[1], [0.05, -0.4], what="adam_step, first step: m")
+check_array(got[2], [0.00025, 0.016], what="adam_step, first step: v", nonfinite="adam_v_not_squared",
+            variants=[("adam_v_not_squared", [0.0005, -0.004])])
+check_array(got[0], [0.9, -1.9], what="adam_step, first step: param moves by lr against the gradient's sign",
+            atol=1e-6, nonfinite="adam_t_from_zero",
+            variants=[("adam_no_bias_correction", [1 - 0.1 * 0.05 / np.sqrt(0.00025), -2 + 0.1 * 0.4 / np.sqrt(0.016)]),
+                      ("wrong_sign", [1.1, -2.1])])
+print("✓ adam_step")
+
+# %% [markdown]
+# ## 4 · Freeze, add a head, train the head
+#
+# **A new head.** The base outputs 32 features; for pneumonia-or-not, put a `Dense(32, 1)`
+# and a `Sigmoid` on top. **Freezing** the base means the optimiser leaves it alone: its
+# 18 000 pretrained weights stay as they are, and only the head's 33 are learned from the
+# hospital's 30 images. (Gradients still flow through frozen layers; they just are not
+# applied.)
+#
+# **Exercise 4.1 (1 point).** Write `add_head(base, rng)`: freeze `base` and return a
+# `Sequential` of the base's own layers followed by a new `Dense(d, 1, rng)` and a `Sigmoid()`,
+# where `d` is the base's output size.
+#
+# **Exercise 4.2 (4 points).** Write `fit(model, X, y, lr, epochs)`: full-batch training on
+# mean binary cross-entropy with **your** `adam_step`. Each epoch: forward, record the loss
+# (before the update), backward from `binary_cross_entropy_grad`, then one Adam step for
+# every parameter in `model.parameters()`, keeping each one's `m` and `v` under its key
+# between epochs; `t` is the epoch number, from 1. Return the list of losses. Frozen layers
+# must not move.
+
+# %% solution id=add_head
+def add_head(base, rng):
+    """Freeze `base`; return Sequential(base's layers + [Dense(d, 1, rng), Sigmoid()])."""
+    ### BEGIN SOLUTION
+    base.freeze()
+    d = [layer for layer in base.layers if layer.params][-1].params["W"].shape[1]
+    return Sequential(base.layers + [Dense(d, 1, rng), Sigmoid()])
+    ### END SOLUTION
+
+# %% test id=test_add_head points=1
+### BEGIN HIDDEN TESTS
+try:
+    from grader import fine_tuning as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_add_head(add_head)
+### END HIDDEN TESTS
+model = add_head(load_base(), np.random.default_rng(0))
+check_true(isinstance(model, Sequential) and len(model.layers) == 6, what="add_head(load_base(), rng)",
+           mistake="wrong_return", problem="expected a Sequential of the 4 base layers, a Dense and a Sigmoid")
+check_true([layer.trainable for layer in model.layers if layer.params] == [False, False, True],
+           what="add_head: which layers train", mistake="frozen_changed",
+           problem="the base's two Dense layers must be frozen and the head's trainable")
+check_array(model.forward(X_train).shape, (30, 1), what="add_head: output shape for 30 images", integer=True)
+print("✓ add_head")
+
+# %% solution id=fit
+def fit(model, X, y, lr, epochs):
+    """Train model's trainable parameters with Adam on mean BCE, full batch. Returns `epochs` losses."""
+    ### BEGIN SOLUTION
+    state = {}
+    history = []
+    for t in range(1, epochs + 1):
+        p = model.forward(X)
+        history.append(binary_cross_entropy(y, p))
+        model.backward(binary_cross_entropy_grad(y, p))
+        for key, layer, name in model.parameters():
+            m, v = state.get(key, (0.0, 0.0))
+            layer.params[name], m, v = adam_step(layer.params[name], layer.grads[name], m, v, t, lr)
+            state[key] = (m, v)
+    return history
+    ### END SOLUTION
+
+# %% test id=test_fit points=4
+### BEGIN HIDDEN TESTS
+try:
+    from grader import fine_tuning as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_fit(fit, adam_step)
+### END HIDDEN TESTS
+model = add_head(load_base(), np.random.default_rng(0))
+frozen_before = model.layers[0].params["W"].copy()
+head_before = model.layers[4].params["W"].copy()
+history = fit(model, X_train, y_train, 1e-2, 50)
+check_true(len(history) == 50, what="fit(..., epochs=50)", mistake="history_wrong_length",
+           problem=f"expected 50 losses, got {len(history)}")
+check_true(np.array_equal(model.layers[0].params["W"], frozen_before), what="fit on a model with a frozen base",
+           mistake="frozen_changed", problem="the frozen base's first weight matrix changed")
+check_true(not np.array_equal(model.layers[4].params["W"], head_before), what="fit", mistake="weights_not_updated",
+           problem="the head's weights did not change")
+check_true(history[-1] < history[0], what="fit", mistake="wrong_sign",
+           problem=f"the loss rose from {history[0]:.4f} to {history[-1]:.4f}")
+print(f"✓ fit: loss {history[0]:.3f} -> {history[-1]:.3f}, base untouched")
+
+# %% [markdown]
+# Now the flow, step by step, with seed 0: train the head (300 epochs at learning rate
+# 0.01), then unfreeze and fine-tune everything at a small learning rate ($10^{-4}$, the
+# spirit of seed 000's `Adam(1e-5)`; our network and data are small, so a little larger).
+# Frozen weights stay put, which we check.
+
+# %%
+model = add_head(load_base(), np.random.default_rng(0))
+base_weights = [layer.params["W"].copy() for layer in model.layers[:4] if layer.params]
+head_history = fit(model, X_train, y_train, transfer.HEAD_LR, transfer.EPOCHS)
+assert all(np.array_equal(w, layer.params["W"]) for w, layer in zip(base_weights, [l for l in model.layers[:4] if l.params]))
+print(f"head only:     train loss {head_history[-1]:.3f}, test accuracy {transfer.accuracy(model, X_test, y_test):.3f}")
+
+model.unfreeze()
+tune_history = fit(model, X_train, y_train, 1e-4, transfer.FINE_TUNE_EPOCHS)
+print(f"fine-tune all: train loss {tune_history[-1]:.3f}, test accuracy {transfer.accuracy(model, X_test, y_test):.3f}")
+
+# %% [markdown]
+# ## 5 · Does pretraining pay? Five seeds, four strategies
+#
+# `course.transfer.compare` runs the same steps for each strategy with your `fit` and
+# `add_head`: **from scratch** (the same architecture, random weights, all trained),
+# **head only**, **fine-tune all** (head only, then unfrozen at $10^{-4}$), and **large
+# learning rate** (base and a fresh head trained together at 0.05 from the start). Thirty
+# labelled images each, five seeds, accuracy on the same 600 held-out images.
+
+# %%
+results = {name: [] for name in transfer.STRATEGIES}
+for seed in range(5):
+    for name, accuracy in transfer.compare(fit, add_head, n_train=30, seed=seed).items():
+        results[name].append(accuracy)
+labels = {"scratch": "from scratch", "head_only": "head only", "fine_tune": "fine-tune all", "large_lr": "large lr"}
+for name, values in results.items():
+    print(f"{labels[name]:14s} mean {np.mean(values):.3f}  sd {np.std(values):.3f}  seeds {np.round(values, 3)}")
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.bar([labels[n] for n in results], [np.mean(v) for v in results.values()],
+       yerr=[np.std(v) for v in results.values()], color=["0.6", "C0", "C2", "C3"], capsize=4)
+ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+ax.set(ylim=(0.4, 1.0), ylabel="held-out accuracy", title="30 labelled images, 5 seeds")
+plt.show()
+
+# %% [markdown]
+# **Reading it.** With 30 images, training all 18 000 weights from scratch memorises the
+# training set and generalises worst of the sensible strategies. The pretrained base already
+# turns an image into features that separate the findings, even through the scanner change,
+# so 33 head weights learned from the same 30 images do better. Gentle fine-tuning adapts
+# the base to scanner B a little further. Fine-tuning everything at a **large** learning rate
+# from a random head is the cautionary tale: the head's first, random gradients are large,
+# they rewrite the pretrained features before the head has learned anything (*catastrophic
+# forgetting*), and some runs end no better than a coin. That is why seed 000 trains the head
+# first and unfreezes with a tiny learning rate.
+
+# %% [markdown]
+# ## 6 · The fine-tuning explorer
+#
+# Change how many labelled hospital images there are, and the learning rate used after
+# unfreezing; the bars show held-out accuracy for training from scratch, head only and
+# fine-tuning everything (seed 0, your `fit` and `add_head`). A setting trains the first
+# time you visit it, then it is remembered. With many labelled images, does pretraining
+# still matter? Which unfreeze rate starts to hurt?
+
+# %%
+widgets.fine_tuning_explorer(fit, add_head)
+
+# %% [markdown]
+# ## 7 · Deploy: save, load, predict, choose a threshold
+#
+# A model in a hospital is a file: save the fine-tuned model, load it back as a new
+# object, and check it predicts the same.
+
+# %%
+folder = tempfile.mkdtemp(prefix="backprop-lab-")
+path = os.path.join(folder, "pneumonia_model.npz")
+model.save(path)
+deployed = load_model(path)
+print("saved", os.path.getsize(path) // 1024, "KiB; identical predictions after loading:",
+      np.array_equal(deployed.forward(X_test), model.forward(X_test)))
+new_image = xray.hospital_dataset(1, seed=99)[0]
+print(f"a new patient's image: P(pneumonia) = {deployed.forward(new_image)[0, 0]:.3f}")
+
+# %% [markdown]
+# **Which errors matter?** In screening, missing a sick patient (a false negative) is
+# worse than a false alarm, which a radiologist then clears. Two rates describe a
+# classifier's errors: **sensitivity** = TP / (TP + FN), the share of the sick it finds, and
+# **specificity** = TN / (TN + FP), the share of the healthy it clears. The threshold 0.5 is
+# a choice; lowering it buys sensitivity with specificity.
+#
+# Choose the threshold on the **validation** set, never on the test set (that would make the
+# test result optimistic), then report on the test set.
+#
+# **Exercise 7.1 (2 points).** Write `binary_metrics(y_true, y_pred)` for 0/1 arrays of
+# any matching shape: a dict with `accuracy`, `sensitivity`, `specificity` (floats; NaN if
+# there are no positives, or no negatives).
+#
+# **Exercise 7.2 (2 points).** Write `threshold_for_sensitivity(y_true, p, target=0.95)`:
+# the **highest** threshold $t$, among the scores in `p`, such that predicting `p >= t` finds
+# at least `target` of the positives. (Sort the positives' scores from high to low; you need
+# the first $\lceil \text{target} \cdot n_{pos} \rceil$ of them.)
+
+# %% solution id=binary_metrics
+def binary_metrics(y_true, y_pred):
+    """{"accuracy", "sensitivity", "specificity"} for 0/1 labels and predictions of the same shape."""
+    ### BEGIN SOLUTION
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    tp = np.sum((y_pred == 1) & (y_true == 1))
+    tn = np.sum((y_pred == 0) & (y_true == 0))
+    positives, negatives = np.sum(y_true == 1), np.sum(y_true == 0)
+    return {"accuracy": float(np.mean(y_pred == y_true)),
+            "sensitivity": float(tp / positives) if positives else float("nan"),
+            "specificity": float(tn / negatives) if negatives else float("nan")}
+    ### END SOLUTION
+
+# %% test id=test_binary_metrics points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import fine_tuning as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_binary_metrics(binary_metrics)
+### END HIDDEN TESTS
+y_true = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+y_pred = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 1])           # TP 3, FN 1, TN 4, FP 2
+got = binary_metrics(y_true, y_pred)
+check_true(isinstance(got, dict), what="binary_metrics", mistake="wrong_return", problem="expected a dict")
+check_array(got["accuracy"], 0.7, what="binary_metrics: accuracy")
+check_array(got["sensitivity"], 0.75, what="binary_metrics: sensitivity (3 of 4 sick found)",
+            variants=[("sens_spec_swapped", 4 / 6), ("precision_for_sensitivity", 3 / 5)])
+check_array(got["specificity"], 4 / 6, what="binary_metrics: specificity (4 of 6 healthy cleared)",
+            variants=[("sens_spec_swapped", 0.75)])
+print("✓ binary_metrics")
+
+# %% solution id=threshold_for_sensitivity
+def threshold_for_sensitivity(y_true, p, target=0.95):
+    """The highest threshold t (one of the scores in p) with sensitivity of (p >= t) at least target."""
+    ### BEGIN SOLUTION
+    y_true, p = np.asarray(y_true).ravel(), np.asarray(p).ravel()
+    positives = np.sort(p[y_true == 1])[::-1]
+    needed = int(np.ceil(target * positives.size - 1e-9))
+    return float(positives[max(needed, 1) - 1])
+    ### END SOLUTION
+
+# %% test id=test_threshold_for_sensitivity points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import fine_tuning as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_threshold_for_sensitivity(threshold_for_sensitivity)
+### END HIDDEN TESTS
+y_true = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+p = np.array([0.9, 0.8, 0.6, 0.3, 0.7, 0.4, 0.2, 0.1])
+check_array(threshold_for_sensitivity(y_true, p, 0.75), 0.6, what="threshold_for_sensitivity(..., target=0.75)",
+            variants=[("threshold_lowest", 0.3), ("threshold_strict", 0.4)])
+check_array(threshold_for_sensitivity(y_true, p, 1.0), 0.3, what="threshold_for_sensitivity(..., target=1.0)")
+print("✓ threshold_for_sensitivity")
+
+# %% [markdown]
+# The deployed model's operating point: a threshold chosen on validation for sensitivity
+# ≥ 0.95, then both rates on the untouched test set, next to the default 0.5.
+
+# %%
+p_val = deployed.forward(X_val)
+threshold = threshold_for_sensitivity(y_val, p_val, 0.95)
+p_test = deployed.forward(X_test)
+for name, t in (("default 0.5", 0.5), (f"chosen {threshold:.3f}", threshold)):
+    m = binary_metrics(y_test, (p_test >= t).astype(int))
+    print(f"threshold {name:14s} sensitivity {m['sensitivity']:.3f}  specificity {m['specificity']:.3f}  "
+          f"accuracy {m['accuracy']:.3f}")
+
+# %% [markdown]
+# On validation the chosen threshold finds at least 95% of pneumonia cases by construction;
+# on the test set it lands close to that, and specificity is the price. A real deployment
+# would also monitor for the next domain shift: a new scanner is a new hospital.
+#
+# ## Summary
+#
+# * Pretrained features transfer: with few labels, a frozen base and a small head beat
+#   training everything from scratch; gentle fine-tuning can add a little.
+# * Adam = momentum ($m$) + per-weight step sizes ($v$) + bias correction; $t$ starts at 1.
+# * Freezing means "not updated", enforced by the optimiser looping over trainable
+#   parameters only; a large learning rate on a pretrained base forgets what it knew.
+# * Deploying is saving and loading a file, and choosing the operating threshold on
+#   validation data for the errors that matter.

@@ -1,0 +1,101 @@
+"""course.nn: the layers' gradients are right, freezing holds, models round-trip through files,
+and the shipped pretrained base is what its record says."""
+import json
+
+import numpy as np
+import pytest
+
+from course import nn, xray
+from course.gradcheck import numerical_gradient, relative_error
+
+
+def small_model(rng):
+    return nn.Sequential([nn.Dense(5, 4, rng), nn.ReLU(), nn.Dense(4, 3, rng), nn.Sigmoid(), nn.Dense(3, 1, rng),
+                          nn.Sigmoid()])
+
+
+def test_sequential_backward_matches_numerical_gradients():
+    rng = np.random.default_rng(0)
+    model = small_model(rng)
+    X, y = rng.normal(size=(6, 5)), (rng.random((6, 1)) < 0.5).astype(float)
+    p = model.forward(X)
+    model.backward(nn.binary_cross_entropy_grad(y, p))
+    for i, layer in enumerate(model.layers):
+        for name, value in layer.params.items():
+            def loss(v, layer=layer, name=name):
+                saved = layer.params[name]
+                layer.params[name] = v
+                out = nn.binary_cross_entropy(y, model.forward(X))
+                layer.params[name] = saved
+                return out
+            assert relative_error(layer.grads[name], numerical_gradient(loss, value)) < 1e-6, (i, name)
+
+
+def test_parameters_lists_only_trainable_layers_and_freeze_unfreeze():
+    model = small_model(np.random.default_rng(1))
+    assert [k for k, _, _ in model.parameters()] == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b"]
+    model.layers[0].trainable = False
+    assert [k for k, _, _ in model.parameters()] == ["2.W", "2.b", "4.W", "4.b"]
+    assert model.freeze().parameters() == []
+    assert len(model.unfreeze().parameters()) == 6
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = small_model(np.random.default_rng(2))
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = nn.load_model(path)
+    X = np.random.default_rng(3).normal(size=(4, 5))
+    assert np.array_equal(loaded.forward(X), model.forward(X))
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+
+
+def test_copy_is_independent():
+    model = small_model(np.random.default_rng(4))
+    model.layers[0].trainable = False
+    clone = model.copy()
+    clone.layers[2].params["W"][0, 0] += 1.0
+    assert model.layers[2].params["W"][0, 0] != clone.layers[2].params["W"][0, 0]
+    assert clone.layers[0].trainable is False
+
+
+@pytest.mark.parametrize("content", [b"not a zip", None])
+def test_a_file_that_is_not_a_model_is_refused_clearly(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    if content is None:
+        np.savez(path, something=np.zeros(3))
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a model saved by Sequential.save"):
+        nn.load_model(path)
+
+
+def test_a_file_whose_weights_do_not_fit_its_architecture_is_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    small_model(np.random.default_rng(5)).save(path)
+    with np.load(path) as f:
+        arrays = dict(f)
+    arrays["0.W"] = np.zeros((2, 2))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="has shape"):
+        nn.load_model(path)
+
+
+def test_the_shipped_base_loads_and_scores_as_recorded():
+    from pathlib import Path
+    from tools.pretrain_base import test_accuracy
+    assets = Path(nn.__file__).parent / "assets"
+    record = json.loads((assets / "xray_base.json").read_text())
+    assert record["seed"] == 0 and record["command"] == "python tools/pretrain_base.py"
+    classifier = nn.load_model(assets / record["file"])
+    assert test_accuracy(classifier) == pytest.approx(record["test_accuracy_4_classes"], abs=5e-5)
+    assert [layer.spec() for layer in nn.load_base().layers] == [
+        {"type": "Dense", "d_in": 256, "d_out": 64}, {"type": "ReLU"}, {"type": "Dense", "d_in": 64, "d_out": 32},
+        {"type": "ReLU"}]
+    assert (assets / record["file"]).stat().st_size < 200_000
+
+
+@pytest.mark.slow
+def test_rerunning_the_pretraining_script_reproduces_the_shipped_base():
+    from tools.pretrain_base import main
+    assert main(["--check"]) == 0
