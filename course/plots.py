@@ -25,11 +25,13 @@ class NeuronPlane:
 
     activation  maps an array of pre-activations z, shape (n, 2)->(n,), to outputs.
     points      optional (X of shape (m, 2), y of shape (m,)) drawn as two marker kinds.
+    legend      "inside" (upper left, over the map) or "below" (under the Axes: nothing
+                covers the map, so a live widget redraws less per frame).
     """
 
     def __init__(self, ax: Axes, activation: Callable[[np.ndarray], np.ndarray],
                  extent: float = 3.0, resolution: int = 121,
-                 points: tuple[np.ndarray, np.ndarray] | None = None):
+                 points: tuple[np.ndarray, np.ndarray] | None = None, legend: str = "inside"):
         self.ax, self.activation, self.extent = ax, activation, extent
         grid = np.linspace(-extent, extent, resolution)
         g1, g2 = np.meshgrid(grid, grid)
@@ -48,7 +50,10 @@ class NeuronPlane:
         ax.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="$x_1$", ylabel="$x_2$",
                aspect="equal")
         ax.figure.colorbar(self.image, ax=ax, label="neuron output")
-        ax.legend(loc="upper left", fontsize="small")
+        if legend == "below":
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize="small", frameon=False)
+        else:
+            ax.legend(loc="upper left", fontsize="small")
 
     def update(self, w: np.ndarray, b: float) -> None:
         w = np.asarray(w, dtype=float)
@@ -122,18 +127,20 @@ class Curves:
     """Several named curves on one Axes, each with a marker for "the current point".
 
     update_curves(x, {name: y}) replaces the curves' data; update_points({name: (x, y)})
-    moves the markers. Names absent from a call keep their data.
+    moves the markers. Names absent from a call keep their data. legend=False leaves the
+    legend to the caller (e.g. one figure legend for several panels, outside the curves).
     """
 
     def __init__(self, ax: Axes, names: Sequence[str], xlabel: str, ylabel: str,
-                 colors: Sequence[str] | None = None):
+                 colors: Sequence[str] | None = None, legend: bool = True):
         self.ax = ax
         colors = colors or [f"C{i}" for i in range(len(names))]
         self.lines = {n: ax.plot([], [], color=c, lw=2, label=n)[0] for n, c in zip(names, colors)}
         self.points = {n: ax.plot([], [], "o", color=c, ms=7)[0] for n, c in zip(names, colors)}
         ax.axhline(0, color="grey", lw=0.6)
         ax.set(xlabel=xlabel, ylabel=ylabel)
-        ax.legend(loc="upper center", fontsize="small", ncol=len(names))
+        if legend:
+            ax.legend(loc="upper center", fontsize="small", ncol=len(names))
 
     def update_curves(self, x: np.ndarray, ys: dict[str, np.ndarray]) -> None:
         for name, y in ys.items():
@@ -148,10 +155,11 @@ class Curves:
 
 
 class LineFits:
-    """Points in the plane (the last one highlighted) and one fitted line per name."""
+    """Points in the plane (the last one highlighted) and one fitted line per name.
+    legend: "inside" (upper left) or "below" (under the Axes)."""
 
     def __init__(self, ax: Axes, x: np.ndarray, y: np.ndarray, names: Sequence[str],
-                 colors: Sequence[str] | None = None):
+                 colors: Sequence[str] | None = None, legend: str = "inside"):
         self.ax, self.x = ax, np.asarray(x, dtype=float)
         self.dots = ax.scatter(x[:-1], y[:-1], color="black", s=18, zorder=3, label="data")
         (self.outlier,) = ax.plot([x[-1]], [y[-1]], "s", color="crimson", ms=9, zorder=4, label="the point you move")
@@ -159,7 +167,11 @@ class LineFits:
         self.span = np.array([self.x.min() - 0.3, self.x.max() + 0.3])
         self.lines = {n: ax.plot([], [], color=c, lw=2, label=n)[0] for n, c in zip(names, colors)}
         ax.set(xlabel="x", ylabel="y")
-        ax.legend(loc="upper left", fontsize="small")
+        if legend == "below":         # nothing covers the lines: a live widget redraws less
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(names) + 2, fontsize="small",
+                      frameon=False)
+        else:
+            ax.legend(loc="upper left", fontsize="small")
 
     def update(self, y_outlier: float, fits: dict[str, tuple[float, float]]) -> None:
         self.outlier.set_data([self.x[-1]], [y_outlier])
@@ -184,14 +196,18 @@ class ComputationGraph:
 
     def __init__(self, ax: Axes):
         self.ax = ax
+        # What never changes (arrows, node discs, their names) lies below what does (the
+        # rings that mark the active nodes, values, gradients), so a live widget redraws
+        # only the latter (see course.widgets).
         for a, b in self.EDGES:
             (x0, y0), (x1, y1) = self.POS[a], self.POS[b]
             ax.annotate("", xy=(x1 - 0.28, y1 + (y0 - y1) * 0.28 / max(abs(x1 - x0), 1e-9)), xytext=(x0 + 0.28, y0),
-                        arrowprops=dict(arrowstyle="->", color="0.55", lw=1))
+                        arrowprops=dict(arrowstyle="->", color="0.55", lw=1), zorder=1)
         xy = np.array(list(self.POS.values()))
-        self.nodes = ax.scatter(xy[:, 0], xy[:, 1], s=1500, facecolor="white", edgecolor="0.3", lw=1.5, zorder=2)
+        self.fills = ax.scatter(xy[:, 0], xy[:, 1], s=1500, facecolor="white", lw=0, zorder=2)
+        self.nodes = ax.scatter(xy[:, 0], xy[:, 1], s=1500, facecolor="none", edgecolor="0.3", lw=1.5, zorder=2.5)
         for key, (x, y) in self.POS.items():
-            ax.text(x, y + 0.05, self.LABELS[key], ha="center", va="center", fontsize=11, zorder=3)
+            ax.text(x, y + 0.05, self.LABELS[key], ha="center", va="center", fontsize=11, zorder=2.2)
         self.values = {k: ax.text(x, y - 0.42, "", ha="center", va="top", fontsize=8.5, zorder=3)
                        for k, (x, y) in self.POS.items()}
         self.grads = {k: ax.text(x, y + 0.42, "", ha="center", va="bottom", fontsize=8.5, color="crimson", zorder=3)

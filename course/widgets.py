@@ -34,13 +34,128 @@ class Idle:
         return f"[{self.name}: not shown while the notebook is being graded]"
 
 
+_BLIT_CANVAS = None
+
+
+def _blit_canvas_class():
+    """ipympl's Canvas, drawing a new picture by blitting (made once, on first use).
+
+    `animate(artists)` names the artists a widget changes. From then on `draw()` (what
+    the browser asks for after every `draw_idle`) renders everything else once into a
+    cached background and, for each new picture, restores that background and draws
+    only those artists, plus whatever lies above them in their Axes (a legend over a
+    heat map), in z-order: the same picture for a fraction of the cost. The background
+    is drawn again when the figure's size, dpi or any Axes' limits change (the last few
+    backgrounds are kept, so toggling between two views costs one full draw each), or
+    after `invalidate()` (for any other change to a static part). Saving the figure
+    (savefig) draws everything as usual.
+
+    The frame sent to the browser is a PNG of the pixels that changed; it is compressed
+    with zlib level 1 instead of PIL's default 6: three times faster to make, a little
+    larger to send (the browser is on the same machine or network).
+    """
+    global _BLIT_CANVAS
+    if _BLIT_CANVAS is not None:
+        return _BLIT_CANVAS
+    from ipympl.backend_nbagg import Canvas
+    from matplotlib.axis import Axis
+    from matplotlib.spines import Spine
+
+    class BlitCanvas(Canvas):
+        _blit_dynamic: list = []
+        _blit_backgrounds: dict | None = None     # static key -> saved pixels, newest last
+        BACKGROUNDS_KEPT = 4
+
+        def animate(self, artists) -> None:
+            """Draw `artists` (and what lies above them in their Axes) on every frame."""
+            changing = [a for a in artists if a is not None]
+            renderer = self.get_renderer()
+            dynamic = []
+            for ax in self.figure.axes:
+                mine = [a for a in changing if a.axes is ax or a in (ax.title, ax.legend_)]
+                if not mine:
+                    continue
+                lowest = min(a.get_zorder() for a in mine)
+                # what a full draw paints over them: the frame, and whatever overlaps the Axes
+                above = [c for c in ax.get_children()
+                         if c is not ax.patch and not isinstance(c, Axis) and c not in ax.child_axes
+                         and c.get_zorder() >= lowest
+                         and (ax.axison and ax.get_frame_on() if isinstance(c, Spine)
+                              else c.get_window_extent(renderer).overlaps(ax.bbox))]
+                chosen = {id(a) for a in [*mine, *above]}
+                # the order of a full draw: by zorder, ties in the order they were added
+                dynamic += sorted((c for c in ax.get_children() if id(c) in chosen), key=lambda a: a.get_zorder())
+            for artist in dynamic:
+                artist.set_animated(True)
+            self._blit_dynamic = dynamic
+            self.invalidate()
+
+        def invalidate(self) -> None:
+            """A static part changed: the next draw renders the background again."""
+            self._blit_backgrounds = {}
+
+        def _blit_key(self):
+            return (self.get_width_height(physical=True), self.figure.dpi,
+                    tuple((tuple(ax.get_xlim()), tuple(ax.get_ylim())) for ax in self.figure.axes))
+
+        def draw(self):
+            if not self._blit_dynamic:
+                return super().draw()
+            self._png_is_old = True
+            try:
+                renderer = self.get_renderer()
+                backgrounds = self._blit_backgrounds
+                key = self._blit_key()
+                if key in backgrounds:
+                    backgrounds[key] = backgrounds.pop(key)         # most recently used
+                    self.restore_region(backgrounds[key])
+                else:
+                    renderer.clear()
+                    self.figure.draw(renderer)          # all but the animated artists
+                    backgrounds[self._blit_key()] = self.copy_from_bbox(self.figure.bbox)
+                    while len(backgrounds) > self.BACKGROUNDS_KEPT:
+                        backgrounds.pop(next(iter(backgrounds)))
+                for artist in self._blit_dynamic:
+                    if artist.get_visible():
+                        artist.draw(renderer)
+                self.figure.stale = False
+            finally:
+                self.manager.refresh_all()
+
+        def get_diff_image(self):
+            """matplotlib's FigureCanvasWebAggCore.get_diff_image with a faster PNG (level 1)."""
+            if not self._png_is_old:
+                return None
+            from io import BytesIO
+
+            from PIL import Image
+            pixels = np.asarray(self.get_renderer().buffer_rgba())
+            buff = pixels.view(np.uint32).squeeze(2)
+            if self._force_full or buff.shape != self._last_buff.shape or (pixels[:, :, 3] != 255).any():
+                self.set_image_mode("full")
+                output = buff
+            else:
+                self.set_image_mode("diff")
+                output = np.where(buff != self._last_buff, buff, 0)
+            self._last_buff = buff.copy()
+            self._force_full = False
+            self._png_is_old = False
+            with BytesIO() as png:
+                Image.fromarray(output.view(np.uint8).reshape((*output.shape, 4))).save(
+                    png, format="png", compress_level=1)
+                return png.getvalue()
+
+    _BLIT_CANVAS = BlitCanvas
+    return BlitCanvas
+
+
 def _figure(width: float, height: float):
     """A matplotlib Figure on an ipympl canvas widget, outside pyplot's state."""
-    from ipympl.backend_nbagg import Canvas, FigureManager
+    from ipympl.backend_nbagg import FigureManager
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
-    canvas = Canvas(fig)
+    canvas = _blit_canvas_class()(fig)
     FigureManager(canvas, 0)  # gives the canvas its toolbar
     canvas.header_visible = False
     canvas.footer_visible = False
@@ -80,6 +195,12 @@ class Explorer:
         # Lay the figure out once; every later draw reuses that layout (much faster).
         self.fig.canvas.draw()
         self.fig.set_layout_engine("none")
+        # From now on a new picture redraws only what changes (see _blit_canvas_class).
+        self.canvas.animate(self.dynamic_artists())
+
+    def dynamic_artists(self) -> list:
+        """The artists `redraw()` changes; the rest of the figure is drawn once."""
+        return []
 
     def redraw(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -105,7 +226,7 @@ class NeuronExplorer(Explorer):
         import ipywidgets as w
         self.fig, self.canvas = _figure(5.6, 4.4)
         ax = self.fig.add_subplot()
-        self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0))
+        self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0), legend="below")
         self.controls = {"w1": _slider("w1", 1.0, -4, 4), "w2": _slider("w2", 1.0, -4, 4),
                          "b": _slider("b", 0.0, -4, 4)}
         self._wire(list(self.controls.values()))
@@ -113,6 +234,10 @@ class NeuronExplorer(Explorer):
     def redraw(self) -> None:
         c = self.controls
         self.plane.update(np.array([c["w1"].value, c["w2"].value]), c["b"].value)
+
+    def dynamic_artists(self) -> list:
+        p = self.plane
+        return [p.image, p.line, p.arrow, p.ax.title]
 
 
 def neuron_explorer(activation: Callable[[np.ndarray], np.ndarray]):
@@ -166,6 +291,9 @@ class NetworkExplorer(Explorer):
         activations = self.forward(x, [(W.copy(), b.copy()) for W, b in self.layers])
         self.diagram.update([np.ravel(a) for a in activations], [W for W, _ in self.layers])
 
+    def dynamic_artists(self) -> list:
+        return [self.diagram.edges, self.diagram.nodes, *self.diagram.texts]
+
 
 def network_explorer(forward: Callable, layers: Sequence[tuple[np.ndarray, np.ndarray]], **kwargs):
     """The network explorer driven by `forward` (pass your own mlp_forward)."""
@@ -193,8 +321,11 @@ class LossExplorer(Explorer):
         self.fig, self.canvas = _figure(8.6, 3.6)
         left, right = self.fig.subplots(1, 2)
         names = [*self.REGRESSION, "BCE"]
-        self.loss_panel = plots.Curves(left, names, "prediction", "loss")
-        self.grad_panel = plots.Curves(right, names, "prediction", "d loss / d prediction")
+        self.loss_panel = plots.Curves(left, names, "prediction", "loss", legend=False)
+        self.grad_panel = plots.Curves(right, names, "prediction", "d loss / d prediction", legend=False)
+        # one legend for both panels, under them: nothing covers the curves
+        self.fig.legend(handles=list(self.loss_panel.lines.values()), loc="outside lower center",
+                        ncol=len(names), fontsize="small", frameon=False)
         self.controls = {
             "task": w.ToggleButtons(options=["regression", "binary"], value="regression",
                                     layout=w.Layout(width="320px")),
@@ -206,7 +337,22 @@ class LossExplorer(Explorer):
         }
         self.controls["p"].readout_format = ".3f"
         self._curves_key = None
+        self._curve_cache: dict = {}
         self._wire(list(self.controls.values()))
+
+    CURVES_KEPT = 512     # (loss, target[, delta]) curves remembered: a drag back costs nothing
+
+    def _curve(self, name: str, grid: np.ndarray, target: float, delta: float) -> tuple[list, list]:
+        """The loss and gradient curves of one loss over `grid` (only Huber depends on delta)."""
+        key = (name, grid[0], target, delta if name == "Huber" else None)
+        if key not in self._curve_cache:
+            loss, grad = self.fns[name]
+            extra = {"delta": delta} if name == "Huber" else {}
+            if len(self._curve_cache) >= self.CURVES_KEPT:
+                self._curve_cache.pop(next(iter(self._curve_cache)))
+            self._curve_cache[key] = ([_at(loss, target, g, **extra) for g in grid],
+                                      [_at(grad, target, g, **extra) for g in grid])
+        return self._curve_cache[key]
 
     def _curves(self, regression: bool, target: float, delta: float) -> None:
         key = (regression, target, delta)
@@ -216,20 +362,17 @@ class LossExplorer(Explorer):
             grid = np.linspace(-4, 4, 161)
             ys_loss, ys_grad = {"BCE": []}, {"BCE": []}
             for name in self.REGRESSION:
-                loss, grad = self.fns[name]
-                extra = {"delta": delta} if name == "Huber" else {}
-                ys_loss[name] = [_at(loss, target, g, **extra) for g in grid]
-                ys_grad[name] = [_at(grad, target, g, **extra) for g in grid]
+                ys_loss[name], ys_grad[name] = self._curve(name, grid, target, delta)
             self.loss_panel.update_curves(grid, ys_loss)
             self.grad_panel.update_curves(grid, ys_grad)
             self.loss_panel.set_limits((-4, 4), (-0.2, 6))
             self.grad_panel.set_limits((-4, 4), (-4.5, 4.5))
         else:
             grid = np.linspace(0.001, 0.999, 161)
-            loss, grad = self.fns["BCE"]
             empty = {name: [] for name in self.REGRESSION}
-            self.loss_panel.update_curves(grid, {**empty, "BCE": [_at(loss, target, g) for g in grid]})
-            self.grad_panel.update_curves(grid, {**empty, "BCE": [_at(grad, target, g) for g in grid]})
+            loss_ys, grad_ys = self._curve("BCE", grid, target, delta)
+            self.loss_panel.update_curves(grid, {**empty, "BCE": loss_ys})
+            self.grad_panel.update_curves(grid, {**empty, "BCE": grad_ys})
             self.loss_panel.set_limits((0, 1), (-0.2, 7))
             self.grad_panel.set_limits((0, 1), (-25, 25))
         self._curves_key = key
@@ -256,6 +399,10 @@ class LossExplorer(Explorer):
                                                     for n in names}})
         self.loss_panel.ax.set_title(f"target {target:g}, prediction {x:.3g}")
 
+    def dynamic_artists(self) -> list:
+        return [*(a for panel in (self.loss_panel, self.grad_panel)
+                  for a in (*panel.lines.values(), *panel.points.values())), self.loss_panel.ax.title]
+
 
 def loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad, bce, bce_grad):
     """The loss explorer, drawn with the loss functions and gradients you pass (your own)."""
@@ -277,7 +424,7 @@ class OutlierExplorer(Explorer):
         self.grads = {"MSE": mse_grad, "MAE": mae_grad, "Huber": huber_grad}
         self.fig, self.canvas = _figure(6.0, 4.2)
         ax = self.fig.add_subplot()
-        self.picture = plots.LineFits(ax, self.x, self.y, list(self.grads))
+        self.picture = plots.LineFits(ax, self.x, self.y, list(self.grads), legend="below")
         ax.set(xlim=(-0.3, 4.3), ylim=(-9, 16))
         self.fits: dict[str, tuple[float, float] | None] = {name: None for name in self.grads}
         self.controls = {"outlier": _slider("outlier y", float(self.y[-1]), -8, 15, step=0.1),
@@ -295,6 +442,9 @@ class OutlierExplorer(Explorer):
         self.picture.update(y[-1], self.fits)
         self.picture.ax.set_title("slopes: " + ", ".join(f"{n} {s:.2f}" for n, (s, _) in self.fits.items())
                                   + "  (true 1.50)")
+
+    def dynamic_artists(self) -> list:
+        return [self.picture.outlier, *self.picture.lines.values(), self.picture.ax.title]
 
 
 def outlier_explorer(mse_grad, mae_grad, huber_grad):
@@ -321,6 +471,9 @@ class BackpropStepper(Explorer):
         self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # seed 004
         self.fig, self.canvas = _figure(8.4, 4.2)
         self.graph = plots.ComputationGraph(self.fig.add_subplot())
+        # Captions are broken into lines here: matplotlib's wrapping measures the text
+        # word by word on every draw (tens of ms per frame).
+        self.graph.caption.set_wrap(False)
         self.controls = {"step": w.IntSlider(0, 0, len(self.STEPS) - 1, description="step",
                                              layout=w.Layout(width="320px")),
                          "x1": _slider("x1", 1.0, -3, 3), "x2": _slider("x2", 0.0, -3, 3),
@@ -400,8 +553,12 @@ class BackpropStepper(Explorer):
             f"[{f(v['dW1'][0, 1])}, {f(v['dW1'][1, 1])}]]",
             f"dL/dx = W1ᵀ · dL/dz1 = ({f(v['dX'][0, 0])}, {f(v['dX'][0, 1])})",
         ]
-        self.graph.update(values, grads, active, weights,
-                          f"step {step}: {self.STEPS[step]}\n{captions[step]}")
+        caption = captions[step].replace(";   ", "\n")
+        self.graph.update(values, grads, active, weights, f"step {step}: {self.STEPS[step]}\n{caption}")
+
+    def dynamic_artists(self) -> list:
+        g = self.graph
+        return [g.nodes, *g.values.values(), *g.grads.values(), *g.edge_labels.values(), g.caption]
 
 
 def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
@@ -489,6 +646,9 @@ class XorTrainer(Explorer):
         accuracy = float(np.mean(np.asarray(self.predict_fn(layers, self.X)).reshape(self.y.shape) == self.y))
         self.image.axes.set_title(f"network output: {accuracy:.0%} of XOR right")
 
+    def dynamic_artists(self) -> list:
+        return [self.loss_line, self.image, self.image.axes.title]
+
 
 def xor_trainer(train: Callable, predict: Callable, forward: Callable):
     """The XOR trainer, driven by your `train` and `predict` (and a forward pass for the picture)."""
@@ -551,6 +711,9 @@ class FineTuningExplorer(Explorer):
             text.set_position((text.get_position()[0], accuracies[name] + 0.01))
             text.set_text(f"{accuracies[name]:.3f}")
         self.ax.set_title(f"{n} labelled images, unfreeze lr {lr:.0e} (seed 0)")
+
+    def dynamic_artists(self) -> list:
+        return [*self.bars, *self.texts, self.ax.title]
 
 
 def fine_tuning_explorer(fit: Callable, add_head: Callable):

@@ -225,3 +225,72 @@ def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
     explorer.controls["lr"].value = 1e-4
     assert len(calls) == n_calls + 1, "a setting seen before is not trained again"
     assert [b.get_height() for b in explorer.bars] == first and list(explorer.bars) == bars
+
+
+# --- blitting: a new picture redraws only what changes, and is the same picture --------
+
+def _frame_and_full_draw(explorer):
+    """The frame the browser gets (canvas.draw(), blitted) and a full draw of the same figure."""
+    canvas = explorer.canvas
+    canvas.draw()
+    frame = np.asarray(canvas.get_renderer().buffer_rgba()).copy()
+    buf = io.BytesIO()
+    explorer.fig.savefig(buf, format="rgba")          # savefig draws every artist
+    full = np.frombuffer(buf.getvalue(), dtype=np.uint8).reshape(frame.shape)
+    return frame, full
+
+
+def _all_widgets():
+    from grader import loss_functions as L
+    from grader.backprop_by_hand import dense_backward, sigmoid_backward
+    from grader.xor_training import predict, train
+    from course.nn import mlp_forward as forward
+    rng = np.random.default_rng(0)
+    layers = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 2)), rng.normal(size=2))]
+    return {
+        "neuron": (widgets.neuron_explorer(sigmoid), {"w1": -2.0, "b": 1.5}),
+        "network": (widgets.network_explorer(mlp_forward, layers), {"x1": -2.0, "value": 3.0}),
+        "loss": (widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                                       L.binary_cross_entropy, L.binary_cross_entropy_grad),
+                 {"target": 1.0, "prediction": -1.0, "task": "binary", "p": 0.2}),
+        "outlier": (widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad), {"outlier": -8.0}),
+        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward), {"step": 9, "x2": 1.0}),
+        "xor": (widgets.xor_trainer(train, predict, forward), {"hidden": 4}),
+    }
+
+
+def test_every_widget_blits_exactly_the_picture_a_full_draw_makes():
+    for name, (explorer, moves) in _all_widgets().items():
+        assert explorer.canvas._blit_dynamic, f"{name}: a new picture redraws only what changes"
+        for key, value in moves.items():
+            explorer.controls[key].value = value
+            frame, full = _frame_and_full_draw(explorer)
+            assert np.array_equal(frame, full), f"{name}: the blitted frame after {key}={value} differs"
+
+
+def test_a_blitted_widget_redraws_its_background_when_limits_change_and_reuses_it_after():
+    from grader import loss_functions as L
+    e = widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                              L.binary_cross_entropy, L.binary_cross_entropy_grad)
+    e.canvas.draw()
+    regression = np.asarray(e.canvas.get_renderer().buffer_rgba()).copy()
+    e.controls["task"].value = "binary"           # new limits: new ticks in the background
+    frame, full = _frame_and_full_draw(e)
+    assert np.array_equal(frame, full) and not np.array_equal(frame, regression)
+    assert len(e.canvas._blit_backgrounds) == 2
+    e.controls["task"].value = "regression"       # the first background is reused
+    frame, full = _frame_and_full_draw(e)
+    assert np.array_equal(frame, full) and np.array_equal(frame, regression)
+    assert len(e.canvas._blit_backgrounds) == 2
+    e.canvas.invalidate()
+    assert e.canvas._blit_backgrounds == {}
+
+
+def test_the_xor_trainer_blits_the_same_picture_after_training():
+    from grader.xor_training import predict, train
+    from course.nn import mlp_forward as forward
+    trainer = widgets.xor_trainer(train, predict, forward)
+    trainer.controls["epochs"].value = 200
+    trainer.button.click()
+    frame, full = _frame_and_full_draw(trainer)
+    assert np.array_equal(frame, full)

@@ -1,0 +1,222 @@
+"""Widget update latency, kernel side: for every control of every course widget, the
+time from setting the control's value to the picture being up to date in the kernel.
+
+ipympl renders in the kernel when the frontend asks (the callback ends with
+`canvas.draw_idle()`, the browser answers with a "draw" message, the kernel then runs
+`canvas.draw()`: Agg render plus the PNG it sends). So each move is timed twice:
+
+    callback        control.value = v   (the observer: student code, artists updated)
+    callback+draw   the same, then canvas.draw() as the frontend's request triggers it
+
+The canvas is put in the state it has once a browser is connected
+(`syncing_data_url = False`: ipympl stops re-encoding a full PNG for the saved
+notebook), so the figure is what a student's kernel pays per picture.
+
+Widgets are built with the reference functions of `grader` (what a correct student
+submission computes), in this process, with NBGRADER_EXECUTION unset.
+
+    python benchmarks/widget_latency.py          # one pass, prints a table
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def percentile(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
+
+
+def _factories() -> dict:
+    """name -> (notebook, zero-argument builder) with the reference functions."""
+    from course import widgets
+    from course.nn import mlp_forward
+
+    def neuron():
+        from grader.forward_pass import sigmoid
+        return widgets.neuron_explorer(sigmoid)
+
+    def network():
+        from grader.forward_pass import mlp_forward as forward
+        M1 = np.array([[0.2, -0.4], [0.7, 0.1], [-0.5, 0.3]])
+        M2 = np.array([[0.6, -0.3, 0.8], [-0.9, 0.4, 0.2]])
+        layers = [(M1.T, np.array([0.1, -0.2, 0.05])), (M2.T, np.array([0.0, 0.1]))]
+        return widgets.network_explorer(forward, layers, x=np.array([1.0, 0.5]))
+
+    def loss():
+        from grader import loss_functions as L
+        return widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                                     L.binary_cross_entropy, L.binary_cross_entropy_grad)
+
+    def outlier():
+        from grader import loss_functions as L
+        return widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad)
+
+    def stepper():
+        from grader.backprop_by_hand import dense_backward, sigmoid, sigmoid_backward
+        return widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+
+    def xor():
+        from grader.xor_training import predict, train
+        return widgets.xor_trainer(train, predict, mlp_forward)
+
+    def fine():
+        from grader.fine_tuning import add_head, fit
+        return widgets.fine_tuning_explorer(fit, add_head)
+
+    return {"neuron_explorer": ("01", neuron), "network_explorer": ("01", network),
+            "loss_explorer": ("02", loss), "outlier_explorer": ("02", outlier),
+            "backprop_stepper": ("03", stepper), "xor_trainer": ("04", xor),
+            "fine_tuning_explorer": ("05", fine)}
+
+
+def _values(control, moves: int, rng: np.random.Generator) -> list:
+    """`moves` values for `control`, each different from the one before (a slider drag)."""
+    import ipywidgets as w
+    if isinstance(control, (w.ToggleButtons, w.Dropdown)):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        options = list(control._options_values) if hasattr(control, "_options_values") else options
+        start = options.index(control.value)
+        return [options[(start + 1 + k) % len(options)] for k in range(moves)]
+    if isinstance(control, w.FloatLogSlider):
+        exps = np.arange(control.min, control.max + 1e-9, control.step)
+        values = [float(control.base ** e) for e in exps]
+    elif isinstance(control, w.IntSlider):
+        values = list(range(control.min, control.max + 1, control.step))
+    else:  # FloatSlider: a drag moves a few steps at a time
+        values = [float(v) for v in np.arange(control.min, control.max + 1e-9, control.step)]
+    out, current = [], control.value
+    # a drag: steps of a few slider increments, bouncing between the ends
+    i = int(np.argmin([abs(v - current) for v in values]))
+    direction = 1
+    for _ in range(moves):
+        step = int(rng.integers(1, 4)) if len(values) > 20 else 1
+        if not 0 <= i + direction * step < len(values):
+            direction = -direction
+        i = min(max(i + direction * step, 0), len(values) - 1)
+        out.append(values[i])
+    return [v for k, v in enumerate(out) if k == 0 or v != out[k - 1]] or out
+
+
+def _time_move(explorer, control, value, draw: bool) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    control.value = value
+    t1 = time.perf_counter()
+    if draw:
+        explorer.canvas.draw()
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t0
+
+
+def _connected(explorer) -> None:
+    """The state ipympl's canvas is in once a browser shows it (see module docstring)."""
+    explorer.canvas.syncing_data_url = False
+    explorer.canvas.draw()          # first frame sent in full; later ones are diffs
+
+
+SKIP = {"fine_tuning_explorer": {"n", "lr"}}      # timed separately (training)
+
+
+def measure_widget(name: str, build, moves: int = 20, seed: int = 0) -> dict:
+    """Latencies (seconds) of every control of one widget: per control and pooled."""
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    explorer = build()
+    built = time.perf_counter() - t0
+    _connected(explorer)
+    result = {"build_s": built, "controls": {}}
+    pooled_cb, pooled_total = [], []
+    for key, control in explorer.controls.items():
+        if key in SKIP.get(name, ()):
+            continue
+        values = _values(control, moves + 2, rng)
+        cb, total = [], []
+        for k, value in enumerate(values):
+            c, t = _time_move(explorer, control, value, draw=True)
+            if k >= 2:                      # the first moves warm caches (fonts, text layout)
+                cb.append(c)
+                total.append(t)
+        result["controls"][key] = {"n": len(cb), "callback_median_s": statistics.median(cb),
+                                   "callback_p95_s": percentile(cb, 95),
+                                   "total_median_s": statistics.median(total), "total_p95_s": percentile(total, 95)}
+        pooled_cb += cb
+        pooled_total += total
+    if name == "fine_tuning_explorer":
+        result["fine_tuning"] = _fine_tuning(explorer)
+        pooled_cb, pooled_total = result["fine_tuning"].pop("cached_cb"), result["fine_tuning"].pop("cached_total")
+    result.update(n=len(pooled_cb), callback_median_s=statistics.median(pooled_cb),
+                  callback_p95_s=percentile(pooled_cb, 95), total_median_s=statistics.median(pooled_total),
+                  total_p95_s=percentile(pooled_total, 95))
+    if name == "xor_trainer":
+        result["train_click"] = _train_clicks(explorer)
+    explorer.canvas.close()
+    return result
+
+
+def _train_clicks(explorer, clicks: int = 2) -> dict:
+    """The Train button at the default setting (10 growing runs, a picture after each)."""
+    times = []
+    for _ in range(clicks):
+        t0 = time.perf_counter()
+        explorer.button.click()
+        times.append(time.perf_counter() - t0)
+    c = {k: v.value for k, v in explorer.controls.items()}
+    return {"median_s": statistics.median(times), "runs": times, "setting": c}
+
+
+def _fine_tuning(explorer) -> dict:
+    """Moves of the two sliders: a new n (trains 3 models), a new lr (fine-tunes one),
+    and settings seen before (cached: bars only)."""
+    n, lr = explorer.controls["n"], explorer.controls["lr"]
+    new_n, new_lr, cached = [], [], []
+    for value in (40, 50):
+        new_n.append(_time_move(explorer, n, value, draw=True)[1])
+    for value in (1e-3, 1e-2):
+        new_lr.append(_time_move(explorer, lr, value, draw=True)[1])
+    for _ in range(6):                           # back and forth over settings seen before
+        for control, value in ((lr, 1e-3), (n, 40), (n, 50), (lr, 1e-2)):
+            if control.value != value:
+                cached.append(_time_move(explorer, control, value, draw=True))
+    return {"uncached_new_n_median_s": statistics.median(new_n), "uncached_new_lr_median_s": statistics.median(new_lr),
+            "cached_cb": [c for c, _ in cached], "cached_total": [t for _, t in cached]}
+
+
+def measure_all(moves: int = 20, only: list[str] | None = None) -> dict:
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    import matplotlib
+    matplotlib.use("agg")
+    out = {}
+    for name, (notebook, build) in _factories().items():
+        if only and name not in only:
+            continue
+        out[name] = {"notebook": notebook, **measure_widget(name, build, moves)}
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--moves", type=int, default=20)
+    parser.add_argument("only", nargs="*")
+    args = parser.parse_args()
+    results = measure_all(args.moves, args.only or None)
+    ms = lambda s: f"{1000 * s:7.1f}"  # noqa: E731
+    print(f"{'widget':22s} {'control':12s} {'cb med':>7s} {'cb p95':>7s} {'+draw med':>9s} {'+draw p95':>9s}  ms")
+    for name, r in results.items():
+        for key, c in r["controls"].items():
+            print(f"{name:22s} {key:12s} {ms(c['callback_median_s'])} {ms(c['callback_p95_s'])} "
+                  f"{ms(c['total_median_s']):>9s} {ms(c['total_p95_s']):>9s}")
+        print(f"{name:22s} {'ALL':12s} {ms(r['callback_median_s'])} {ms(r['callback_p95_s'])} "
+              f"{ms(r['total_median_s']):>9s} {ms(r['total_p95_s']):>9s}   build {r['build_s']:.2f} s")
+        for extra in ("train_click", "fine_tuning"):
+            if extra in r:
+                print("   ", extra, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r[extra].items()})
