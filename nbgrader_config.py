@@ -29,7 +29,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 # Execution during autograde (and generate_solution, which we do not execute; see below).
-c.Execute.timeout = 60                      # a cell that loops forever is interrupted
+c.Execute.timeout = 30                      # a cell that loops forever is interrupted
 c.Execute.interrupt_on_timeout = True
 # nbclient skips cells tagged `skip-execution` even when grading: no tag may opt out.
 c.Execute.skip_cells_with_tag = "backprop-lab-no-cell-may-skip-grading"
@@ -45,6 +45,21 @@ c.OverwriteCells.add_missing_cells = True
 # Huge printed output is cut before it reaches the gradebook and the feedback.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
+
+# Autograde, hardened (grader/nbgrader_plugin.py, docs/THREAT_MODEL.md): a dying kernel does
+# not abort a student's grading; hidden tests are decided again outside the student's kernel;
+# outputs are capped in size and scrubbed of this machine's paths.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
+)
+
+from grader.nbgrader_plugin import IsolatedHiddenTests, LimitOutputSize, SafeExecute, ScrubPaths  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
+    IsolatedHiddenTests, ScrubPaths, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
 
 from nbgrader.preprocessors import (  # noqa: E402
     ClearHiddenTests, ClearMarkScheme, ClearOutput, GetGrades, IncludeHeaderFooter, LockCells,

@@ -175,7 +175,8 @@ hidden.check_relu_backward(relu_backward)
 Z = np.array([[-1.0, 2.0], [0.5, -3.0]])
 dA = np.array([[5.0, 6.0], [7.0, 8.0]])
 check_array(relu_backward(dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
-            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", dA * Z)])
+            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", dA * Z),
+                      ("relu_backward_sign", [[5.0, 0.0], [0.0, 8.0]])])
 print("✓ relu_backward")
 
 # %% [markdown]
@@ -289,7 +290,7 @@ x_before = x.copy()
 f = lambda v: float(np.sum(v ** 3))                   # gradient 3 v²; a forward difference is off by ~3 h v
 got = numerical_gradient(f, x)
 check_array(got, 3 * x_before ** 2 + 1e-10, what="numerical_gradient(sum(x³)) at x of shape (2, 3)",
-            rtol=1e-8, atol=1e-8)
+            rtol=1e-8, atol=1e-8, variants=[("forward_difference", 3 * x_before ** 2 + 3e-5 * x_before + 1e-10)])
 check_array(x, x_before, what="x after numerical_gradient", variants=[("mutates_input", x_before + 1e-5)])
 check_array(numerical_gradient(f, np.array([2.0]), h=1e-2), [12.0001], what="numerical_gradient(..., h=1e-2) at x = 2",
             rtol=1e-10, variants=[("forward_difference", [(2.01 ** 3 - 8) / 0.01]), ("h_ignored", [12.0 + 1e-10])])
@@ -359,13 +360,14 @@ try:
 except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_two_layer_backprop(two_layer_backprop)
+hidden.check_two_layer_backprop_saturated(two_layer_backprop)
 ### END HIDDEN TESTS
 loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
 check_array(loss4, 0.5172127665584896, what="two_layer_backprop on seed 004: loss")
 check_true(isinstance(grads4, dict) and {"dW1", "db1", "dW2", "db2"} <= set(grads4), what="two_layer_backprop",
            mistake="grads_keys", problem="grads must be a dict with keys dW1, db1, dW2, db2")
 check_array(grads4["dW2"], [[-0.222034], [-0.24176209]], what="seed 004: grads['dW2']",
-            variants=[("bce_sigmoid_double", [[-0.222034 * 0.24082], [-0.24176209 * 0.24082]])])
+            variants=[("bce_sigmoid_double", [[-0.222034 * 0.59617993 * 0.40382007], [-0.24176209 * 0.59617993 * 0.40382007]])])
 check_array(grads4["db2"], [-0.40382007], what="seed 004: grads['db2']")
 check_array(grads4["dW1"], [[-0.01999043, -0.02910663], [0.0, 0.0]], what="seed 004: grads['dW1']",
             variants=[("transposed", [[-0.01999043, 0.0], [-0.02910663, 0.0]])])
@@ -377,6 +379,7 @@ print("✓ two_layer_backprop reproduces seed 004")
 # as columns ($\delta_1 x^\top$ is `(hidden, input)`); ours are the transposes.
 
 # %%
+loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
 delta2 = grads4["db2"][0]
 table = [("δ2 = ŷ - y", "-0.404", delta2),
          ("dW2", "[-0.222, -0.243]", grads4["dW2"].ravel()),
@@ -455,15 +458,16 @@ layers2 = [(np.array([[0.5, -0.3, 0.8], [0.1, 0.4, -0.6]]), np.array([0.0, 0.1, 
 X2 = np.array([[1.0, 2.0], [-1.0, 0.5]])
 acts2 = mlp_forward(X2, layers2)
 dA_out2 = np.array([[0.5], [-1.0]])
-got = mlp_backward(acts2, layers2, dA_out2)
+dZ2 = dA_out2 * acts2[2] * (1 - acts2[2])                  # expected values first, before any call
+dZ1 = (dZ2 @ layers2[1][0].T) * acts2[1] * (1 - acts2[1])
+expected_dW2, expected_db2, expected_dW1 = acts2[1].T @ dZ2, dZ2.sum(axis=0), X2.T @ dZ1
+got, _ = call(mlp_backward, acts2, layers2, dA_out2, what="mlp_backward on a 2-3-1 network")
 check_true(isinstance(got, (list, tuple)) and len(got) == 2, what="mlp_backward on a 2-3-1 network",
            mistake="wrong_return", problem="expected a list of one (dW, db) pair per layer")
-dZ2 = dA_out2 * acts2[2] * (1 - acts2[2])
-check_array(got[1][0], acts2[1].T @ dZ2, what="mlp_backward: dW2 of a 2-3-1 network",
-            variants=[("grads_reversed", np.zeros((2, 3)))])
-check_array(got[1][1], dZ2.sum(axis=0), what="mlp_backward: db2", variants=[("bias_not_summed", dZ2)])
-dZ1 = (dZ2 @ layers2[1][0].T) * acts2[1] * (1 - acts2[1])
-check_array(got[0][0], X2.T @ dZ1, what="mlp_backward: dW1")
+check_array(got[1][0], expected_dW2, what="mlp_backward: dW2 of a 2-3-1 network",
+            variants=[("grads_reversed", expected_dW1)])
+check_array(got[1][1], expected_db2, what="mlp_backward: db2", variants=[("bias_not_summed", dZ2)])
+check_array(got[0][0], expected_dW1, what="mlp_backward: dW1", variants=[("grads_reversed", expected_dW2)])
 print("✓ mlp_backward")
 
 # %% [markdown]

@@ -16,6 +16,7 @@ factor 2 or ½, times or over n) are tried on every check after the specific one
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -222,14 +223,22 @@ def _same(a: Any, b: Any) -> bool:
     return True  # scalars and functions cannot be modified in place
 
 
+# Set by the grader when it re-runs hidden tests in isolation (grader.isolation): a factory
+# (args, kwargs) -> context manager yielding a list that collects the names of reference
+# implementations the student's function ran. None everywhere else.
+STUDENT_CALL_GUARD: Callable | None = None
+
+
 def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[str]]:
     """Call a student's function and return (result, warnings it raised).
 
-    Raises CheckFailed when the function raises (saying what it raised) or when it
-    modifies any of its array arguments in place.
+    Raises CheckFailed when the function raises (saying what it raised), when it modifies
+    any of its array arguments in place, or (while grading in isolation) when it runs the
+    course's reference implementation of an exercise instead of the student's own code.
     """
     before = _snapshot(args, kwargs)
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+    guard = STUDENT_CALL_GUARD(args, kwargs) if STUDENT_CALL_GUARD is not None else contextlib.nullcontext([])
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"), guard as hits:
         warnings.simplefilter("always")
         try:
             result = fn(*args, **kwargs)
@@ -243,6 +252,9 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
                 word in text for word in ("matmul", "shapes", "broadcast", "aligned"))
             _fail(what, f"your function raised {type(exc).__name__}: {text[:300]}",
                   mistake="shape_mismatch" if shapes else None)
+    if hits:
+        _fail(what, f"your function runs the course's own `{hits[0]}` instead of your code.",
+              mistake="uses_reference")
     after = [*args, *kwargs.values()]
     for (name, old), new in zip(before, after):
         if not _same(old, new):

@@ -70,21 +70,26 @@ def check_sigmoid_backward(student: Callable) -> None:
         _agrees_with_numerical(lambda z: float(np.sum(dA * sigmoid(z))), Z, expected)
         check_array(got, expected, what=what, variants=[
             ("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A)),
-            ("activation_not_derivative", dA * A), ("sigmoid_backward_square", dA * A ** 2)])
+            ("derivative_left_out", dA), ("activation_not_derivative", dA * A),
+            ("sigmoid_backward_square", dA * A ** 2), ("tanh_derivative", dA * (1 - A ** 2))])
 
 
 def check_relu_backward(student: Callable) -> None:
     rng = rng_for("relu_backward")
     for n, d in batch_dims(rng):
         dA = rng.normal(size=(n, d))
-        Z = rng.normal(size=(n, d)) + rng.choice([-1e-3, 1e-3], size=(n, d))   # no exact zeros (a kink)
+        Z = rng.normal(size=(n, d)) + rng.choice([-1e-3, 1e-3], size=(n, d))
+        Z.flat[::3] = 0.0                # exactly at the kink: the notebook's convention is slope 0
         what = f"relu_backward(dA, Z) for shape {Z.shape}"
         got, _ = call(student, dA, Z, what=what)
         expected = relu_backward(dA, Z)
-        _agrees_with_numerical(lambda z: float(np.sum(dA * np.maximum(z, 0))), Z, expected)
+        away = Z != 0                    # centered differences straddle the kink at exactly 0
+        _agrees_with_numerical(lambda z: float(np.sum(dA * np.maximum(np.where(away, z, -1.0), 0))),
+                               Z, np.where(away, expected, 0.0))
         check_array(got, expected, what=what, variants=[
             ("chain_rule_broken", (Z > 0).astype(float)), ("activation_not_derivative", dA * np.maximum(Z, 0)),
-            ("relu_backward_z", dA * Z), ("relu_backward_sign", dA * (Z < 0))])
+            ("relu_backward_z", dA * Z), ("relu_backward_sign", dA * (Z < 0)), ("relu_backward_ge", dA * (Z >= 0)),
+            ("relu_backward_sign", dA * (Z <= 0))])
 
 
 def _as_triple(got, what, names):
@@ -113,7 +118,8 @@ def check_dense_backward(student: Callable) -> None:
         check_array(got[1], dW, what=f"{what}: dW", n=n, context=[notes["dW"]], variants=[
             ("transposed", G.T @ X), ("dense_backward_order", dX), ("dense_backward_order", db)])
         check_array(got[2], db, what=f"{what}: db", n=n, context=[notes["db"]], variants=[
-            ("bias_not_summed", G), ("extra_mean", G.mean(axis=0)), ("bias_summed_wrong_axis", G.sum(axis=1))])
+            ("bias_not_summed", G), ("extra_mean", G.mean(axis=0)), ("bias_summed_wrong_axis", G.sum(axis=1)),
+            ("bias_summed_all", G.sum())])
 
 
 def check_numerical_gradient(student: Callable) -> None:
@@ -160,21 +166,28 @@ def _two_layer_variants(X, y, W1, b1, W2, b2):
     A2 = sigmoid(A1 @ W2 + b2)
     N = y.size
 
-    def backward(dZ2, *, hidden_derivative=lambda dA, A: dA * A * (1 - A), bias=lambda dZ: dZ.sum(0)):
-        dW2, db2 = A1.T @ dZ2, bias(dZ2)
+    Z1 = X @ W1 + b1
+
+    def backward(dZ2, *, hidden_derivative=lambda dA, A: dA * A * (1 - A), bias=lambda dZ: dZ.sum(0),
+                 into_1=X, into_2=A1):
+        dW2, db2 = into_2.T @ dZ2, bias(dZ2)
         dZ1 = hidden_derivative(dZ2 @ W2.T, A1)
-        return {"dW1": X.T @ dZ1, "db1": bias(dZ1), "dW2": dW2, "db2": db2}
+        return {"dW1": into_1.T @ dZ1, "db1": bias(dZ1), "dW2": dW2, "db2": db2}
 
     return [
         ("missing_mean", backward(A2 - y)),
         ("wrong_sign", backward((y - A2) / N)),
         ("bce_sigmoid_double", backward((A2 - y) * A2 * (1 - A2) / N)),
         ("derivative_on_z", backward((A2 - y) / N, hidden_derivative=lambda dA, A: dA * sigmoid(A) * (1 - sigmoid(A)))),
-        ("chain_rule_broken", backward((A2 - y) / N, hidden_derivative=lambda dA, A: dA)),
+        ("derivative_left_out", backward((A2 - y) / N, hidden_derivative=lambda dA, A: dA)),
+        ("derivative_on_z", backward((A2 - y) / N, hidden_derivative=lambda dA, A: dA * Z1 * (1 - Z1))),
+        ("wrong_layer_activation", backward((A2 - y) / N, into_1=A1)),
+        ("z_for_a", backward((A2 - y) / N, into_2=Z1)),
         ("chain_rule_broken", backward((A2 - y) / N, hidden_derivative=lambda dA, A: A * (1 - A))),
         ("mean_over_rows", backward((A2 - y) / len(y))),
         ("extra_mean", backward((A2 - y) / N, bias=lambda dZ: dZ.mean(0))),
         ("bias_not_summed", backward((A2 - y) / N, bias=lambda dZ: dZ)),
+        ("bias_summed_all", backward((A2 - y) / N, bias=lambda dZ: dZ.sum())),
     ]
 
 
@@ -212,6 +225,21 @@ def check_two_layer_backprop(student: Callable) -> None:
             note = _agrees_with_numerical(loss_of, params[name], grads[key])
             check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']", n=y.size,
                         variants=[(m, v[key]) for m, v in variants], context=[note])
+
+
+def check_two_layer_backprop_saturated(student: Callable) -> None:
+    """An output saturated to exactly 0 or 1 in float64: the loss must stay finite (clip as in 02)."""
+    X = np.array([[40.0, -40.0], [-40.0, 40.0]])
+    y = np.array([[0.0], [1.0]])
+    W1, b1 = np.array([[1.0, -1.0], [-1.0, 1.0]]), np.zeros(2)
+    W2, b2 = np.array([[60.0], [-60.0]]), np.zeros(1)              # output 1 for the first row, label 0
+    what = "two_layer_backprop with an output saturated at exactly 1 for a label 0"
+    got, _ = call(student, X, y, W1, b1, W2, b2, what=what)
+    check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
+               problem=f"expected (loss, grads), got {type(got).__name__}.")
+    loss, _ = two_layer_backprop(X, y, W1, b1, W2, b2)
+    check_array(np.asarray(got[0], dtype=float) if got[0] is not None else None, loss, what=f"{what}: loss",
+                nonfinite="no_clip", rtol=0.5)
 
 
 def check_mlp_backward(student: Callable) -> None:
@@ -265,6 +293,7 @@ def _mlp_variants(activations, layers, dA_out):
     return [
         ("derivative_on_z", backward(deriv=lambda dA, A, Z: dA * sigmoid(A) * (1 - sigmoid(A)))),
         ("chain_rule_broken", backward(deriv=lambda dA, A, Z: A * (1 - A))),
+        ("derivative_left_out", backward(deriv=lambda dA, A, Z: dA)),
         ("chain_rule_broken", backward(start=np.ones_like(dA_out))),
         ("wrong_layer_activation", backward(act_index=lambda l: l)),
         ("bias_not_summed", backward(bias=lambda dZ: dZ)),

@@ -112,7 +112,7 @@ def two_layer(X, y, W1, b1, W2, b2, *, mistake):
     dZ2 = {"missing_mean": A2 - y, "bce_sigmoid_double": (A2 - y) * A2 * (1 - A2) / N,
            "wrong_sign": (y - A2) / N}.get(mistake, (A2 - y) / N)
     dA1 = dZ2 @ W2.T
-    dZ1 = {"derivative_on_z": dA1 * sigmoid(A1) * (1 - sigmoid(A1)), "chain_rule_broken": dA1}.get(
+    dZ1 = {"derivative_on_z": dA1 * sigmoid(A1) * (1 - sigmoid(A1)), "derivative_left_out": dA1}.get(
         mistake, dA1 * A1 * (1 - A1))
     bias = (lambda dZ: dZ) if mistake == "bias_not_summed" else (lambda dZ: dZ.sum(0))
     dW1 = dZ1.T @ X if mistake == "transposed" else X.T @ dZ1
@@ -136,6 +136,12 @@ WRONG = [
     (g.check_sigmoid_backward, lambda dA, A: A * (1 - A), "chain_rule_broken"),
     (g.check_relu_backward, lambda dA, Z: (Z > 0).astype(float), "chain_rule_broken"),
     (g.check_relu_backward, lambda dA, Z: dA * Z, "relu_backward_z"),
+    (g.check_relu_backward, lambda dA, Z: dA * (Z >= 0), "relu_backward_ge"),
+    (g.check_sigmoid_backward, lambda dA, A: dA * (1 - A ** 2), "tanh_derivative"),
+    (g.check_dense_backward, lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.sum()), "bias_summed_all"),
+    (g.check_two_layer_backprop_saturated, lambda X, y, W1, b1, W2, b2: (float(-np.mean(
+        y * np.log(sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)) + (1 - y) * np.log(1 - sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)))),
+        {}), "no_clip"),
     (g.check_dense_backward, lambda dZ, X, W: (dZ @ W.T, dZ.T @ X, dZ.sum(0)), "transposed"),
     (g.check_dense_backward, lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ), "bias_not_summed"),
     (g.check_dense_backward, lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.mean(0)), "extra_mean"),
@@ -146,7 +152,7 @@ WRONG = [
     (g.check_numerical_gradient, lambda f, x, h=1e-5: centered(f, x, 1e-5), "h_ignored"),
     (g.check_numerical_gradient, lambda f, x, h=1e-5: centered(f, x, h) * 2, "factor_two"),
     *[(g.check_two_layer_backprop, lambda *a, m=m: two_layer(*a, mistake=m), m)
-      for m in ("missing_mean", "bce_sigmoid_double", "wrong_sign", "derivative_on_z", "chain_rule_broken",
+      for m in ("missing_mean", "bce_sigmoid_double", "wrong_sign", "derivative_on_z", "derivative_left_out",
                 "bias_not_summed", "transposed")],
     *[(g.check_mlp_backward, mlp_wrong(m), m) for m in ("derivative_on_z", "grads_reversed")],
     (g.check_mlp_backward, lambda acts, layers, dA: [(acts[l + 1].T @ (dA * 0 + 1), None) for l in range(len(layers))],

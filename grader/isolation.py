@@ -1,0 +1,230 @@
+"""Hidden tests, re-run outside the student's kernel.
+
+During autograde a student's code shares the kernel with the hidden tests, so it could
+patch numpy's comparisons, `course`'s checks or plant a fake `grader` module. The score of
+a hidden test is therefore decided again here, in a fresh Python process:
+
+1. import numpy, `course` and `grader` first, and take a snapshot of their namespaces
+   (every attribute's identity, every function's code and defaults);
+2. run the notebook's locked setup cell, then the student's answer cells (nothing else the
+   student wrote: demo and scratch cells never run here);
+3. run each test cell's hidden checks (`hidden.check_...(...)` lines) against the freshly
+   imported grader, with a time limit, while a profiler watches that the student's
+   functions never call the reference implementation of an exercise of this notebook;
+4. after the answer cells and after every check, compare the snapshot: a student who
+   changed numpy, `course` or `grader` fails every hidden test.
+
+The parent (`run_isolated`) reads one line of JSON that carries a random token; anything
+else on the child's output is ignored. `python -m grader.isolation` is the child.
+What this does not defend is written in docs/THREAT_MODEL.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HIDDEN_CALL = re.compile(r"^\s*hidden\.(check_\w+)\((.*)\)\s*$")
+TAMPERED = ("your code changed numpy, the course package or the grader while it ran; "
+            "submissions must not modify library code")
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    message: str = ""
+
+
+def hidden_calls(source: str) -> list[str]:
+    """The `hidden.check_...(...)` lines between the hidden-test markers of a test cell."""
+    inside, calls = False, []
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside and HIDDEN_CALL.match(line):
+            calls.append(line.strip())
+    return calls
+
+
+def run_isolated(topic: str, setup: list[str], answers: list[str], hidden: dict[str, list[str]],
+                 timeout: float = 300.0) -> dict[str, Outcome]:
+    """Run the hidden checks of one notebook in a fresh process; {grade_id: Outcome}."""
+    token = secrets.token_hex(16)
+    payload = json.dumps({"token": token, "topic": topic, "setup": setup, "answers": answers, "hidden": hidden})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
+    env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
+               MPLBACKEND="Agg", NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
+    try:
+        done = subprocess.run([sys.executable, "-m", "grader.isolation"], input=payload, capture_output=True,
+                              text=True, timeout=timeout, env=env, cwd=os.getcwd())
+        lines = done.stdout.splitlines()
+    except subprocess.TimeoutExpired:
+        lines = []
+    for line in reversed(lines):
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get("token") == token:
+            return {gid: Outcome(bool(r[0]), str(r[1])) for gid, r in message["results"].items()}
+    reason = ("the hidden tests did not finish: the submission's code ended or blocked the grading process "
+              "(os._exit, an endless loop, or running out of memory)")
+    return {gid: Outcome(False, reason) for gid in hidden}
+
+
+# --- the child ---------------------------------------------------------------------------
+
+def _snapshot(modules) -> dict:
+    """Identity of every attribute of the given modules, and of each function's code/defaults."""
+    shot = {}
+    for module in modules:
+        for name, value in list(vars(module).items()):
+            entry = [id(value)]
+            code = getattr(value, "__code__", None)
+            if code is not None:
+                entry += [id(code), id(getattr(value, "__defaults__", None)), id(getattr(value, "__kwdefaults__", None))]
+            shot[(module.__name__, name)] = tuple(entry)
+    return shot
+
+
+def _changed(before: dict, modules) -> list[str]:
+    now = _snapshot(modules)
+    return sorted(f"{m}.{n}" for (m, n), entry in before.items() if now.get((m, n)) != entry)
+
+
+class _Alarm(BaseException):
+    """Raised by the time limit; a BaseException so `except Exception` in student code cannot swallow it."""
+
+
+def _child() -> None:
+    import builtins
+    import importlib
+    import io
+    import pkgutil
+    import signal
+
+    payload = json.loads(sys.stdin.read())
+    token = payload.pop("token")
+    report = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = io.StringIO()
+
+    import numpy
+    import numpy.linalg
+    import numpy.random
+    import numpy.testing
+    import course
+    import grader
+    for package in (course, grader):
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name != "isolation":
+                importlib.import_module(f"{package.__name__}.{info.name}")
+    hidden = importlib.import_module(f"grader.{payload['topic']}")
+    from course import checks
+
+    forbidden: dict = {}
+    checks.STUDENT_CALL_GUARD = _reference_guard(forbidden)   # before the snapshot: part of what is guarded
+    guarded = [m for name, m in sorted(sys.modules.items())
+               if m is not None and (name in ("numpy", "numpy.linalg", "numpy.random", "numpy.testing", "builtins")
+                                     or name == "course" or name.startswith("course.")
+                                     or name == "grader" or name.startswith("grader."))]
+    before = _snapshot(guarded)
+
+    def alarm(_signum, _frame):
+        raise _Alarm()
+    signal.signal(signal.SIGALRM, alarm)
+
+    namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+    for source in payload["setup"]:
+        exec(compile(source, "<setup cell>", "exec"), namespace)
+    answer_names: set[str] = set()
+    for source in payload["answers"]:
+        known = set(namespace)
+        signal.alarm(20)
+        try:
+            exec(compile(source, "<your answer cell>", "exec"), namespace)
+        except BaseException:  # a broken answer cell: its exercise's checks will say what is missing
+            pass
+        finally:
+            signal.alarm(0)
+        answer_names |= set(namespace) - known
+    # The student's functions must not run the reference version of any exercise of this notebook.
+    for module in guarded:
+        for name in answer_names:
+            fn = getattr(module, name, None)
+            code = getattr(fn, "__code__", None)
+            if code is not None and module.__name__ != "builtins":
+                forbidden[code] = name
+
+    results: dict[str, tuple[bool, str]] = {}
+    tampered = _changed(before, guarded)
+    for gid, calls in payload["hidden"].items():
+        if tampered:
+            results[gid] = (False, f"{TAMPERED} (changed: {', '.join(tampered[:5])})")
+            continue
+        outcome = (True, "")
+        for line in calls:
+            name, args = HIDDEN_CALL.match(line).groups()
+            check = getattr(hidden, name)
+            signal.alarm(60)
+            try:
+                arguments = eval(f"({args},)", dict(namespace))
+                check(*arguments)
+            except checks.CheckFailed as failure:
+                outcome = (False, str(failure))
+            except NameError as missing:
+                outcome = (False, f"{missing}: the function is not defined (did its answer cell run without errors?)")
+            except _Alarm:
+                outcome = (False, "the check ran out of time (60 s): an endless loop, or far too slow")
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt, anything the student's code raises
+                outcome = (False, f"the check could not run your code: {type(exc).__name__}: {str(exc)[:300]}")
+            finally:
+                signal.alarm(0)
+            if not outcome[0]:
+                break
+        tampered = _changed(before, guarded)
+        results[gid] = (False, f"{TAMPERED} (changed: {', '.join(tampered[:5])})") if tampered else outcome
+    report.write(json.dumps({"token": token, "results": results}) + "\n")
+    report.flush()
+
+
+def _reference_guard(forbidden: dict):
+    """A guard for course.checks.call: records each reference implementation (code object in
+    `forbidden`) that runs while the student's function runs, unless the check itself passed
+    that function in as an argument (e.g. activation=relu). A profiler switched off by the
+    student's code counts as a hit too."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard(args, kwargs):
+        allowed = {getattr(a, "__code__", None) for a in (*args, *kwargs.values())}
+        hits: list[str] = []
+
+        def profile(frame, event, _arg):
+            if event == "call":
+                name = forbidden.get(frame.f_code)
+                if name is not None and frame.f_code not in allowed:
+                    hits.append(name)
+        previous = sys.getprofile()
+        sys.setprofile(profile)
+        try:
+            yield hits
+        finally:
+            if sys.getprofile() is not profile:
+                hits.append("(the profiler was switched off)")
+            sys.setprofile(previous)
+    return guard
+
+
+if __name__ == "__main__":
+    _child()
