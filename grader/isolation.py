@@ -83,21 +83,31 @@ def run_isolated(topic: str, setup: list[str], answers: list[str], hidden: dict[
 # --- the child ---------------------------------------------------------------------------
 
 def _snapshot(modules) -> dict:
-    """Identity of every attribute of the given modules, and of each function's code/defaults."""
+    """Every attribute of the given modules (the object itself, and for a function also its
+    code and defaults), keyed by (module name, attribute name)."""
     shot = {}
     for module in modules:
         for name, value in list(vars(module).items()):
-            entry = [id(value)]
-            code = getattr(value, "__code__", None)
-            if code is not None:
-                entry += [id(code), id(getattr(value, "__defaults__", None)), id(getattr(value, "__kwdefaults__", None))]
-            shot[(module.__name__, name)] = tuple(entry)
+            entry = [value]
+            if getattr(value, "__code__", None) is not None:
+                entry += [value.__code__, value.__defaults__, value.__kwdefaults__]
+            shot[(module.__name__, name)] = (module, tuple(entry))
     return shot
 
 
-def _changed(before: dict, modules) -> list[str]:
-    now = _snapshot(modules)
-    return sorted(f"{m}.{n}" for (m, n), entry in before.items() if now.get((m, n)) != entry)
+def _changed(before: dict) -> list[str]:
+    """What differs from the snapshot; every difference is put back, so the grader can go on."""
+    changed = []
+    for (module_name, name), (module, entry) in before.items():
+        value = vars(module).get(name, _changed)
+        now = [value] + ([value.__code__, value.__defaults__, value.__kwdefaults__]
+                         if value is not _changed and getattr(value, "__code__", None) is not None else [])
+        if len(now) != len(entry) or any(a is not b for a, b in zip(now, entry)):
+            changed.append(f"{module_name}.{name}")
+            vars(module)[name] = entry[0]
+            if len(entry) > 1:
+                entry[0].__code__, entry[0].__defaults__, entry[0].__kwdefaults__ = entry[1:]
+    return sorted(changed)
 
 
 class _Alarm(BaseException):
@@ -167,7 +177,7 @@ def _child() -> None:
                 forbidden[code] = name
 
     results: dict[str, tuple[bool, str]] = {}
-    tampered = _changed(before, guarded)
+    tampered = _changed(before)
     for gid, calls in payload["hidden"].items():
         if tampered:
             results[gid] = (False, f"{TAMPERED} (changed: {', '.join(tampered[:5])})")
@@ -192,7 +202,7 @@ def _child() -> None:
                 signal.alarm(0)
             if not outcome[0]:
                 break
-        tampered = _changed(before, guarded)
+        tampered = tampered or _changed(before)
         results[gid] = (False, f"{TAMPERED} (changed: {', '.join(tampered[:5])})") if tampered else outcome
     report.write(json.dumps({"token": token, "results": results}) + "\n")
     report.flush()

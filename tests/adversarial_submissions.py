@@ -1,0 +1,185 @@
+"""Submissions that try to earn points they do not deserve, for 01_forward_pass.
+
+Each entry: name -> (notebook builder, the most points it may earn out of 14, what it tries).
+The builders start from the committed release (unanswered) or a solved copy of it.
+"""
+from __future__ import annotations
+
+import copy
+
+import nbformat
+
+from tools.build import ROOT
+
+A = "01_forward_pass"
+MAX = 14
+
+RELEASE = nbformat.read(ROOT / "release" / A / f"{A}.ipynb", as_version=4)
+SOURCE = nbformat.read(ROOT / "source" / A / f"{A}.ipynb", as_version=4)
+SOLUTIONS = {c.metadata.nbgrader["grade_id"]: c.source for c in SOURCE.cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+WRONG = {"sigmoid": "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))",
+         "relu": "def relu(z):\n    return np.asarray(z, dtype=float)"}
+
+
+def _release():
+    return copy.deepcopy(RELEASE)
+
+
+def _solved():
+    nb = _release()
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in SOLUTIONS:
+            cell.source = SOLUTIONS[gid]
+    return nb
+
+
+def _tests(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _answer(nb, answers):
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def _insert(nb, source, where=2):
+    nb.cells.insert(where, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def skip_execution():
+    nb = _release()
+    for cell in _tests(nb):
+        cell.metadata.setdefault("tags", []).append("skip-execution")
+    return nb
+
+
+def tests_deleted():
+    nb = _release()
+    nb.cells = [c for c in nb.cells if c not in _tests(nb)]
+    return nb
+
+
+def tests_blanked():
+    nb = _release()
+    for cell in _tests(nb):
+        cell.source = "pass"
+    return nb
+
+
+def tests_as(kind):
+    def build():
+        nb = _release()
+        for i, cell in enumerate(nb.cells):
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                new = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_raw_cell)(cell.source)
+                new.metadata, new.id = cell.metadata, cell.id
+                nb.cells[i] = new
+        return nb
+    return build
+
+
+def points_inflated():
+    nb = _solved()
+    for cell in _tests(nb):
+        cell.metadata.nbgrader["points"] = 100
+    return nb
+
+
+def numpy_patched():
+    return _answer(_insert(_release(), (
+        "import numpy, numpy.testing\n"
+        "numpy.allclose = lambda *a, **k: True\n"
+        "numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, bool)\n"
+        "numpy.array_equal = lambda *a, **k: True\n"
+        "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "numpy.testing.assert_array_equal = lambda *a, **k: None")), WRONG)
+
+
+def course_checks_patched():
+    return _answer(_insert(_release(), (
+        "import course.checks as cc\n"
+        "cc.check_array = lambda *a, **k: None\ncc.check_sequence = lambda *a, **k: None\n"
+        "cc.check_true = lambda *a, **k: None\ncc.call = lambda fn, *a, what=None, **k: (fn(*a, **k), [])\n"
+        "check_array, check_true, check_sequence, call = cc.check_array, cc.check_true, cc.check_sequence, cc.call")),
+        WRONG)
+
+
+def patched_inside_answer():
+    """The patch hides inside an answer cell, so it also runs where hidden tests are re-run."""
+    answers = dict(WRONG)
+    answers["sigmoid"] = ("import numpy\nnumpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), bool)\n"
+                          + WRONG["sigmoid"])
+    return _answer(_release(), answers)
+
+
+def grader_reference_imported():
+    names = ["sigmoid", "relu", "softmax", "dense_forward", "mlp_forward", "predict_spam"]
+    return _answer(_release(), {n: f"from grader.forward_pass import {n}" for n in names})
+
+
+def course_reference_imported():
+    names = ["sigmoid", "relu", "softmax", "dense_forward", "mlp_forward"]
+    return _answer(_release(), {n: f"def {n}(*args, **kwargs):\n    import course.nn\n    return course.nn.{n}(*args, **kwargs)"
+                                for n in names})
+
+
+def fake_grader_module():
+    return _answer(_insert(_release(), (
+        "import sys, types\nfake = types.ModuleType('grader.forward_pass')\n"
+        "fake.__getattr__ = lambda name: (lambda *a, **k: None)\n"
+        "pkg = types.ModuleType('grader'); pkg.forward_pass = fake; pkg.__path__ = []\n"
+        "sys.modules['grader'] = pkg; sys.modules['grader.forward_pass'] = fake")), WRONG)
+
+
+def hard_coded_visible_examples():
+    return _answer(_release(), {"sigmoid": (
+        "def sigmoid(z):\n    z = np.asarray(z, dtype=float)\n"
+        "    if z.shape == (3,) and np.allclose(z, [-2, 0, 3]):\n        return np.array([0.11920292, 0.5, 0.95257413])\n"
+        "    if z.shape == (4,):\n        return np.array([0.0, 1.9287498479639178e-22, 1.0, 1.0])\n"
+        "    return 0.5 + 0 * z")})
+
+
+def endless_loop():
+    return _insert(_solved(), "while True:\n    pass")
+
+
+def kernel_killed():
+    return _insert(_solved(), "import os\nos._exit(0)")
+
+
+def system_exit():
+    return _insert(_solved(), "raise SystemExit(0)")
+
+
+def huge_output():
+    return _insert(_solved(), "print('x' * 20_000_000)\nfor i in range(100_000):\n    print(i)")
+
+
+ATTACKS = {
+    # name: (builder, most points it may earn, what it tries)
+    "skip_execution": (skip_execution, 0, "test cells tagged skip-execution"),
+    "tests_deleted": (tests_deleted, 0, "test cells deleted"),
+    "tests_blanked": (tests_blanked, 0, "test cells replaced by `pass`"),
+    "tests_markdown": (tests_as("markdown"), 0, "test cells turned into markdown"),
+    "tests_raw": (tests_as("raw"), 0, "test cells turned into raw cells"),
+    "points_inflated": (points_inflated, MAX, "points set to 100 in every test cell's metadata"),
+    "numpy_patched": (numpy_patched, 0, "numpy's allclose/isclose/array_equal/testing patched, wrong answers"),
+    "course_checks_patched": (course_checks_patched, 0, "course.checks helpers replaced, wrong answers"),
+    "patched_inside_answer": (patched_inside_answer, 0, "numpy patched inside an answer cell, wrong answers"),
+    "grader_reference_imported": (grader_reference_imported, 0, "grader's reference implementations as answers"),
+    "course_reference_imported": (course_reference_imported, 0, "course.nn's reference implementations as answers"),
+    "fake_grader_module": (fake_grader_module, 0, "a fake `grader` module planted in sys.modules"),
+    "hard_coded_visible_examples": (hard_coded_visible_examples, 0, "answers hard-coded to the visible examples"),
+    "endless_loop": (endless_loop, MAX, "a cell that never ends (correct answers otherwise)"),
+    "kernel_killed": (kernel_killed, 0, "os._exit(0) kills the kernel (correct answers otherwise)"),
+    "system_exit": (system_exit, MAX, "raise SystemExit (correct answers otherwise)"),
+    "huge_output": (huge_output, MAX, "20 MB of printed output (correct answers otherwise)"),
+}
+# Honest submissions graded in the same run: the attacks must not disturb them.
+HONEST = {"solved": (_solved, MAX, "every answer right"), "untouched": (_release, 0, "nothing answered")}

@@ -1,0 +1,83 @@
+"""grader.isolation: hidden tests decided in a fresh process, whatever the student's code does."""
+import numpy as np
+import pytest
+
+from course.checks import CheckFailed, call
+from grader.isolation import hidden_calls, run_isolated
+
+SETUP = ["import numpy as np"]
+GOOD = "def sigmoid(z):\n    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float)))"
+CHECKS = {"t": ["hidden.check_sigmoid(sigmoid)"]}
+
+
+def run(answers, hidden=CHECKS, **kwargs):
+    return run_isolated("forward_pass", SETUP, answers, hidden, **kwargs)
+
+
+def test_hidden_calls_are_read_from_between_the_markers_only():
+    source = ("x = 1\nhidden.check_relu(relu)\n### BEGIN HIDDEN TESTS\ntry:\n    from grader import forward_pass as hidden\n"
+              "except ImportError:\n    raise\nhidden.check_sigmoid(sigmoid)\nhidden.check_mlp_forward(mlp_forward, sigmoid)\n"
+              "### END HIDDEN TESTS\n")
+    assert hidden_calls(source) == ["hidden.check_sigmoid(sigmoid)", "hidden.check_mlp_forward(mlp_forward, sigmoid)"]
+
+
+def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_named_mistake():
+    assert run([GOOD])["t"].ok
+    outcome = run(["def sigmoid(z):\n    return 1 / (1 + np.exp(np.asarray(z, dtype=float)))"])["t"]
+    assert not outcome.ok and "sign of z flipped" in outcome.message
+
+
+@pytest.mark.parametrize("patch", [
+    "np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), bool)",
+    "import course.checks\ncourse.checks.check_array = lambda *a, **k: None",
+    "import grader.forward_pass\ngrader.forward_pass.check_sigmoid = lambda f: None",
+    "import builtins\nbuiltins.isinstance = lambda *a: True",
+])
+def test_changing_numpy_course_grader_or_builtins_fails_every_hidden_test(patch):
+    outcome = run([patch + "\ndef sigmoid(z):\n    return 0 * z"])["t"]
+    assert not outcome.ok and "changed numpy" in outcome.message
+
+
+def test_using_the_reference_implementation_fails_even_when_hidden_in_a_wrapper():
+    for answer in ["from grader.forward_pass import sigmoid",
+                   "def sigmoid(z):\n    import importlib\n    return importlib.import_module('course.nn').sigmoid(z)"]:
+        outcome = run([answer])["t"]
+        assert not outcome.ok and "instead of your code" in outcome.message, answer
+
+
+def test_switching_the_profiler_off_is_caught():
+    answer = "import sys\ndef sigmoid(z):\n    sys.setprofile(None)\n    import course.nn\n    return course.nn.sigmoid(z)"
+    outcome = run([answer])["t"]
+    assert not outcome.ok and "profiler was switched off" in outcome.message
+
+
+def test_killing_the_process_or_exiting_fails_the_tests_without_breaking_the_grader():
+    outcome = run(["import os\ndef sigmoid(z):\n    os._exit(0)"])["t"]
+    assert not outcome.ok and "did not finish" in outcome.message
+    outcome = run(["def sigmoid(z):\n    raise SystemExit(3)"])["t"]
+    assert not outcome.ok and "SystemExit" in outcome.message
+
+
+def test_a_forged_result_line_is_ignored():
+    forged = ('import json\nprint(json.dumps({"token": "0" * 32, "results": {"t": [True, ""]}}))\n'
+              "def sigmoid(z):\n    return 0 * z")
+    assert not run([forged])["t"].ok
+
+
+def test_printing_and_broken_answer_cells_do_not_stop_other_checks():
+    hidden = {"t": ["hidden.check_sigmoid(sigmoid)"], "u": ["hidden.check_relu(relu)"]}
+    results = run(["print('x' * 1_000_000)\n" + GOOD, "def relu(z) syntax error"], hidden=hidden)
+    assert results["t"].ok
+    assert not results["u"].ok and "not defined" in results["u"].message
+
+
+def test_an_endless_answer_is_stopped_by_the_overall_time_limit():
+    outcome = run(["while True:\n    try:\n        pass\n    except BaseException:\n        pass"], timeout=8)["t"]
+    assert not outcome.ok and "did not finish" in outcome.message
+
+
+def test_in_the_kernel_call_has_no_guard_and_behaves_as_before():
+    got, _ = call(lambda z: z * 2, np.ones(2), what="f")
+    assert np.array_equal(got, [2.0, 2.0])
+    with pytest.raises(CheckFailed):
+        call(lambda z: z.fill(0), np.ones(2), what="f")
