@@ -107,19 +107,24 @@ def _values(control, moves: int, rng: np.random.Generator) -> list:
     return [v for k, v in enumerate(out) if k == 0 or v != out[k - 1]] or out
 
 
-def _time_move(explorer, control, value, draw: bool) -> tuple[float, float]:
+def _time_move(explorer, control, value, draw: bool) -> tuple[float, float, float]:
+    """(callback, callback + draw) wall-clock seconds, and the CPU seconds of the latter."""
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     control.value = value
     t1 = time.perf_counter()
     if draw:
         explorer.canvas.draw()
     t2 = time.perf_counter()
-    return t1 - t0, t2 - t0
+    return t1 - t0, t2 - t0, time.thread_time() - c0
 
 
 def _connected(explorer) -> None:
-    """The state ipympl's canvas is in once a browser shows it (see module docstring)."""
+    """The state ipympl's canvas is in once a browser shows it (see module docstring).
+    The widget's own push of a frame (Explorer.show) is turned off so that the callback
+    and the draw can be timed apart; the kernel's work per picture is the same."""
     explorer.canvas.syncing_data_url = False
+    explorer.push_frames = False
     explorer.canvas.draw()          # first frame sent in full; later ones are diffs
 
 
@@ -133,37 +138,44 @@ def measure_widget(name: str, build, moves: int = 20, seed: int = 0) -> dict:
     explorer = build()
     built = time.perf_counter() - t0
     _connected(explorer)
+    defaults = {key: control.value for key, control in explorer.controls.items()}
     result = {"build_s": built, "controls": {}}
-    pooled_cb, pooled_total = [], []
+    pooled_cb, pooled_total, pooled_cpu = [], [], []
     for key, control in explorer.controls.items():
         if key in SKIP.get(name, ()):
             continue
         values = _values(control, moves + 2, rng)
-        cb, total = [], []
+        cb, total, cpu = [], [], []
         for k, value in enumerate(values):
-            c, t = _time_move(explorer, control, value, draw=True)
+            c, t, u = _time_move(explorer, control, value, draw=True)
             if k >= 2:                      # the first moves warm caches (fonts, text layout)
                 cb.append(c)
                 total.append(t)
+                cpu.append(u)
         result["controls"][key] = {"n": len(cb), "callback_median_s": statistics.median(cb),
                                    "callback_p95_s": percentile(cb, 95),
-                                   "total_median_s": statistics.median(total), "total_p95_s": percentile(total, 95)}
+                                   "total_median_s": statistics.median(total), "total_p95_s": percentile(total, 95),
+                                   "cpu_median_s": statistics.median(cpu)}
         pooled_cb += cb
         pooled_total += total
+        pooled_cpu += cpu
     if name == "fine_tuning_explorer":
         result["fine_tuning"] = _fine_tuning(explorer)
         pooled_cb, pooled_total = result["fine_tuning"].pop("cached_cb"), result["fine_tuning"].pop("cached_total")
+        pooled_cpu = result["fine_tuning"].pop("cached_cpu")
     result.update(n=len(pooled_cb), callback_median_s=statistics.median(pooled_cb),
                   callback_p95_s=percentile(pooled_cb, 95), total_median_s=statistics.median(pooled_total),
-                  total_p95_s=percentile(pooled_total, 95))
+                  total_p95_s=percentile(pooled_total, 95), cpu_median_s=statistics.median(pooled_cpu))
     if name == "xor_trainer":
-        result["train_click"] = _train_clicks(explorer)
+        result["train_click"] = _train_clicks(explorer, defaults)
     explorer.canvas.close()
     return result
 
 
-def _train_clicks(explorer, clicks: int = 2) -> dict:
+def _train_clicks(explorer, defaults: dict, clicks: int = 2) -> dict:
     """The Train button at the default setting (10 growing runs, a picture after each)."""
+    for key, value in defaults.items():
+        explorer.controls[key].value = value
     times = []
     for _ in range(clicks):
         t0 = time.perf_counter()
@@ -187,7 +199,8 @@ def _fine_tuning(explorer) -> dict:
             if control.value != value:
                 cached.append(_time_move(explorer, control, value, draw=True))
     return {"uncached_new_n_median_s": statistics.median(new_n), "uncached_new_lr_median_s": statistics.median(new_lr),
-            "cached_cb": [c for c, _ in cached], "cached_total": [t for _, t in cached]}
+            "cached_cb": [c for c, _, _ in cached], "cached_total": [t for _, t, _ in cached],
+            "cached_cpu": [u for _, _, u in cached]}
 
 
 def measure_all(moves: int = 20, only: list[str] | None = None) -> dict:
@@ -210,13 +223,15 @@ if __name__ == "__main__":
     args = parser.parse_args()
     results = measure_all(args.moves, args.only or None)
     ms = lambda s: f"{1000 * s:7.1f}"  # noqa: E731
-    print(f"{'widget':22s} {'control':12s} {'cb med':>7s} {'cb p95':>7s} {'+draw med':>9s} {'+draw p95':>9s}  ms")
+    print(f"{'widget':22s} {'control':12s} {'cb med':>7s} {'cb p95':>7s} {'+draw med':>9s} {'+draw p95':>9s} "
+          f"{'cpu med':>7s}  ms")
     for name, r in results.items():
         for key, c in r["controls"].items():
             print(f"{name:22s} {key:12s} {ms(c['callback_median_s'])} {ms(c['callback_p95_s'])} "
-                  f"{ms(c['total_median_s']):>9s} {ms(c['total_p95_s']):>9s}")
+                  f"{ms(c['total_median_s']):>9s} {ms(c['total_p95_s']):>9s} {ms(c['cpu_median_s'])}")
         print(f"{name:22s} {'ALL':12s} {ms(r['callback_median_s'])} {ms(r['callback_p95_s'])} "
-              f"{ms(r['total_median_s']):>9s} {ms(r['total_p95_s']):>9s}   build {r['build_s']:.2f} s")
+              f"{ms(r['total_median_s']):>9s} {ms(r['total_p95_s']):>9s} {ms(r['cpu_median_s'])}"
+              f"   build {r['build_s']:.2f} s")
         for extra in ("train_click", "fine_tuning"):
             if extra in r:
                 print("   ", extra, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r[extra].items()})

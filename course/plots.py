@@ -208,9 +208,10 @@ class ComputationGraph:
         self.nodes = ax.scatter(xy[:, 0], xy[:, 1], s=1500, facecolor="none", edgecolor="0.3", lw=1.5, zorder=2.5)
         for key, (x, y) in self.POS.items():
             ax.text(x, y + 0.05, self.LABELS[key], ha="center", va="center", fontsize=11, zorder=2.2)
-        self.values = {k: ax.text(x, y - 0.42, "", ha="center", va="top", fontsize=8.5, zorder=3)
+        self.values = {k: ax.text(x, y - 0.42, "", ha="center", va="top", fontsize=8.5, zorder=2.4)
                        for k, (x, y) in self.POS.items()}
-        self.grads = {k: ax.text(x, y + 0.42, "", ha="center", va="bottom", fontsize=8.5, color="crimson", zorder=3)
+        self.grads = {k: ax.text(x, y + 0.42, "", ha="center", va="bottom", fontsize=8.5, color="crimson",
+                                 zorder=2.4)
                       for k, (x, y) in self.POS.items()}
         self.edge_labels = {}
         for a, b in self.EDGES:
@@ -218,8 +219,8 @@ class ComputationGraph:
                 (x0, y0), (x1, y1) = self.POS[a], self.POS[b]
                 t = 0.3 if a.startswith("x") else 0.35
                 self.edge_labels[(a, b)] = ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.12, "",
-                                                   fontsize=8, color="0.25", ha="center")
-        self.caption = ax.text(3.1, -1.95, "", ha="center", va="top", fontsize=9.5, wrap=True)
+                                                   fontsize=8, color="0.25", ha="center", zorder=2.4)
+        self.caption = ax.text(3.1, -1.95, "", ha="center", va="top", fontsize=9.5, wrap=True, zorder=2.4)
         ax.set(xlim=(-0.5, 6.7), ylim=(-2.5, 1.7))
         ax.set_axis_off()
 

@@ -254,15 +254,16 @@ def _all_widgets():
                                        L.binary_cross_entropy, L.binary_cross_entropy_grad),
                  {"target": 1.0, "prediction": -1.0, "task": "binary", "p": 0.2}),
         "outlier": (widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad), {"outlier": -8.0}),
-        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward), {"step": 9, "x2": 1.0}),
-        "xor": (widgets.xor_trainer(train, predict, forward), {"hidden": 4}),
+        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward),
+                    [("step", 9), ("x2", 1.0), ("step", 10), ("step", 9), ("value", 0.5), ("step", 3)]),
+        "xor": (widgets.xor_trainer(train, predict, forward), [("hidden", 4), ("seed", 2), ("hidden", 3)]),
     }
 
 
 def test_every_widget_blits_exactly_the_picture_a_full_draw_makes():
     for name, (explorer, moves) in _all_widgets().items():
         assert explorer.canvas._blit_dynamic, f"{name}: a new picture redraws only what changes"
-        for key, value in moves.items():
+        for key, value in (moves.items() if isinstance(moves, dict) else moves):
             explorer.controls[key].value = value
             frame, full = _frame_and_full_draw(explorer)
             assert np.array_equal(frame, full), f"{name}: the blitted frame after {key}={value} differs"
@@ -286,6 +287,25 @@ def test_a_blitted_widget_redraws_its_background_when_limits_change_and_reuses_i
     assert e.canvas._blit_backgrounds == {}
 
 
+def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
+    from grader.backprop_by_hand import dense_backward, sigmoid_backward
+    from matplotlib.text import Text
+    stepper = widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+    stepper.controls["step"].value = 9
+    stepper.canvas.draw()
+    drawn = []
+    original = Text.draw
+    monkeypatch.setattr(Text, "draw", lambda self, renderer: drawn.append(self.get_text()) or original(self, renderer))
+    stepper.controls["step"].value = 10                # reveals dL/dx; values and weights stay
+    stepper.canvas.draw()
+    monkeypatch.undo()
+    frame, full = _frame_and_full_draw(stepper)
+    assert np.array_equal(frame, full)
+    g = stepper.graph
+    assert g.grads["x1"].get_text() in drawn and g.caption.get_text() in drawn
+    assert g.values["x1"].get_text() not in drawn and g.edge_labels[("x1", "z1_1")].get_text() not in drawn
+
+
 def test_the_xor_trainer_blits_the_same_picture_after_training():
     from grader.xor_training import predict, train
     from course.nn import mlp_forward as forward
@@ -294,3 +314,18 @@ def test_the_xor_trainer_blits_the_same_picture_after_training():
     trainer.button.click()
     frame, full = _frame_and_full_draw(trainer)
     assert np.array_equal(frame, full)
+
+
+def test_a_shown_widget_pushes_a_single_move_at_once_and_lets_the_browser_pace_a_burst(monkeypatch):
+    explorer = widgets.neuron_explorer(sigmoid)
+    calls = []
+    monkeypatch.setattr(explorer.canvas, "draw", lambda: calls.append("draw"))
+    monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: calls.append("idle"))
+    explorer.controls["w1"].value = 0.5
+    assert calls == ["idle"], "no browser yet: it asks for the picture when it shows the widget"
+    explorer.canvas.syncing_data_url = False          # what ipympl does once a browser shows it
+    explorer._last_push = 0.0
+    calls.clear()
+    explorer.controls["w1"].value = 0.6               # a single move: the frame goes out now
+    explorer.controls["w1"].value = 0.7               # right after it: the browser asks when ready
+    assert calls == ["draw", "idle"]

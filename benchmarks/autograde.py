@@ -1,0 +1,151 @@
+"""Autograde seconds per student, beside nbgrader's own floor, measured in the same run.
+
+A throw-away course folder (this checkout's nbgrader_config.py, a copy of source/, `course`
+and `grader` linked from the checkout) holds the five assignments and five trivial ones
+(`floor_1` .. `floor_5`: a markdown cell, a code cell, one solution cell and one test cell
+each). For both sets the same commands run: `nbgrader generate_assignment NAME --force`
+once, the solved notebook handed in as student `bench` (source/NAME/NAME.ipynb, as the
+pipeline tests do), then `nbgrader autograde NAME --force` timed per assignment.
+
+    course_s   the five course assignments' autograde seconds, summed (one student)
+    floor_s    the five trivial assignments', summed: what nbgrader costs by itself
+               (process start, gradebook, a kernel per notebook, the configured preprocessors)
+    ratio      course_s / floor_s; the two sets alternate assignment by assignment, so
+               both see the same machine load
+
+Whatever nbgrader_config.py configures runs (e.g. extra grading preprocessors).
+
+    python benchmarks/autograde.py
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import ASSIGNMENTS, ROOT, kernel_env, notebook  # noqa: E402
+
+STUDENT = "bench"
+FLOOR = tuple(f"floor_{k}" for k in range(1, 6))
+
+
+def trivial_notebook(k: int):
+    """A minimal nbgrader notebook: markdown, plain code, one solution, one test (1 point)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    def meta(grade_id, solution=False, grade=False, points=None, locked=False):
+        m = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked,
+             "schema_version": 3}
+        if points is not None:
+            m["points"] = points
+        return {"nbgrader": m}
+
+    cells = [
+        new_markdown_cell(f"# Trivial assignment {k}\n\nWrite `double(x)`."),
+        new_code_cell("import math", metadata=meta("setup", locked=True)),
+        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                      metadata=meta("double", solution=True)),
+        new_code_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-1.5) == -3\n"
+                      "### END HIDDEN TESTS\nprint('ok')", metadata=meta("test_double", grade=True, points=1,
+                                                                         locked=True)),
+    ]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    nbformat.validate(nb)
+    return nb
+
+
+class Course:
+    """The throw-away course folder; `prepare()` generates and hands in everything."""
+
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="backprop-lab-bench-"))
+        self.root = self.tmp / "course"
+        self.home = self.tmp / "home"
+        self.env = kernel_env()
+        # the config puts its own folder on PYTHONPATH (where course/ and grader/ are linked)
+        self.env.pop("PYTHONPATH", None)
+        self.env["HOME"] = str(self.home)
+
+    def nbgrader(self, *args: str) -> float:
+        """Run `python -m nbgrader ARGS` in the course folder; its wall-clock seconds."""
+        cmd = [sys.executable, "-m", "nbgrader", *args]
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-2000:]}\n"
+                               f"{done.stderr[-3000:]}")
+        return seconds
+
+    def prepare(self) -> None:
+        import nbformat
+        self.root.mkdir(parents=True)
+        self.home.mkdir()
+        shutil.copy(ROOT / "nbgrader_config.py", self.root)
+        for name in ASSIGNMENTS:
+            shutil.copytree(ROOT / "source" / name, self.root / "source" / name,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        for package in ("course", "grader"):
+            (self.root / package).symlink_to(ROOT / package, target_is_directory=True)
+        for k, name in enumerate(FLOOR, 1):
+            folder = self.root / "source" / name
+            folder.mkdir(parents=True)
+            nbformat.write(trivial_notebook(k), str(folder / f"{name}.ipynb"))
+        for name in (*ASSIGNMENTS, *FLOOR):
+            self.nbgrader("generate_assignment", name, "--force")
+            target = notebook(f"submitted/{STUDENT}", name, self.root)
+            target.parent.mkdir(parents=True)
+            shutil.copy(notebook("source", name, self.root), target)
+
+    def autograde(self, name: str) -> float:
+        return self.nbgrader("autograde", name, "--student", STUDENT, "--force")
+
+    def score(self, name: str) -> tuple[float, float]:
+        from nbgrader.api import Gradebook
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", course_id="backprop-lab") as gb:
+            s = gb.find_submission(name, STUDENT)
+            return s.score, s.max_score
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def measure_once(course: Course) -> dict:
+    """One autograde of every assignment, course and floor alternating."""
+    per = {}
+    for ours, floor in zip(ASSIGNMENTS, FLOOR):
+        per[ours] = course.autograde(ours)
+        per[floor] = course.autograde(floor)
+    course_s = sum(per[n] for n in ASSIGNMENTS)
+    floor_s = sum(per[n] for n in FLOOR)
+    return {"course_s": course_s, "floor_s": floor_s, "ratio": course_s / floor_s, "per_assignment_s": per}
+
+
+def measure(repeat: int = 1) -> list[dict]:
+    course = Course()
+    try:
+        course.prepare()
+        runs = [measure_once(course) for _ in range(repeat)]
+        scores = {name: course.score(name) for name in (*ASSIGNMENTS, *FLOOR)}
+        full = all(score == top for score, top in scores.values())
+        for run in runs:
+            run["full_marks"] = full
+        if not full:
+            runs[-1]["scores"] = scores
+        return runs
+    finally:
+        course.close()
+
+
+if __name__ == "__main__":
+    for run in measure(int(sys.argv[1]) if len(sys.argv) > 1 else 1):
+        print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in run.items() if k != "per_assignment_s"})
+        print({k: round(v, 2) for k, v in run["per_assignment_s"].items()})

@@ -1,0 +1,65 @@
+"""Seconds to run each solved notebook (source/NN_topic/NN_topic.ipynb) end to end,
+headless, as `jupyter nbconvert --execute` or a fresh "Restart and run all" would: nbclient,
+a fresh python3 kernel, cwd = the notebook's folder, the checkout on PYTHONPATH (the hidden
+tests import `grader`), NBGRADER_EXECUTION unset (the widgets are built).
+
+    total    from asking for a kernel to the last cell's output (kernel start-up included)
+    kernel   of which: starting the kernel until it answers (reported apart)
+    cells    of which: executing the cells
+
+    python benchmarks/notebooks.py [NN_topic ...]
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import ASSIGNMENTS, ROOT, kernel_env, notebook  # noqa: E402
+
+
+def run_notebook(name: str, timeout: int = 300) -> dict:
+    """One end-to-end run of source/<name>/<name>.ipynb in a fresh kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = notebook("source", name)
+    nb = nbformat.read(str(path), as_version=4)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(kernel_env())          # the kernel inherits this process's environment
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        t0 = time.perf_counter()
+        with client.setup_kernel(stderr=subprocess.DEVNULL):      # the kernel's start-up warnings
+            t1 = time.perf_counter()         # the kernel is up and answers
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+            t2 = time.perf_counter()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {"total_s": t2 - t0, "kernel_s": t1 - t0, "cells_s": t2 - t1}
+
+
+def measure(names=ASSIGNMENTS) -> dict:
+    """One run of each notebook; a notebook that fails is reported, not raised."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = run_notebook(name)
+        except Exception as exc:   # a failing cell: report it, keep measuring the others
+            out[name] = {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"}
+    return out
+
+
+if __name__ == "__main__":
+    for name, r in measure(sys.argv[1:] or ASSIGNMENTS).items():
+        print(name, r if "error" in r else
+              f"total {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s, cells {r['cells_s']:.2f} s)")
