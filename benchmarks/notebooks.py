@@ -23,8 +23,9 @@ if __package__ in (None, ""):
 from benchmarks.common import ASSIGNMENTS, ROOT, kernel_env, notebook  # noqa: E402
 
 
-def run_notebook(name: str, timeout: int = 300) -> dict:
-    """One end-to-end run of source/<name>/<name>.ipynb in a fresh kernel."""
+def run_notebook(name: str, timeout: int = 300, grading: bool = False) -> dict:
+    """One end-to-end run of source/<name>/<name>.ipynb in a fresh kernel; with
+    `grading`, NBGRADER_EXECUTION=autograde as under nbgrader (widgets idle)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -33,6 +34,8 @@ def run_notebook(name: str, timeout: int = 300) -> dict:
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(kernel_env())          # the kernel inherits this process's environment
+    if grading:
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
@@ -48,12 +51,12 @@ def run_notebook(name: str, timeout: int = 300) -> dict:
     return {"total_s": t2 - t0, "kernel_s": t1 - t0, "cells_s": t2 - t1}
 
 
-def measure(names=ASSIGNMENTS) -> dict:
+def measure(names=ASSIGNMENTS, grading: bool = False) -> dict:
     """One run of each notebook; a notebook that fails is reported, not raised."""
     out = {}
     for name in names:
         try:
-            out[name] = run_notebook(name)
+            out[name] = run_notebook(name, grading=grading)
         except Exception as exc:   # a failing cell: report it, keep measuring the others
             out[name] = {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"}
     return out

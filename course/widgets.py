@@ -1,7 +1,9 @@
 """Live widgets for the notebooks: sliders wired to pictures from `course.plots`.
 
 Each widget is built once (figure, artists, controls) and every control change
-updates the picture in place, then asks the canvas to redraw (ipympl). While
+updates the picture in place, then sends the browser a new picture (ipympl). Only
+what changes is drawn again: the rest of the figure is a cached background
+(`_blit_canvas_class`), so a new picture costs milliseconds, not a full redraw. While
 nbgrader executes a notebook (NBGRADER_EXECUTION is set) the factories build
 nothing and return an `Idle` placeholder: grading needs no pictures.
 
