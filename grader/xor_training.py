@@ -153,6 +153,9 @@ def check_train(student: Callable, init_layers: Callable) -> None:
                    problem=f"loss_history should have one loss per epoch ({epochs}), got {history.size}.")
         check_true(bool(np.all(np.isfinite(history))), what=what, mistake="not_finite",
                    problem="the loss history holds NaN or inf.")
+        again, _ = call(student, X, y, sizes, lr, epochs, seed, what=what)
+        check_true(np.allclose(np.asarray(again[1], dtype=float).ravel(), history), what=what,
+                   mistake="not_reproducible", problem="a second run with the same seed gave another loss history.")
         start = init_layers(sizes, np.random.default_rng(seed))
         first = binary_cross_entropy(y, mlp_forward(X, start)[-1])
         check_true(abs(history[0] - first) < 1e-6 * max(1.0, first), what=what, mistake="history_not_bce",
@@ -173,6 +176,3 @@ def check_train(student: Callable, init_layers: Callable) -> None:
         check_true(accuracy == 1.0, what=what, mistake=None,
                    problem=f"after training, {accuracy:.0%} of XOR's 4 points are right (expected all); "
                            f"loss {history[0]:.4f} -> {history[-1]:.4f}.")
-        again, _ = call(student, X, y, sizes, lr, epochs, seed, what=what)
-        check_true(np.allclose(np.asarray(again[1], dtype=float).ravel(), history), what=what,
-                   mistake="not_reproducible", problem="a second run with the same seed gave another loss history.")

@@ -97,7 +97,7 @@ def test_each_known_mistake_fails_and_is_named(check, answer, key):
     (make_train(g.init_layers, sign=-1.0), g.init_layers, "wrong_sign"),
     (make_train(g.init_layers, update_bias=False), g.init_layers, "bias_not_updated"),
     (make_train(zero_init), zero_init, "zero_init"),
-    (make_train(g.init_layers, rng_factory=lambda seed: np.random.default_rng()), g.init_layers, "history_not_bce"),
+    (make_train(g.init_layers, rng_factory=lambda seed: np.random.default_rng()), g.init_layers, "not_reproducible"),
     (make_train(g.init_layers, history="mse"), g.init_layers, "history_not_bce"),
 ], ids=["ascent", "bias", "zeros", "unseeded", "mse-history"])
 def test_train_mistakes_are_named(train, init, key):

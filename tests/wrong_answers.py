@@ -1,0 +1,221 @@
+"""The course's own plausible wrong answers, for the feedback audit (tools/feedback_audit.py).
+
+Each wrong answer is an edit of a worked solution: in the answer cell `cell`, replace `old`
+by `new`. It is graded by the test cell `test`, must lose that cell's points, and should be
+named there as `mistake` (a key of course.mistakes.CATALOG).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Wrong:
+    test: str       # the test cell that grades it
+    mistake: str    # the catalog key the feedback should name
+    cell: str       # the answer cell to edit
+    old: str
+    new: str
+
+
+def W(test, mistake, cell, old, new):
+    return Wrong(test, mistake, cell, old, new)
+
+
+SIGMOID_01 = "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))"
+SOFTMAX_01 = "    e = np.exp(z - z.max(axis=1, keepdims=True))\n    return e / e.sum(axis=1, keepdims=True)"
+
+WRONG_ANSWERS: dict[str, list[Wrong]] = {
+    "01_forward_pass": [
+        W("test_sigmoid_stable", "unstable_sigmoid", "sigmoid", SIGMOID_01, "    return 1 / (1 + np.exp(-z))"),
+        W("test_sigmoid_values", "sigmoid_sign", "sigmoid", SIGMOID_01, "    return 1 / (1 + np.exp(np.clip(z, -500, 500)))"),
+        W("test_sigmoid_values", "sigmoid_derivative", "sigmoid", SIGMOID_01,
+          "    s = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n    return s * (1 - s)"),
+        W("test_relu", "relu_max", "relu", "np.maximum(np.asarray(z, dtype=float), 0.0)", "np.max(np.asarray(z, dtype=float), 0)"),
+        W("test_relu", "relu_abs", "relu", "np.maximum(np.asarray(z, dtype=float), 0.0)", "np.abs(np.asarray(z, dtype=float))"),
+        W("test_relu", "relu_min", "relu", "np.maximum(np.asarray(z, dtype=float), 0.0)", "np.minimum(np.asarray(z, dtype=float), 0.0)"),
+        W("test_dense_forward", "dense_no_bias", "dense_forward", "    return X @ W + b", "    return X @ W"),
+        W("test_dense_forward", "transposed", "dense_forward", "    return X @ W + b", "    return (X @ W + b).T"),
+        W("test_dense_forward", "dense_activated", "dense_forward", "    return X @ W + b", "    return 1 / (1 + np.exp(-(X @ W + b)))"),
+        W("test_softmax_values", "softmax_axis", "softmax", SOFTMAX_01,
+          "    e = np.exp(z - z.max(axis=0, keepdims=True))\n    return e / e.sum(axis=0, keepdims=True)"),
+        W("test_softmax_values", "softmax_global", "softmax", SOFTMAX_01, "    e = np.exp(z - z.max())\n    return e / e.sum()"),
+        W("test_softmax_stable", "unstable_softmax", "softmax", SOFTMAX_01,
+          "    e = np.exp(z)\n    return e / e.sum(axis=1, keepdims=True)"),
+        W("test_softmax_values", "softmax_unnormalised", "softmax", SOFTMAX_01,
+          "    return np.exp(z - z.max(axis=1, keepdims=True))"),
+        W("test_mlp_forward", "mlp_no_input", "mlp_forward", "    return activations", "    return activations[1:]"),
+        W("test_mlp_forward", "mlp_only_output", "mlp_forward", "    return activations", "    return activations[-1]"),
+        W("test_mlp_forward", "mlp_ignores_activation", "mlp_forward", "activation(dense_forward(", "sigmoid(dense_forward("),
+        W("test_mlp_forward", "mlp_pre_activation", "mlp_forward",
+          "    for W, b in layers:\n        activations.append(activation(dense_forward(activations[-1], W, b)))",
+          "    A = X\n    for W, b in layers:\n        Z = dense_forward(A, W, b)\n        A = activation(Z)\n        activations.append(Z)"),
+        W("test_predict_spam", "spam_probabilities", "predict_spam", "(sigmoid(X @ w + b) > threshold).astype(int)",
+          "sigmoid(X @ w + b)"),
+        W("test_predict_spam", "spam_threshold_on_z", "predict_spam", "(sigmoid(X @ w + b) > threshold)",
+          "((X @ w + b) > threshold)"),
+        W("test_predict_spam", "spam_fixed_threshold", "predict_spam", "> threshold)", "> 0.5)"),
+        W("test_predict_spam", "spam_no_bias", "predict_spam", "sigmoid(X @ w + b)", "sigmoid(X @ w)"),
+        W("test_predict_spam", "spam_ge", "predict_spam", "> threshold)", ">= threshold)"),
+    ],
+    "02_loss_functions": [
+        W("test_mse", "half", "mse", "float(np.mean((y_pred - y_true) ** 2))", "float(0.5 * np.mean((y_pred - y_true) ** 2))"),
+        W("test_mse", "missing_mean", "mse", "float(np.mean((y_pred - y_true) ** 2))", "float(np.sum((y_pred - y_true) ** 2))"),
+        W("test_mse", "rmse", "mse", "float(np.mean((y_pred - y_true) ** 2))", "float(np.sqrt(np.mean((y_pred - y_true) ** 2)))"),
+        W("test_mse_grad", "half", "mse", "return 2 * (y_pred - y_true) / y_pred.size", "return (y_pred - y_true) / y_pred.size"),
+        W("test_mse_grad", "missing_mean", "mse", "return 2 * (y_pred - y_true) / y_pred.size", "return 2 * (y_pred - y_true)"),
+        W("test_mse_grad", "wrong_sign", "mse", "return 2 * (y_pred - y_true) / y_pred.size", "return 2 * (y_true - y_pred) / y_pred.size"),
+        W("test_mse_grad", "mean_over_rows", "mse", "return 2 * (y_pred - y_true) / y_pred.size", "return 2 * (y_pred - y_true) / len(y_pred)"),
+        W("test_mae", "missing_mean", "mae", "float(np.mean(np.abs(y_pred - y_true)))", "float(np.sum(np.abs(y_pred - y_true)))"),
+        W("test_mae", "mae_no_abs", "mae", "float(np.mean(np.abs(y_pred - y_true)))", "float(np.mean(y_pred - y_true))"),
+        W("test_mae_grad", "missing_mean", "mae", "return np.sign(y_pred - y_true) / y_pred.size", "return np.sign(y_pred - y_true)"),
+        W("test_mae_grad", "wrong_sign", "mae", "return np.sign(y_pred - y_true) / y_pred.size", "return np.sign(y_true - y_pred) / y_pred.size"),
+        W("test_mae_grad", "mae_grad_zero", "mae", "return np.sign(y_pred - y_true) / y_pred.size",
+          "return (y_pred - y_true) / np.abs(y_pred - y_true) / y_pred.size"),
+        W("test_huber", "huber_no_half", "huber", "0.5 * r ** 2, delta", "r ** 2, delta"),
+        W("test_huber", "huber_no_offset", "huber", "delta * (r - 0.5 * delta)", "delta * r"),
+        W("test_huber", "huber_delta_ignored", "huber", "r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta)",
+          "r <= 1.0, 0.5 * r ** 2, 1.0 * (r - 0.5)"),
+        W("test_huber_grad", "huber_grad_unclipped", "huber", "return np.clip(y_pred - y_true, -delta, delta) / y_pred.size",
+          "return (y_pred - y_true) / y_pred.size"),
+        W("test_huber_grad", "huber_grad_sign", "huber", "return np.clip(y_pred - y_true, -delta, delta) / y_pred.size",
+          "return delta * np.sign(y_pred - y_true) / y_pred.size"),
+        W("test_huber_grad", "missing_mean", "huber", "return np.clip(y_pred - y_true, -delta, delta) / y_pred.size",
+          "return np.clip(y_pred - y_true, -delta, delta)"),
+        W("test_binary_cross_entropy", "no_clip", "binary_cross_entropy",
+          "    p = np.clip(p, EPS, 1 - EPS)\n    return float(-np.mean(", "    return float(-np.mean("),
+        W("test_binary_cross_entropy", "missing_mean", "binary_cross_entropy", "return float(-np.mean(y_true", "return float(-np.sum(y_true"),
+        W("test_binary_cross_entropy", "wrong_sign", "binary_cross_entropy", "return float(-np.mean(y_true", "return float(np.mean(y_true"),
+        W("test_binary_cross_entropy_grad", "logits_vs_probs", "binary_cross_entropy",
+          "return (p - y_true) / (p * (1 - p)) / p.size", "return (p - y_true) / p.size"),
+        W("test_binary_cross_entropy_grad", "missing_mean", "binary_cross_entropy",
+          "return (p - y_true) / (p * (1 - p)) / p.size", "return (p - y_true) / (p * (1 - p))"),
+        W("test_binary_cross_entropy_grad", "wrong_sign", "binary_cross_entropy",
+          "return (p - y_true) / (p * (1 - p)) / p.size", "return (y_true - p) / (p * (1 - p)) / p.size"),
+        W("test_binary_cross_entropy_grad", "no_clip", "binary_cross_entropy",
+          "    p = np.clip(p, EPS, 1 - EPS)\n    return (p - y_true)", "    return (p - y_true)"),
+        W("test_categorical_cross_entropy", "cce_mean_over_elements", "categorical_cross_entropy",
+          "/ Y.shape[0])", "/ Y.size)"),
+        W("test_categorical_cross_entropy", "missing_mean", "categorical_cross_entropy", "/ Y.shape[0])", ")"),
+        W("test_categorical_cross_entropy", "no_clip", "categorical_cross_entropy", "np.log(np.clip(P, EPS, 1.0))", "np.log(P)"),
+        W("test_softmax_cross_entropy_grad", "missing_mean", "categorical_cross_entropy", "return (P - Y) / Y.shape[0]", "return P - Y"),
+        W("test_softmax_cross_entropy_grad", "wrong_sign", "categorical_cross_entropy", "return (P - Y) / Y.shape[0]",
+          "return (Y - P) / Y.shape[0]"),
+        W("test_softmax_cross_entropy_grad", "sce_forgot_y", "categorical_cross_entropy", "return (P - Y) / Y.shape[0]",
+          "return P / Y.shape[0]"),
+        W("test_softmax_cross_entropy_grad", "unstable_softmax", "categorical_cross_entropy",
+          "    shifted = logits - logits.max(axis=1, keepdims=True)", "    shifted = logits"),
+        W("test_softmax_cross_entropy_grad", "probs_vs_logits", "categorical_cross_entropy", "return (P - Y) / Y.shape[0]",
+          "return -Y / np.clip(P, EPS, 1) / Y.shape[0]"),
+    ],
+    "03_backprop_by_hand": [
+        W("test_sigmoid_backward", "derivative_on_z", "sigmoid_backward", "return dA * A * (1 - A)",
+          "return dA * sigmoid(A) * (1 - sigmoid(A))"),
+        W("test_sigmoid_backward", "chain_rule_broken", "sigmoid_backward", "return dA * A * (1 - A)", "return A * (1 - A)"),
+        W("test_sigmoid_backward", "derivative_left_out", "sigmoid_backward", "return dA * A * (1 - A)", "return dA"),
+        W("test_relu_backward", "chain_rule_broken", "relu_backward", "return dA * (Z > 0)", "return (Z > 0).astype(float)"),
+        W("test_relu_backward", "relu_backward_z", "relu_backward", "return dA * (Z > 0)", "return dA * Z"),
+        W("test_relu_backward", "relu_backward_ge", "relu_backward", "return dA * (Z > 0)", "return dA * (Z >= 0)"),
+        W("test_dense_backward", "transposed", "dense_backward", "return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
+          "return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)"),
+        W("test_dense_backward", "bias_not_summed", "dense_backward", "return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
+          "return dZ @ W.T, X.T @ dZ, dZ"),
+        W("test_dense_backward", "extra_mean", "dense_backward", "return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
+          "return dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)"),
+        W("test_dense_backward", "dense_backward_order", "dense_backward", "return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)",
+          "return X.T @ dZ, dZ @ W.T, dZ.sum(axis=0)"),
+        W("test_numerical_gradient", "forward_difference", "numerical_gradient",
+          "        x[i] = old - h\n        down = f(x)\n        x[i] = old\n        grad[i] = (up - down) / (2 * h)",
+          "        x[i] = old\n        down = f(x)\n        grad[i] = (up - down) / h"),
+        W("test_numerical_gradient", "mutates_input", "numerical_gradient",
+          "    x = np.array(x, dtype=float)          # a private copy\n    grad = np.zeros_like(x)\n"
+          "    for i in np.ndindex(x.shape):\n        old = x[i]\n        x[i] = old + h\n        up = f(x)\n"
+          "        x[i] = old - h\n        down = f(x)\n        x[i] = old\n",
+          "    grad = np.zeros_like(x, dtype=float)\n"
+          "    for i in np.ndindex(x.shape):\n        old = x[i]\n        x[i] = old + h\n        up = f(x)\n"
+          "        x[i] = old - h\n        down = f(x)\n"),
+        W("test_numerical_gradient", "factor_two", "numerical_gradient", "grad[i] = (up - down) / (2 * h)",
+          "grad[i] = (up - down) / h"),
+        W("test_numerical_gradient", "h_ignored", "numerical_gradient", "    grad = np.zeros_like(x)\n",
+          "    grad = np.zeros_like(x)\n    h = 1e-5\n"),
+        W("test_two_layer_backprop", "bce_sigmoid_double", "two_layer_backprop", "dZ2 = (A2 - y) / y.size",
+          "dZ2 = (A2 - y) * A2 * (1 - A2) / y.size"),
+        W("test_two_layer_backprop", "missing_mean", "two_layer_backprop", "dZ2 = (A2 - y) / y.size", "dZ2 = A2 - y"),
+        W("test_two_layer_backprop", "wrong_sign", "two_layer_backprop", "dZ2 = (A2 - y) / y.size", "dZ2 = (y - A2) / y.size"),
+        W("test_two_layer_backprop", "derivative_left_out", "two_layer_backprop", "dZ1 = sigmoid_backward(dA1, A1)", "dZ1 = dA1"),
+        W("test_two_layer_backprop", "no_clip", "two_layer_backprop", "p = np.clip(A2, 1e-12, 1 - 1e-12)", "p = A2"),
+        W("test_mlp_backward", "grads_reversed", "mlp_backward", "return grads[::-1]", "return grads"),
+        W("test_mlp_backward", "derivative_on_z", "mlp_backward", "dZ = sigmoid_backward(dA, activations[l])",
+          "dZ = dA * sigmoid(activations[l]) * (1 - sigmoid(activations[l]))"),
+        W("test_mlp_backward", "chain_rule_broken", "mlp_backward", "    dA = dA_out\n", "    dA = np.ones_like(dA_out)\n"),
+        W("test_mlp_backward", "extra_mean", "mlp_backward", "        grads.append((dW, db))",
+          "        grads.append((dW, db / len(dZ)))"),
+    ],
+    "04_xor_training": [
+        W("test_init_layers", "zero_init", "init_layers", "rng.normal(0.0, 1.0 / np.sqrt(a), size=(a, c))", "np.zeros((a, c))"),
+        W("test_init_layers", "not_reproducible", "init_layers", "rng.normal(0.0, 1.0 / np.sqrt(a), size=(a, c))",
+          "np.random.normal(0.0, 1.0 / np.sqrt(a), size=(a, c))"),
+        W("test_init_layers", "transposed", "init_layers", "size=(a, c)", "size=(c, a)"),
+        W("test_gradient_descent_step", "wrong_sign", "gradient_descent_step", "(W - lr * dW, b - lr * db)",
+          "(W + lr * dW, b + lr * db)"),
+        W("test_gradient_descent_step", "bias_not_updated", "gradient_descent_step", "(W - lr * dW, b - lr * db)",
+          "(W - lr * dW, b)"),
+        W("test_gradient_descent_step", "lr_ignored", "gradient_descent_step", "(W - lr * dW, b - lr * db)", "(W - dW, b - db)"),
+        W("test_gradient_descent_step", "mutates_input", "gradient_descent_step",
+          "    return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads)]",
+          "    for (W, b), (dW, db) in zip(layers, grads):\n        W -= lr * dW\n        b -= lr * db\n    return layers"),
+        W("test_predict", "predict_probabilities", "predict", "(mlp_forward(X, layers)[-1] > 0.5).astype(int)",
+          "mlp_forward(X, layers)[-1]"),
+        W("test_predict", "threshold_not_half", "predict", "> 0.5).astype(int)", "> 0).astype(int)"),
+        W("test_predict", "wrong_dtype", "predict", "(mlp_forward(X, layers)[-1] > 0.5).astype(int)",
+          "(mlp_forward(X, layers)[-1] > 0.5)"),
+        W("test_train", "wrong_sign", "train", "layers = gradient_descent_step(layers, grads, lr)",
+          "layers = gradient_descent_step(layers, grads, -lr)"),
+        W("test_train", "not_reproducible", "train", "init_layers(sizes, np.random.default_rng(seed))",
+          "init_layers(sizes, np.random.default_rng())"),
+        W("test_train", "bias_not_updated", "train", "layers = gradient_descent_step(layers, grads, lr)",
+          "layers = gradient_descent_step(layers, [(dW, 0 * db) for dW, db in grads], lr)"),
+        W("test_train", "history_wrong_length", "train", "    return layers, history", "    return layers, history[::10]"),
+    ],
+    "05_fine_tuning": [
+        W("test_adam_step", "adam_no_bias_correction", "adam_step",
+          "    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)", "    m_hat = m\n    v_hat = v"),
+        W("test_adam_step", "adam_v_not_squared", "adam_step", "(1 - beta2) * grad ** 2", "(1 - beta2) * np.abs(grad)"),
+        W("test_adam_step", "adam_t_from_zero", "adam_step", "    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)",
+          "    m_hat = m / (1 - beta1 ** (t + 1))\n    v_hat = v / (1 - beta2 ** (t + 1))"),
+        W("test_adam_step", "wrong_sign", "adam_step", "return param - lr * m_hat", "return param + lr * m_hat"),
+        W("test_adam_step", "adam_eps_inside", "adam_step", "(np.sqrt(v_hat) + eps)", "np.sqrt(v_hat + eps)"),
+        W("test_add_head", "frozen_changed", "add_head", "    base.freeze()\n", ""),
+        W("test_add_head", "head_no_sigmoid", "add_head", "[Dense(d, 1, rng), Sigmoid()]", "[Dense(d, 1, rng)]"),
+        W("test_add_head", "head_base_copied", "add_head", "Sequential(base.layers + [", "Sequential(base.copy().layers + ["),
+        W("test_fit", "frozen_changed", "fit", "for key, layer, name in model.parameters():",
+          "for key, layer, name in [(f'{i}.{n}', l, n) for i, l in enumerate(model.layers) for n in l.params]:"),
+        W("test_fit", "adam_state_reset", "fit", "m, v = state.get(key, (0.0, 0.0))", "m, v = 0.0, 0.0"),
+        W("test_fit", "adam_t_from_zero", "fit", "for t in range(1, epochs + 1):", "for t in range(epochs):"),
+        W("test_fit", "history_after_update", "fit", "    return history",
+          "    return history[1:] + [binary_cross_entropy(y, model.forward(X))]"),
+        W("test_binary_metrics", "sens_spec_swapped", "binary_metrics", '"sensitivity": float(tp / positives)',
+          '"sensitivity": float(tn / negatives)'),
+        W("test_binary_metrics", "precision_for_sensitivity", "binary_metrics", '"sensitivity": float(tp / positives)',
+          '"sensitivity": float(tp / np.sum(y_pred == 1))'),
+        W("test_binary_metrics", "metric_as_count", "binary_metrics", '"accuracy": float(np.mean(y_pred == y_true))',
+          '"accuracy": float(np.sum(y_pred == y_true))'),
+        W("test_threshold_for_sensitivity", "threshold_lowest", "threshold_for_sensitivity",
+          "return float(positives[max(needed, 1) - 1])", "return float(positives[-1])"),
+        W("test_threshold_for_sensitivity", "threshold_target_ignored", "threshold_for_sensitivity",
+          "needed = int(np.ceil(target * positives.size - 1e-9))", "needed = int(np.ceil(0.95 * positives.size - 1e-9))"),
+        W("test_threshold_for_sensitivity", "threshold_strict", "threshold_for_sensitivity",
+          "return float(positives[max(needed, 1) - 1])",
+          "return float(np.max(p[p < positives[max(needed, 1) - 1]]))"),
+    ],
+}
+
+# Answer cells whose functions call another answer cell's function: a student in the audit
+# never carries wrong answers in both (the second would fail because of the first).
+CALLS = {
+    "01_forward_pass": {"mlp_forward": {"dense_forward", "sigmoid"}, "predict_spam": {"sigmoid"}},
+    "03_backprop_by_hand": {"two_layer_backprop": {"sigmoid_backward", "dense_backward"},
+                            "mlp_backward": {"sigmoid_backward", "dense_backward"}},
+    "04_xor_training": {"train": {"init_layers", "gradient_descent_step"}},
+    "05_fine_tuning": {"fit": {"adam_step"}},
+}
