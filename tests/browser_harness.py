@@ -446,7 +446,13 @@ class LabNotebook:
             raise LookupError(f"{self.name}: no code cell calls widgets.{factory}(")
         cell = self.page.locator(".jp-Notebook .jp-CodeCell").nth(index)
         root = cell.locator(".jp-OutputArea-output .widget-hbox").first
-        root.wait_for(state="attached", timeout=timeout * 1000)
+        try:
+            root.wait_for(state="attached", timeout=timeout * 1000)
+        except Exception as exc:
+            shown = cell.locator(".jp-OutputArea").inner_text()[:500]
+            raise AssertionError(f"{self.name}: the cell calling widgets.{factory}( shows no widget after "
+                                 f"{timeout:.0f} s (NBGRADER_EXECUTION set? widget JS missing?); "
+                                 f"its output: {shown!r}") from exc
         widget = Widget(self, factory, root)
         widget.wait_for_picture(timeout)
         return widget
