@@ -29,6 +29,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
 HIDDEN_CALL = re.compile(r"^\s*hidden\.(check_\w+)\((.*)\)\s*$")
 TAMPERED = ("your code changed numpy, the course package or the grader while it ran; "
@@ -62,9 +64,13 @@ def run_isolated(topic: str, setup: list[str], answers: list[str], hidden: dict[
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
     env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
                MPLBACKEND="Agg", NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
+    cmd = [sys.executable, "-m", "grader.isolation"]
+    if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
+        hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
+        cmd = sandbox.command(hide=hide) + cmd
     try:
-        done = subprocess.run([sys.executable, "-m", "grader.isolation"], input=payload, capture_output=True,
-                              text=True, timeout=timeout, env=env, cwd=os.getcwd())
+        done = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=timeout, env=env,
+                              cwd=os.getcwd())
         lines = done.stdout.splitlines()
     except subprocess.TimeoutExpired:
         lines = []
