@@ -153,9 +153,11 @@ def table(rows: list[Row]) -> str:
     for assignment in dict.fromkeys(r.assignment for r in rows):
         lines += [f"## {assignment}", "", "| exercise (test cell) | mistake | caught | named | feedback said |",
                   "|---|---|---|---|---|"]
-        for r in (r for r in rows if r.assignment == assignment):
+        order = {w: i for i, w in enumerate(WRONG_ANSWERS.get(assignment, []))}
+        for r in sorted((r for r in rows if r.assignment == assignment), key=lambda r: order.get(r.wrong, 0)):
             said = r.said.replace("|", "\\|")
-            lines.append(f"| {r.wrong.test} | {CATALOG[r.wrong.mistake].title} (`{r.wrong.mistake}`) | "
+            title = CATALOG[r.wrong.mistake].title.replace("|", "\\|")
+            lines.append(f"| {r.wrong.test} | {title} (`{r.wrong.mistake}`) | "
                          f"{'yes' if r.caught else '**no**'} | {'yes' if r.named else '**no**'} | {said} |")
         lines.append("")
     return "\n".join(lines)
