@@ -42,13 +42,20 @@ def run_notebook(name: str, timeout: int = 300, grading: bool = False) -> dict:
         t0 = time.perf_counter()
         with client.setup_kernel(stderr=subprocess.DEVNULL):      # the kernel's start-up warnings
             t1 = time.perf_counter()         # the kernel is up and answers
+            cells = []
             for index, cell in enumerate(nb.cells):
+                c0 = time.perf_counter()
                 client.execute_cell(cell, index)
+                if cell.cell_type == "code":
+                    cells.append((time.perf_counter() - c0, index, cell))
             t2 = time.perf_counter()
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return {"total_s": t2 - t0, "kernel_s": t1 - t0, "cells_s": t2 - t1}
+    slowest = [{"cell": index, "id": cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id", "")),
+                "seconds": round(seconds, 3), "starts": cell.source.strip().splitlines()[0][:80] if cell.source else ""}
+               for seconds, index, cell in sorted(cells, key=lambda c: -c[0])[:3]]
+    return {"total_s": t2 - t0, "kernel_s": t1 - t0, "cells_s": t2 - t1, "slowest_cells": slowest}
 
 
 def measure(names=ASSIGNMENTS, grading: bool = False) -> dict:

@@ -38,7 +38,7 @@ machine may be busy with other work: the load average at start and end is shown 
   its slider figure is for settings seen before (cached), the first visit is shown apart.
   Not included: the websocket trip and the browser's decoding and painting (next figure).
 * **Slider to picture in a real browser.** From a slider key press in JupyterLab
-  (headless Chromium) to the new picture on the canvas, p95 over 20 moves of each widget's main
+  (headless Chromium) to the new picture on the canvas, p95 over 15 moves of each widget's main
   slider, one browser session per command (`benchmarks/browser_latency.py`).
 * **Autograde.** A throw-away course folder with this checkout's `nbgrader_config.py`
   (whatever preprocessors it configures), `source/` copied, `course` and `grader` linked.
@@ -109,9 +109,12 @@ def markdown(results: dict) -> str:
                            f"| {1000 * c['callback_median_s']:.1f} | {1000 * c['callback_p95_s']:.1f} |")
     notebooks = {k.split("/", 1)[1]: v for k, v in med.items() if k.startswith("notebook/")}
     if notebooks:
-        out += ["", "### Notebooks (s)", "", "| notebook | end to end | kernel start-up | cells |", "|---|---|---|---|"]
+        out += ["", "### Notebooks (s)", "", "| notebook | end to end | kernel start-up | cells | slowest cells (first run) |",
+                "|---|---|---|---|---|"]
         for name, n in notebooks.items():
-            out.append(f"| {name} | {n['total_s']:.2f} | {n['kernel_s']:.2f} | {n['cells_s']:.2f} |")
+            slow = "; ".join(f"cell {c['cell']} {c['seconds']:.2f} s `{c['starts'].replace('|', '/')}`"
+                             for c in n.get("slowest_cells", []))
+            out.append(f"| {name} | {n['total_s']:.2f} | {n['kernel_s']:.2f} | {n['cells_s']:.2f} | {slow} |")
     if "autograde" in med:
         a = med["autograde"]
         per = a["per_assignment_s"]

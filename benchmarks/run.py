@@ -13,7 +13,7 @@ Figures (see BENCHMARKS.md for exactly what each measures):
     widgets     kernel-side update latency of every widget: callback + the draw the browser
                 asks for, median and p95 over every control   bar: median <= 30 ms
     browser     slider-to-picture p95 in a real browser (benchmarks/browser_latency.py,
-                when present and Chromium is installed; one session of 20 moves per
+                when present and Chromium is installed; one session of 15 moves per
                 widget, in the first run only)                   bar: p95 <= 100 ms
     autograde   `nbgrader autograde` seconds per student (5 notebooks) and nbgrader's floor
                 (5 trivial notebooks), same run                 bar: ratio <= 1.5; <= 20 s
@@ -133,7 +133,7 @@ def run_browser(quick: bool) -> dict:
     if reason:
         return {"not_measured": reason}
     try:
-        result = browser_latency.measure_browser_latency(repetitions=8 if quick else 20)
+        result = browser_latency.measure_browser_latency(repetitions=8 if quick else 15)
     except Exception as exc:  # a browser that cannot start is a reason, not a crash
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {str(exc)[:300]}"
         return {"not_measured": f"measure_browser_latency() failed: {reason}"}
@@ -188,7 +188,8 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
             errors = [r[name]["error"] for r in nb_runs if name in r and "error" in r[name]]
             total, kernel = median(r["total_s"] for r in ok), median(r["kernel_s"] for r in ok)
             medians[f"notebook/{name}"] = {"total_s": total, "kernel_s": kernel,
-                                           "cells_s": median(r["cells_s"] for r in ok), "errors": errors}
+                                           "cells_s": median(r["cells_s"] for r in ok), "errors": errors,
+                                           "slowest_cells": ok[0].get("slowest_cells", []) if ok else []}
             bar = NOTEBOOK_BAR[name]
             passed = (total <= bar) if ok and not errors else False
             detail = f"kernel start-up {kernel:.2f} s" if ok else ""
@@ -354,7 +355,7 @@ def main(argv=None) -> int:
         for k in range(repeat):
             for section in runs:
                 if section == "browser" and k > 0:
-                    continue      # one browser session (20 moves per widget) per command: it takes minutes
+                    continue      # one browser session (15 moves per widget) per command: it takes minutes
                 t0 = time.time()
                 try:
                     result = sections[section](args.quick)

@@ -129,17 +129,18 @@ def _blit_canvas_class():
             nothing drawn under it this frame) is copied back instead of drawn again: a text
             costs ~1 ms to lay out and render, a copy ~0.02 ms."""
             sprites = self._blit_sprites
-            drawn = []                       # what the artists drawn so far may have painted
+            drawn = []          # (x0, y0, x1, y1) of what the artists drawn so far may have painted
             for artist in self._blit_dynamic:
                 if not artist.get_visible():
                     continue
                 key = _text_key(artist, background)
                 if key is None:
                     artist.draw(renderer)
-                    drawn.append(_ink_extent(artist, renderer, self.figure.bbox))
+                    drawn.append(tuple(_ink_extent(artist, renderer, self.figure.bbox).extents))
                     continue
                 box = artist.get_window_extent(renderer).padded(3)
-                alone = not any(box.overlaps(other) for other in drawn)
+                x0, y0, x1, y1 = box.extents
+                alone = not any(x0 <= b[2] and b[0] <= x1 and y0 <= b[3] and b[1] <= y1 for b in drawn)
                 cached = sprites.get(id(artist))
                 if alone and cached is not None and cached[0] == key:
                     self.restore_region(cached[1])
@@ -149,7 +150,7 @@ def _blit_canvas_class():
                         sprites[id(artist)] = (key, self.copy_from_bbox(box))
                     else:
                         sprites.pop(id(artist), None)
-                drawn.append(box)
+                drawn.append((x0, y0, x1, y1))
 
         def get_diff_image(self):
             """matplotlib's FigureCanvasWebAggCore.get_diff_image with a faster PNG (level 1)."""
@@ -298,7 +299,8 @@ class NeuronExplorer(Explorer):
         import ipywidgets as w
         self.fig, self.canvas = _figure(5.6, 4.4)
         ax = self.fig.add_subplot()
-        self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0), legend="below")
+        self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0), legend="below",
+                                       interpolation="nearest")
         self.controls = {"w1": _slider("w1", 1.0, -4, 4), "w2": _slider("w2", 1.0, -4, 4),
                          "b": _slider("b", 0.0, -4, 4)}
         self._wire(list(self.controls.values()))
