@@ -109,8 +109,8 @@ def markdown(results: dict) -> str:
                            f"| {1000 * c['callback_median_s']:.1f} | {1000 * c['callback_p95_s']:.1f} |")
     notebooks = {k.split("/", 1)[1]: v for k, v in med.items() if k.startswith("notebook/")}
     if notebooks:
-        out += ["", "### Notebooks (s)", "", "| notebook | end to end | kernel start-up | cells | slowest cells (first run) |",
-                "|---|---|---|---|---|"]
+        out += ["", "### Notebooks (s)", "",
+                "| notebook | end to end | kernel start-up | cells | slowest cells (first run) |", "|---|---|---|---|---|"]
         for name, n in notebooks.items():
             slow = "; ".join(f"cell {c['cell']} {c['seconds']:.2f} s `{c['starts'].replace('|', '/')}`"
                              for c in n.get("slowest_cells", []))

@@ -138,7 +138,7 @@ def _blit_canvas_class():
                     artist.draw(renderer)
                     drawn.append(tuple(_ink_extent(artist, renderer, self.figure.bbox).extents))
                     continue
-                box = artist.get_window_extent(renderer).padded(3)
+                box = artist.get_window_extent(renderer).padded(2)     # antialiased glyph edges
                 x0, y0, x1, y1 = box.extents
                 alone = not any(x0 <= b[2] and b[0] <= x1 and y0 <= b[3] and b[1] <= y1 for b in drawn)
                 cached = sprites.get(id(artist))
@@ -175,8 +175,79 @@ def _blit_canvas_class():
                     png, format="png", compress_level=1)
                 return png.getvalue()
 
+        def get_renderer(self):
+            """FigureCanvasAgg.get_renderer, with text glyphs drawn from a cache (below)."""
+            w, h = self.get_width_height(physical=True)
+            key = w, h, self.figure.dpi
+            if self._lastKey != key:
+                self.renderer = _glyph_cache_renderer()(w, h, self.figure.dpi)
+                self._lastKey = key
+            return self.renderer
+
     _BLIT_CANVAS = BlitCanvas
     return BlitCanvas
+
+
+_GLYPH_RENDERER = None
+_GLYPHS: dict = {}
+GLYPHS_KEPT = 50_000
+
+
+def _glyph_cache_renderer():
+    """matplotlib's RendererAgg, rendering each glyph bitmap once.
+
+    Agg draws text glyph by glyph: FreeType renders every glyph from its outline at its
+    sub-pixel place (~50 us each; a widget frame has 50-150 glyphs of new numbers). The
+    same glyph at the same sub-pixel phase is the same bitmap, shifted by whole pixels, so
+    bitmaps are kept by (font, size, dpi, glyph, hinting, transform, phase). The pixels
+    are exactly those of RendererAgg (tests/test_widgets.py compares them).
+    """
+    global _GLYPH_RENDERER
+    if _GLYPH_RENDERER is not None:
+        return _GLYPH_RENDERER
+    import math
+
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.ft2font import RenderMode
+
+    class GlyphCacheRenderer(RendererAgg):
+        def _draw_text_glyphs_and_boxes(self, gc, x, y, angle, glyphs, boxes):
+            cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+            load_flags = get_hinting_flag()
+            antialiased = gc.get_antialiased()
+            mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+            height = self.height
+            matrices = {}
+            for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
+                matrix = matrices.get((slant, extend))
+                if matrix is None:
+                    matrix = matrices[(slant, extend)] = (
+                        0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]]
+                    ).round().astype(int)
+                tx = round(0x40 * (x + dx * cos - dy * sin))
+                ty = round(0x40 * (height - y + dx * sin + dy * cos))      # FreeType's y is upwards
+                key = (id(font), font.fname, size, self.dpi, glyph_index, load_flags, mode, matrix.tobytes(),
+                       tx & 0x3F, ty & 0x3F)
+                cached = _GLYPHS.get(key)
+                if cached is None:
+                    font.set_size(size, self.dpi)
+                    font._set_transform(matrix, [tx, ty])
+                    bitmap = font._render_glyph(glyph_index, load_flags, mode)
+                    buffer = bitmap.buffer.copy()
+                    if not antialiased:
+                        buffer *= 0xff
+                    if len(_GLYPHS) >= GLYPHS_KEPT:
+                        _GLYPHS.clear()
+                    cached = _GLYPHS[key] = (buffer, bitmap.left - (tx >> 6), bitmap.top - (ty >> 6))
+                buffer, left, top = cached
+                # draw_text_image's y is downwards & the bitmap bottom side
+                self._renderer.draw_text_image(buffer, left + (tx >> 6),
+                                               int(height) - (top + (ty >> 6)) + buffer.shape[0], 0, gc)
+            if boxes:        # mathtext's rules: as matplotlib draws them
+                super()._draw_text_glyphs_and_boxes(gc, x, y, angle, [], boxes)
+
+    _GLYPH_RENDERER = GlyphCacheRenderer
+    return GlyphCacheRenderer
 
 
 def _text_key(artist, background):
@@ -194,9 +265,15 @@ def _text_key(artist, background):
 
 def _ink_extent(artist, renderer, everywhere):
     """Where an artist can have painted: its clip box if clipped, else its extent (padded)."""
+    from matplotlib.spines import Spine
     clip = artist.get_clip_box() if artist.get_clip_on() else None
     if clip is not None:
         return clip
+    if isinstance(artist, Spine):     # its line only (Spine's own extent lays out the ticks: slow)
+        from matplotlib.patches import Patch
+        artist._adjust_location()
+        width = artist.get_linewidth() * artist.figure.dpi / 72
+        return Patch.get_window_extent(artist, renderer).padded(width / 2 + 1)
     try:
         return artist.get_window_extent(renderer).padded(3)
     except Exception:   # an artist without a usable extent: assume it painted everywhere

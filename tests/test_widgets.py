@@ -329,3 +329,23 @@ def test_a_shown_widget_pushes_a_single_move_at_once_and_lets_the_browser_pace_a
     explorer.controls["w1"].value = 0.6               # a single move: the frame goes out now
     explorer.controls["w1"].value = 0.7               # right after it: the browser asks when ready
     assert calls == ["draw", "idle"]
+
+
+def test_glyphs_drawn_from_the_cache_are_the_pixels_matplotlib_draws():
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(4, 3), dpi=90)
+    texts = ["0.1234", "∂L=-0.0200", "step 9: dL/dz1\ndW1 = [[-0.0200, 0.0000]]", r"$z^{(1)}_1$",
+             r"$\frac{\hat y}{2}$", "Wg"]
+    for shift in (0.0, 0.13, 0.5, 0.77):                      # the same glyphs at new sub-pixel phases
+        fig.clear()
+        for k, s in enumerate(texts):
+            fig.text(0.05 + 0.15 * (k % 3) + shift / 360, 0.1 + 0.25 * (k // 3) + shift / 270, s,
+                     rotation=30 * (k == 5), fontsize=8 + k, color="crimson" if k % 2 else "black")
+        frames = []
+        for cls in (RendererAgg, widgets._glyph_cache_renderer(), widgets._glyph_cache_renderer()):
+            renderer = cls(360, 270, 90)
+            for t in fig.texts:
+                t.draw(renderer)
+            frames.append(np.asarray(renderer.buffer_rgba()).copy())
+        assert frames[0].any() and np.array_equal(frames[0], frames[1]) and np.array_equal(frames[0], frames[2])
