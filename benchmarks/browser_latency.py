@@ -72,23 +72,39 @@ def _phase_medians(moves: list[dict]) -> dict:
     return out
 
 
+# Untimed moves before timing a slider, where its moves would otherwise not change the
+# picture: Huber's δ changes the outlier explorer's fit only for residuals beyond δ, and
+# the point starts on the line.
+SETUP = {("outlier_explorer", "Huber δ"): [("outlier y", "End")]}
+NO_CHANGE_TIMEOUT = 10.0
+
+
 def _time_slider(widget: bh.Widget, label: str, repetitions: int, warmup: int, before_each=None,
-                 timeout: float = 60.0) -> list[dict]:
+                 timeout: float = NO_CHANGE_TIMEOUT) -> tuple[list[dict], int]:
+    """Timed moves of one slider; returns (moves, how many showed no new picture)."""
+    for other, key in SETUP.get((widget.name, label), []):
+        widget.settle(quiet=0.15)
+        widget.slider(other).press(key)
     slider = widget.slider(label)
     low, high, now = slider.bounds()
     # start towards the side with room, then alternate: the slider stays on two values
     keys = ("ArrowLeft", "ArrowRight") if now >= high else ("ArrowRight", "ArrowLeft")
-    samples = []
+    samples, unchanged = [], 0
     for k in range(warmup + repetitions):
         if before_each:
             before_each()
-        widget.settle(quiet=0.15, timeout=timeout)
+        widget.settle(quiet=0.15, timeout=60)
         key = keys[k % 2]
-        phases = widget.timed_phases(lambda: slider.press(key), timeout=timeout)
+        try:
+            phases = widget.timed_phases(lambda: slider.press(key), timeout=timeout)
+        except Exception:              # the picture did not change (or not within the timeout)
+            if k >= warmup:
+                unchanged += 1
+            continue
         if k >= warmup:
             samples.append(phases)
-    widget.settle(quiet=0.15, timeout=timeout)
-    return samples
+    widget.settle(quiet=0.15, timeout=60)
+    return samples, unchanged
 
 
 def _prepare(name: str, widget: bh.Widget):
@@ -128,7 +144,8 @@ def measure_browser_latency(repetitions: int = 30, widgets: list[str] | None = N
     progress      optional callable(str) told what is being measured
 
     Returns {widget: {"median_ms", "p95_ms", "min_ms", "max_ms", "n", "bar_ms",
-    "meets_bar", "notebook", "control", "phases_median_ms", "samples_ms"}} and
+    "meets_bar", "notebook", "control", "moves_without_new_picture", "phases_median_ms",
+    "samples_ms"}} (or {"error": why} for a widget that could not be measured) and
     "_meta" (method, load average: other work on the machine inflates the figures).
     phases_median_ms splits a move: to_kernel (key press -> the kernel starts on the
     update), kernel (-> the new picture arrives in the browser), browser (-> on screen).
@@ -150,20 +167,35 @@ def measure_browser_latency(repetitions: int = 30, widgets: list[str] | None = N
             try:
                 nb.run_all(timeout=180)
                 for name in [w for w in chosen if MAIN_CONTROLS[w][0] == notebook]:
-                    widget = nb.widget(name)
-                    before_each = _prepare(name, widget)
+                    try:
+                        widget = nb.widget(name)
+                        before_each = _prepare(name, widget)
+                    except Exception as exc:      # reported, and the other widgets still measured
+                        results[name] = {"notebook": notebook, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                        continue
                     main = MAIN_CONTROLS[name][1]
                     labels = [main] + ([s.label for s in widget.sliders() if s.label != main] if all_controls else [])
                     for label in labels:
+                        key = name if label == main else f"{name}:{label}"
                         say(f"{name}: {repetitions} moves of {label!r}")
-                        moves = _time_slider(widget, label, repetitions, warmup, before_each)
+                        try:
+                            moves, unchanged = _time_slider(widget, label, repetitions, warmup, before_each)
+                        except Exception as exc:
+                            results[key] = {"notebook": notebook, "control": label,
+                                            "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                            continue
+                        if not moves:
+                            results[key] = {"notebook": notebook, "control": label,
+                                            "error": f"none of {repetitions} moves changed the picture "
+                                                     f"within {NO_CHANGE_TIMEOUT:.0f} s"}
+                            continue
                         totals = [m["total_ms"] for m in moves]
-                        entry = {**_stats(totals), "notebook": notebook, "control": label,
-                                 "phases_median_ms": _phase_medians(moves),
-                                 "samples_ms": [round(t, 1) for t in totals]}
-                        results[name if label == main else f"{name}:{label}"] = entry
+                        results[key] = {**_stats(totals), "notebook": notebook, "control": label,
+                                        "moves_without_new_picture": unchanged,
+                                        "phases_median_ms": _phase_medians(moves),
+                                        "samples_ms": [round(t, 1) for t in totals]}
                 if nb.console_errors:
-                    for key, entry in results.items():
+                    for entry in results.values():
                         if entry["notebook"] == notebook:
                             entry["console_errors"] = nb.console_errors
             finally:
@@ -206,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
           f"to kernel / kernel / browser", file=sys.stderr)
     for name, entry in results.items():
         if name.startswith("_"):
+            continue
+        if "error" in entry:
+            print(f"{name:36s} not measured: {entry['error']}", file=sys.stderr)
             continue
         ph = entry["phases_median_ms"]
         phases = " / ".join("-" if ph[k] is None else f"{ph[k]:.0f}" for k in ("to_kernel_ms", "kernel_ms", "browser_ms"))

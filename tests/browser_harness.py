@@ -487,6 +487,16 @@ class Slider:
         self.focus()
         self.widget.page.keyboard.press(key)
 
+    def type_value(self, text: str) -> None:
+        """Type a value into the slider's readout and press Enter (sets it exactly)."""
+        readout = self.locator.locator(".widget-readout").first
+        readout.scroll_into_view_if_needed()
+        readout.click()
+        page = self.widget.page
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+
     def drag(self, dx: float, steps: int = 8) -> None:
         """Press the mouse on the handle, move it dx pixels sideways, release."""
         page = self.widget.page
@@ -551,6 +561,24 @@ class Widget:
             elif time.monotonic() - since >= quiet and self.notebook.kernel_status() == "idle":
                 return now
         raise TimeoutError(f"{self.name}: the picture kept changing for {timeout} s")
+
+    def snapshot(self) -> None:
+        """Keep the canvas pixels now, for `pixels_changed_since_snapshot`."""
+        self.root.evaluate("(root) => { const c = window.__blab.canvas(root); "
+                           "window.__blab.snapshot = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(); }")
+
+    def pixels_changed_since_snapshot(self) -> int:
+        """How many canvas pixels differ from the last `snapshot()`."""
+        return self.root.evaluate(
+            """(root) => {
+                 const c = window.__blab.canvas(root), old = window.__blab.snapshot;
+                 const now = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 if (!old || old.length !== now.length) return c.width * c.height;
+                 let n = 0;
+                 for (let i = 0; i < now.length; i += 4)
+                   if (now[i] !== old[i] || now[i + 1] !== old[i + 1] || now[i + 2] !== old[i + 2] || now[i + 3] !== old[i + 3]) n++;
+                 return n;
+               }""")
 
     # -- controls ----------------------------------------------------------------------
     def sliders(self) -> list[Slider]:

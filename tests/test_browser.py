@@ -5,7 +5,9 @@ JupyterLab, Run > Run All Cells runs it, and then every widget is used as a stud
 would: each slider moved with the keyboard (arrow key on its handle) and by dragging
 its handle, each button pressed, each toggle and drop-down changed. After every action
 the picture (the ipympl canvas pixels) must change, and at the end the browser console
-must hold no error. Screenshots go to artifacts/browser/ (git-ignored).
+must hold no error. Scrubbing a slider back and forth and returning to the same value
+must give back the same picture, pixel for pixel. Controls that do not fit a 1400 px
+window are reported as LayoutWarning. Screenshots go to artifacts/browser/ (git-ignored).
 
     python -m pytest -m browser -q        # only these (about 2-3 minutes on 2 cores)
     python -m pytest -m "not browser"     # everything else
@@ -175,6 +177,12 @@ def test_loss_functions_widgets(notebook):
 
     outlier = Driver(notebook, "outlier_explorer")
     outlier.slider("outlier y", key="ArrowLeft", dx=-60)
+    # δ matters only for residuals beyond it: with the point on the line (where it starts)
+    # every residual is < δ and Huber's fit is MSE's. Make the point an outlier first.
+    point = outlier.widget.slider("outlier y")
+    outlier.act("slider 'outlier y': End", lambda: point.press("End"))
+    assert float(point.value) == 15.0
+    outlier.shot("1-outlier")
     outlier.slider("Huber δ", key="ArrowRight", dx=40)
     outlier.done()
 
@@ -264,6 +272,46 @@ def test_fine_tuning_widgets(notebook):
     explorer.slider("unfreeze lr", key="ArrowRight", dx=-40, timeout=TRAINING_TIMEOUT)
     explorer.done()
     check_console(notebook)
+
+
+# --- fast moves: the picture must end up the same -------------------------------------------
+
+STALE_PIXELS = (
+    "known bug (reported with issue #8's browser tests): course/widgets.py Explorer.send_picture "
+    "pushes a frame unsolicited (canvas.draw()) besides the frames the browser asks for "
+    "(draw_idle); in a burst of moves two PNG frames are in flight, ipympl's frontend replaces "
+    "the image before the first has loaded, that frame is never painted, and since frames are "
+    "diffs its pixels stay stale (doubled markers, overprinted titles): 6 of 6 scrubs left "
+    "1.8k-12k stale pixels; with Explorer.push_frames = False, 0 of 6. Remove this xfail once fixed.")
+
+
+@pytest.mark.browser
+@pytest.mark.xfail(strict=False, reason=STALE_PIXELS)
+@pytest.mark.parametrize("notebook", ["02_loss_functions"], indirect=True)
+def test_fast_slider_moves_leave_no_stale_pixels(notebook):
+    """Quick drags back and forth (a student scrubbing a slider), then the original value
+    typed into the readout: the same setting must show the same picture, pixel for pixel
+    (the loss explorer's picture is a function of its settings only)."""
+    widget = notebook.widget("loss_explorer")
+    stale = []
+    for label in ("prediction", "target y"):
+        slider = widget.slider(label)
+        for burst in range(3):
+            widget.settle(quiet=0.5)
+            widget.snapshot()
+            shown = slider.value
+            for dx in (50, -80, 30):
+                slider.drag(dx, steps=20)
+            slider.type_value(shown.replace("\u2212", "-"))
+            widget.settle(quiet=1.0)
+            assert slider.value == shown, "typing the value into the readout sets it back"
+            changed = widget.pixels_changed_since_snapshot()
+            if changed:
+                path = widget.screenshot(notebook.artifacts / f"loss_explorer-STALE-{label.replace(' ', '_')}-{burst}.png")
+                stale.append(f"{label!r} scrub {burst}: {changed} pixels differ from the same setting before "
+                             f"({path.name})")
+    check_console(notebook)
+    assert not stale, "after scrubbing back to the same setting the picture differs:\n" + "\n".join(stale)
 
 
 # --- the gate itself (no browser needed) --------------------------------------------------
