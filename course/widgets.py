@@ -152,21 +152,41 @@ def _blit_canvas_class():
                         sprites.pop(id(artist), None)
                 drawn.append((x0, y0, x1, y1))
 
+        # ipympl sends diffs: only the pixels that changed since the last frame. But its
+        # frontend drops a frame whose PNG has not finished loading when the next one
+        # arrives, and a diff built on a dropped frame leaves stale pixels. So while frames
+        # follow each other within SETTLE seconds, each one also carries every pixel that
+        # changed since the last frame the browser has surely painted (one followed by a
+        # pause): whichever frames it drops, the next one it paints is the whole picture.
+        SETTLE = 0.3
+        _blit_last_frame = -1e9
+        _blit_unsure = None          # pixels changed since the last surely painted frame
+
         def get_diff_image(self):
-            """matplotlib's FigureCanvasWebAggCore.get_diff_image with a faster PNG (level 1)."""
+            """matplotlib's FigureCanvasWebAggCore.get_diff_image, with a faster PNG (zlib
+            level 1) and diffs that survive dropped frames (SETTLE)."""
             if not self._png_is_old:
                 return None
+            import time
             from io import BytesIO
 
             from PIL import Image
+            now = time.perf_counter()
+            settled = now - self._blit_last_frame >= self.SETTLE
+            self._blit_last_frame = now
             pixels = np.asarray(self.get_renderer().buffer_rgba())
             buff = pixels.view(np.uint32).squeeze(2)
-            if self._force_full or buff.shape != self._last_buff.shape or (pixels[:, :, 3] != 255).any():
+            if settled and buff.shape == self._last_buff.shape:
+                self._blit_unsure = np.zeros(buff.shape, dtype=bool)
+            if (self._force_full or buff.shape != self._last_buff.shape or self._blit_unsure is None
+                    or (pixels[:, :, 3] != 255).any()):
                 self.set_image_mode("full")
                 output = buff
+                self._blit_unsure = None                   # until a pause: whole frames
             else:
                 self.set_image_mode("diff")
-                output = np.where(buff != self._last_buff, buff, 0)
+                self._blit_unsure |= buff != self._last_buff
+                output = np.where(self._blit_unsure, buff, 0)
             self._last_buff = buff.copy()
             self._force_full = False
             self._png_is_old = False

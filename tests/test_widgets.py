@@ -349,3 +349,48 @@ def test_glyphs_drawn_from_the_cache_are_the_pixels_matplotlib_draws():
                 t.draw(renderer)
             frames.append(np.asarray(renderer.buffer_rgba()).copy())
         assert frames[0].any() and np.array_equal(frames[0], frames[1]) and np.array_equal(frames[0], frames[2])
+
+
+def test_frames_in_a_burst_survive_the_browser_dropping_any_of_them(monkeypatch):
+    """ipympl's frontend drops a frame whose PNG has not loaded when the next arrives; the
+    frames are diffs. Whatever frames of a burst it drops, painting the last one must give
+    the kernel's picture (and after a pause, plain diffs again)."""
+    import itertools
+    import time
+    from PIL import Image
+    explorer = widgets.neuron_explorer(sigmoid)
+    canvas = explorer.canvas
+    canvas.syncing_data_url = False                    # a browser shows it
+    explorer.push_frames = False                       # frames only when drawn below
+    sent = []
+    monkeypatch.setattr(canvas, "send_binary", lambda data: sent.append((canvas._current_image_mode, data)))
+
+    def pixels(data):
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA")).view(np.uint32).squeeze(2)
+
+    def paint(screen, frame):
+        mode, data = frame
+        new = pixels(data)
+        return new if mode == "full" or screen is None else np.where(new != 0, new, screen)
+
+    canvas.draw()
+    time.sleep(canvas.SETTLE)
+    screen = paint(None, sent[-1])
+    sent.clear()
+    for value in (-1.0, -0.5, 0.5, 1.5):               # a burst: four frames in quick succession
+        explorer.controls["w1"].value = value
+        canvas.draw()
+    truth = np.asarray(canvas.get_renderer().buffer_rgba()).view(np.uint32).squeeze(2).copy()
+    assert len(sent) == 4 and sent[0][0] == "diff"
+    for dropped in itertools.product((False, True), repeat=3):  # the last frame is always painted
+        shown = screen
+        for frame, drop in zip(sent, (*dropped, False)):
+            if not drop:
+                shown = paint(shown, frame)
+        assert np.array_equal(shown, truth), f"stale pixels when frames {dropped} were dropped"
+    time.sleep(canvas.SETTLE)
+    sent.clear()
+    explorer.controls["w1"].value = 2.0
+    canvas.draw()
+    changed = np.count_nonzero(pixels(sent[0][1]))
+    assert sent[0][0] == "diff" and changed < truth.size / 2, "after a pause: only what changed"
