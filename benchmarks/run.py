@@ -239,6 +239,11 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
         else:
             medians["browser"] = {"runs": measured}
             first = measured[0]
+            for label, entry in first.items():
+                if isinstance(entry, dict) and "error" in entry:
+                    rows.append(_row("browser", f"{label}: slider to picture in a browser, p95", None, "ms",
+                                     "<= 100 ms", None, f"not measured ({entry['error'][:200]})",
+                                     key=f"browser/{label}"))
             for label, p95 in _browser_p95s(measured).items():
                 entry = first.get(label) if isinstance(first.get(label), dict) else {}
                 detail = ""
