@@ -176,6 +176,8 @@ def stale(names: list[str]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bpl-build-") as tmp:
         tmp_root = Path(tmp)
         shutil.copy(ROOT / "nbgrader_config.py", tmp_root)
+        for package in ("course", "grader"):             # the config imports grader's preprocessors
+            (tmp_root / package).symlink_to(ROOT / package)
         build(names, tmp_root)
         problems = []
         for top in ("source", "release", "solutions"):
