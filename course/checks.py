@@ -250,8 +250,11 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
             text = str(exc)
             shapes = isinstance(exc, ValueError) and any(
                 word in text for word in ("matmul", "shapes", "broadcast", "aligned"))
+            scalar = isinstance(exc, (ValueError, TypeError)) and (
+                "truth value of an array" in text or "only length-1 arrays" in text
+                or "only 0-dimensional arrays" in text)
             _fail(what, f"your function raised {type(exc).__name__}: {text[:300]}",
-                  mistake="shape_mismatch" if shapes else None)
+                  mistake="shape_mismatch" if shapes else "scalar_only" if scalar else None)
     if hits:
         _fail(what, f"your function runs the course's own `{hits[0]}` instead of your code.",
               mistake="uses_reference")

@@ -55,6 +55,10 @@ CATALOG: dict[str, Mistake] = _catalog(
      "write each array's shape beside each line: X @ W needs X (n, d_in) and W (d_in, d_out); a row-wise sum needs keepdims=True to broadcast back."),
     ("uses_reference", "the course's reference implementation was used instead of your own code",
      "write the function yourself: importing or calling course.nn / grader versions of an exercise earns no points."),
+    ("scalar_only", "the code works on one number, not on an array",
+     "use NumPy on the whole array (np.exp, np.where, np.maximum) instead of if/else, math.exp or float()."),
+    ("sigmoid_no_one", "the 1 + in the denominator is missing",
+     "sigmoid(z) = 1 / (1 + exp(-z)); 1 / exp(-z) is just exp(z), which is not a probability."),
     ("wrong_dtype", "wrong dtype",
      "return the dtype the docstring asks for (e.g. integers 0/1 via .astype(int), floats as float64)."),
 

@@ -80,6 +80,8 @@ WRONG = [
     (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) > threshold).astype(int)[:, None], "flattened"),
     (g.check_predict_spam, lambda X, w, b, threshold=0.5: (sig(X @ w + b) >= threshold).astype(int), "spam_ge"),
     (g.check_relu, lambda z: np.minimum(z, 0), "relu_min"),
+    (g.check_sigmoid, lambda z: np.exp(np.clip(z, -700, 700)), "sigmoid_no_one"),
+    (g.check_sigmoid, lambda z: 1 / (1 + __import__("math").exp(-z)), "scalar_only"),
     (g.check_relu, lambda z: (z > 0).astype(float), "relu_step"),
     (g.check_softmax, lambda z: np.exp(z - z.max(axis=1, keepdims=True)), "softmax_unnormalised"),
     (g.check_mlp_forward, lambda X, layers, activation=sig: mlp(X, layers, lambda z: z), "mlp_no_activation"),
