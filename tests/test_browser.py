@@ -276,22 +276,16 @@ def test_fine_tuning_widgets(notebook):
 
 # --- fast moves: the picture must end up the same -------------------------------------------
 
-STALE_PIXELS = (
-    "known bug (reported with issue #8's browser tests): course/widgets.py Explorer.send_picture "
-    "pushes a frame unsolicited (canvas.draw()) besides the frames the browser asks for "
-    "(draw_idle); in a burst of moves two PNG frames are in flight, ipympl's frontend replaces "
-    "the image before the first has loaded, that frame is never painted, and since frames are "
-    "diffs its pixels stay stale (doubled markers, overprinted titles): 6 of 6 scrubs left "
-    "1.8k-12k stale pixels; with Explorer.push_frames = False, 0 of 6. Remove this xfail once fixed.")
-
-
 @pytest.mark.browser
-@pytest.mark.xfail(strict=False, reason=STALE_PIXELS)
 @pytest.mark.parametrize("notebook", ["02_loss_functions"], indirect=True)
 def test_fast_slider_moves_leave_no_stale_pixels(notebook):
     """Quick drags back and forth (a student scrubbing a slider), then the original value
     typed into the readout: the same setting must show the same picture, pixel for pixel
-    (the loss explorer's picture is a function of its settings only)."""
+    (the loss explorer's picture is a function of its settings only).
+
+    Frames are diffs; when pictures were pushed unasked, the browser dropped a frame now
+    and then (a new image replaced one still loading) and its pixels stayed stale:
+    doubled markers, overprinted titles (fixed in course/widgets.py, 238edd8)."""
     widget = notebook.widget("loss_explorer")
     stale = []
     for label in ("prediction", "target y"):
