@@ -32,11 +32,13 @@ def command(writable: list[str] = (), hide: list[str] = ()) -> list[str]:
            "--new-session", "--setenv", "HOME", "/tmp", "--chdir", os.getcwd()]
     for path in hide:
         cmd += ["--tmpfs", path]
-    # what was hidden but is needed read-only again: the course's code (kernels import course
-    # and grader from the course root, see nbgrader_config.py)
+    # what was hidden but is needed read-only again: Python and the course's code (both may
+    # live under /tmp or the course root; kernels import course and grader from the course
+    # root, see nbgrader_config.py)
+    for path in sorted({str(REPO), sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix)}):
+        if Path(path).is_relative_to("/tmp") or any(Path(path).is_relative_to(h) for h in hide):
+            cmd += ["--ro-bind", path, path]
     for path in hide:
-        if REPO.is_relative_to(path):
-            cmd += ["--ro-bind", str(REPO), str(REPO)]
         for package in ("course", "grader"):
             inside = Path(path) / package
             if inside.exists() and not REPO.is_relative_to(path):
