@@ -1,8 +1,8 @@
 """Backprop Lab's benchmarks in one command: a table of every figure beside its bar
 (PASS/MISS), written to benchmarks/results.json (and, with --write-md, BENCHMARKS.md).
 
-    python benchmarks/run.py               # every figure, the median of 3 runs (~8 min)
-    python benchmarks/run.py --quick       # one run, fewer widget moves (~3 min)
+    python benchmarks/run.py               # every figure, the median of 3 runs (~9 min)
+    python benchmarks/run.py --quick       # one run, fewer widget moves (~4 min)
     python benchmarks/run.py --write-md    # also rewrite BENCHMARKS.md from the results
     python benchmarks/run.py --only widgets,training
 
@@ -220,12 +220,14 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
                 rows.append(_row("widgets", "xor_trainer: Train click (10 pieces, a picture each)", clicks, "s",
                                  "none", None, f"at the default setting {setting}", key="widget/xor_trainer/train"))
             if name == "fine_tuning_explorer":
-                new_n = median(p["fine_tuning"]["uncached_new_n_median_s"] for p in per)
+                each = [p["fine_tuning"]["uncached_new_n_median_s"] for p in per]
+                new_n = median(each)
                 new_lr = median(p["fine_tuning"]["uncached_new_lr_median_s"] for p in per)
                 m["uncached_new_n_s"], m["uncached_new_lr_s"] = new_n, new_lr
                 rows.append(_row("widgets", "fine_tuning_explorer: first visit of a setting (trains)", new_n, "s",
-                                 "none", None, f"new image count (3 models); a new lr only: {new_lr:.2f} s",
-                                 key="widget/fine_tuning_explorer/uncached"))
+                                 "none", None, f"new image count (3 models; per run: "
+                                 f"{', '.join(f'{x:.2f}' for x in each)} s, the first in a fresh process); "
+                                 f"a new lr only: {new_lr:.2f} s", key="widget/fine_tuning_explorer/uncached"))
             medians[f"widget/{name}"] = m
 
     b_runs = runs.get("browser")
