@@ -126,6 +126,8 @@ def _connected(explorer) -> None:
     explorer.canvas.syncing_data_url = False
     explorer.push_frames = False
     explorer.canvas.draw()          # first frame sent in full; later ones are diffs
+    # the student sees the widget before moving a slider: the first frame has been painted
+    time.sleep(getattr(explorer.canvas, "SETTLE", 0.0))
 
 
 SKIP = {"fine_tuning_explorer": {"n", "lr"}}      # timed separately (training)

@@ -394,3 +394,13 @@ def test_frames_in_a_burst_survive_the_browser_dropping_any_of_them(monkeypatch)
     canvas.draw()
     changed = np.count_nonzero(pixels(sent[0][1]))
     assert sent[0][0] == "diff" and changed < truth.size / 2, "after a pause: only what changed"
+
+
+def test_frames_are_png_files_that_decode_to_the_pixels():
+    from PIL import Image
+    rgba = np.random.default_rng(0).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    rgba[:5] = 0                                        # a diff's unchanged pixels: transparent
+    data = widgets._png(rgba)
+    image = Image.open(io.BytesIO(data))
+    assert data.startswith(b"\x89PNG") and image.mode == "RGBA" and image.size == (53, 37)
+    assert np.array_equal(np.asarray(image), rgba)
