@@ -20,7 +20,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import ASSIGNMENTS, ROOT, kernel_env, notebook  # noqa: E402
+from benchmarks.common import ASSIGNMENTS, kernel_env, notebook  # noqa: E402
 
 
 def run_notebook(name: str, timeout: int = 300, grading: bool = False) -> dict:

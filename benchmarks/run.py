@@ -267,7 +267,7 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
         marks = "" if medians["autograde"]["full_marks"] else "; NOT full marks for the solved notebooks"
         rows.append(_row("autograde", "autograde, one student, five notebooks", course_s, "s",
                          f"<= {AUTOGRADE_SECONDS_BAR:.0f} s", course_s <= AUTOGRADE_SECONDS_BAR,
-                         f"per notebook: " + ", ".join(f"{n[:2]} {per[n]:.1f}" for n in ASSIGNMENTS) + marks,
+                         "per notebook: " + ", ".join(f"{n[:2]} {per[n]:.1f}" for n in ASSIGNMENTS) + marks,
                          key="autograde/course"))
         rows.append(_row("autograde", "nbgrader's floor: five trivial notebooks, same commands", floor_s, "s",
                          "none", None, "", key="autograde/floor"))

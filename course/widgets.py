@@ -406,7 +406,6 @@ class NeuronExplorer(Explorer):
     """Sliders for w1, w2 and b of one neuron; its output over the input plane."""
 
     def __init__(self, activation: Callable[[np.ndarray], np.ndarray]):
-        import ipywidgets as w
         self.fig, self.canvas = _figure(5.6, 4.4)
         ax = self.fig.add_subplot()
         self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0), legend="below",
@@ -603,7 +602,6 @@ class OutlierExplorer(Explorer):
     """
 
     def __init__(self, mse_grad, mae_grad, huber_grad):
-        import ipywidgets as w
         self.x, self.y = data.make_line_with_outlier(20, seed=0)
         self.grads = {"MSE": mse_grad, "MAE": mae_grad, "Huber": huber_grad}
         self.fig, self.canvas = _figure(6.0, 4.2)

@@ -28,11 +28,6 @@ def numerical_gradient(f, x, h=1e-5):
     return _centered(f, x, h)
 
 
-def bce_loss(A2, y):
-    """Mean binary cross-entropy over all elements (02's binary_cross_entropy)."""
-    return binary_cross_entropy(y, A2)
-
-
 def two_layer_backprop(X, y, W1, b1, W2, b2):
     """Seed 004's network: sigmoid hidden layer, sigmoid output, mean binary cross-entropy.
 
@@ -41,7 +36,7 @@ def two_layer_backprop(X, y, W1, b1, W2, b2):
     """
     A1 = sigmoid(X @ W1 + b1)
     A2 = sigmoid(A1 @ W2 + b2)
-    loss = bce_loss(A2, y)
+    loss = binary_cross_entropy(y, A2)
     dZ2 = (A2 - y) / y.size                   # BCE and sigmoid together: prediction - target
     dA1, dW2, db2 = dense_backward(dZ2, A1, W2)
     dZ1 = sigmoid_backward(dA1, A1)
@@ -220,7 +215,7 @@ def check_two_layer_backprop(student: Callable) -> None:
 
             def loss_of(v, name=name):
                 p = dict(params, **{name: v})
-                return bce_loss(sigmoid(sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]), y)
+                return binary_cross_entropy(y, sigmoid(sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]))
 
             note = _agrees_with_numerical(loss_of, params[name], grads[key])
             check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']", n=y.size,

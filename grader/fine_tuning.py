@@ -232,7 +232,7 @@ def check_binary_metrics(student: Callable) -> None:
             check_array(np.asarray(got[key], dtype=float), expected[key], what=f"{what}: {key}", variants=[
                 *([("sens_spec_swapped", expected[other])] if other else []),
                 *([("precision_for_sensitivity", precision)] if key == "sensitivity" else []),
-                (f"metric_as_count", float({"accuracy": np.sum(pred == y), "sensitivity": tp,
+                ("metric_as_count", float({"accuracy": np.sum(pred == y), "sensitivity": tp,
                                             "specificity": np.sum((pred == 0) & (y == 0))}[key]))])
 
 

@@ -18,7 +18,6 @@ import re
 import sys
 from pathlib import Path
 
-from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
@@ -42,7 +41,7 @@ class SafeExecute(Execute):
     def preprocess(self, nb, resources, km=None):
         try:
             return super().preprocess(nb, resources, km=km)
-        except (DeadKernelError, RuntimeError) as exc:   # nbgrader's UnresponsiveKernelError is not a RuntimeError
+        except RuntimeError as exc:   # nbclient's DeadKernelError and kernel start-up failures
             self.log.warning("The kernel stopped during execution (%s); unrun cells are marked as errors.", exc)
             for cell in nb.cells:
                 if cell.cell_type == "code" and cell.get("execution_count") is None and not cell.get("outputs"):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from course.checks import CheckFailed, call, check_array, check_sequence, check_true, match_mistake
+from course.checks import CheckFailed, call, check_array, check_sequence, check_true
 from course.mistakes import CATALOG, describe
 
 

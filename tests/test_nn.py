@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from course import nn, xray
+from course import nn
 from course.gradcheck import numerical_gradient, relative_error
 
 

@@ -1,6 +1,5 @@
 """The notebooks as students and self-learners run them: on a machine with `course`
 but without the instructor's `grader`."""
-import os
 import re
 import time
 

@@ -17,7 +17,6 @@ else on the machine, and cannot reach the network. See docs/THREAT_MODEL.md.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
