@@ -4,8 +4,9 @@ During autograde a student's code shares the kernel with the hidden tests, so it
 patch numpy's comparisons, `course`'s checks or plant a fake `grader` module. The score of
 a hidden test is therefore decided again here, in a fresh Python process:
 
-1. import numpy, `course` and `grader` first, and take a snapshot of their namespaces
-   (every attribute's identity, every function's code and defaults);
+1. import numpy, `course` and `grader` first (the modules the checks use; pictures and
+   widgets, never graded, import as inert stand-ins), and take a snapshot of their
+   namespaces (every attribute's identity, every function's code and defaults);
 2. run the notebook's locked setup cell, then the student's answer cells (nothing else the
    student wrote: demo and scratch cells never run here);
 3. run each test cell's hidden checks (`hidden.check_...(...)` lines) against the freshly
@@ -63,7 +64,7 @@ def run_isolated(topic: str, setup: list[str], answers: list[str], hidden: dict[
     payload = json.dumps({"token": token, "topic": topic, "setup": setup, "answers": answers, "hidden": hidden})
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
     env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
-               MPLBACKEND="Agg", NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
+               NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
     cmd = [sys.executable, "-m", "grader.isolation"]
     if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
         hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
@@ -116,6 +117,47 @@ def _changed(before: dict) -> list[str]:
     return sorted(changed)
 
 
+# Modules the hidden checks never use: not loaded in the child (the grading machinery itself)
+# or loaded as inert stand-ins (pictures and widgets, and the libraries they draw with).
+NOT_CHECKED = ("grader.isolation", "grader.nbgrader_plugin", "grader.sandbox", "course.plots", "course.widgets")
+INERT = ("matplotlib", "mpl_toolkits", "ipywidgets", "ipympl", "IPython", "course.plots", "course.widgets")
+
+
+class _Inert:
+    """Stands in for any picture or widget object: every attribute and every call gives another."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Inert()
+
+    def __call__(self, *args, **kwargs):
+        return _Inert()
+
+
+class _InertFinder:
+    """A meta path finder that imports the INERT modules as modules of `_Inert` attributes."""
+
+    def find_spec(self, name, path=None, target=None):
+        if any(name == top or name.startswith(top + ".") for top in INERT):
+            from importlib.util import spec_from_loader
+            return spec_from_loader(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        import types
+
+        class InertModule(types.ModuleType):
+            def __getattr__(self, attr):
+                if attr.startswith("__"):
+                    raise AttributeError(attr)
+                return _Inert()
+        return InertModule(spec.name)
+
+    def exec_module(self, module):
+        pass
+
+
 class _Alarm(BaseException):
     """Raised by the time limit; a BaseException so `except Exception` in student code cannot swallow it."""
 
@@ -135,6 +177,9 @@ def _child() -> None:
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = io.StringIO()
 
+    # Pictures and widgets are never graded: here they import as inert stand-ins, so the
+    # setup cell's matplotlib and widget imports cost nothing.
+    sys.meta_path.insert(0, _InertFinder())
     # loaded before any student code, so the snapshot below covers them
     import numpy  # noqa: F401
     import numpy.linalg  # noqa: F401
@@ -144,7 +189,7 @@ def _child() -> None:
     import grader
     for package in (course, grader):
         for info in pkgutil.iter_modules(package.__path__):
-            if info.name != "isolation":
+            if f"{package.__name__}.{info.name}" not in NOT_CHECKED:
                 importlib.import_module(f"{package.__name__}.{info.name}")
     hidden = importlib.import_module(f"grader.{payload['topic']}")
     from course import checks
