@@ -31,6 +31,10 @@ if HERE not in sys.path:
 # Execution during autograde (and generate_solution, which we do not execute; see below).
 c.Execute.timeout = 30                      # a cell that loops forever is interrupted
 c.Execute.interrupt_on_timeout = True
+# Once the last cell has run the kernel has nothing left to do: stop it at once. (A graceful
+# shutdown waits for the kernel to exit; ipykernel 7.4 sometimes does not, and then costs
+# 2.5 s more before it is killed anyway.)
+c.Execute.shutdown_kernel = "immediate"
 # nbclient skips cells tagged `skip-execution` even when grading: no tag may opt out.
 c.Execute.skip_cells_with_tag = "backprop-lab-no-cell-may-skip-grading"
 # Minimal tracebacks: "ExceptionType: message", never the source of a hidden test.
@@ -46,18 +50,24 @@ c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
-# Autograde, hardened (grader/nbgrader_plugin.py, docs/THREAT_MODEL.md): a dying kernel does
-# not abort a student's grading; hidden tests are decided again outside the student's kernel;
-# outputs are capped in size and scrubbed of this machine's paths.
+# Autograde, hardened (grader/nbgrader_plugin.py, docs/THREAT_MODEL.md): only the graded part
+# of a notebook runs (setup, answer and test cells); a dying kernel does not abort a student's
+# grading; hidden tests run outside the student's kernel, in a fresh process; outputs are
+# capped in size and scrubbed of this machine's paths.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
 )
 
-from grader.nbgrader_plugin import IsolatedHiddenTests, LimitOutputSize, SafeExecute, ScrubPaths  # noqa: E402
+from grader.nbgrader_plugin import (  # noqa: E402
+    IsolatedHiddenTests, LimitOutputSize, SafeExecute, ScrubPaths, StartHiddenTests,
+)
 
+# Hidden tests run once, in a fresh process started before the kernel (StartHiddenTests) and
+# read after it (IsolatedHiddenTests); the student's kernel runs the visible part of each test.
+c.SafeExecute.isolated_hidden_tests = True
 c.Autograde.autograde_preprocessors = [
-    SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
+    StartHiddenTests, SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
     IsolatedHiddenTests, ScrubPaths, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 

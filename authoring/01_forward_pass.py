@@ -18,7 +18,9 @@
 # with your code, then run the test cell below it: a test that passes prints ✓; one that
 # fails says what it checked, what it expected, what it got, and, when it recognises the
 # mistake, its name and a hint. When you submit, hidden tests check the same functions
-# on other shapes and values, so make them general, not fitted to the examples.
+# on other shapes and values, so make them general, not fitted to the examples. Grading
+# runs the setup cell, your answer cells and the test cells, nothing else: keep what an
+# answer needs (a helper function, an import) inside its answer cell.
 #
 # **Conventions used in the whole course.** One sample per **row**: a batch `X` has shape
 # `(n, d_in)`, a weight matrix `W` has shape `(d_in, d_out)`, a bias `b` has shape
@@ -27,12 +29,14 @@
 
 # %% readonly id=setup
 import numpy as np
-import matplotlib.pyplot as plt
 
 from course import data, plots, widgets
 from course.checks import NO_GRADER, call, check_array, check_sequence, check_true
 
 np.set_printoptions(precision=4, suppress=True)
+
+# %%
+import matplotlib.pyplot as plt      # the pictures (not part of the setup: grading draws none)
 
 # %% [markdown]
 # ## 1 · One neuron

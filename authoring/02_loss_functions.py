@@ -24,13 +24,15 @@
 
 # %% readonly id=setup
 import numpy as np
-import matplotlib.pyplot as plt
 
 from course import data, widgets
 from course.checks import NO_GRADER, call, check_array, check_true
 from course.gradcheck import numerical_gradient, relative_error, verdict
 
 np.set_printoptions(precision=4, suppress=True)
+
+# %%
+import matplotlib.pyplot as plt      # the pictures (not part of the setup: grading draws none)
 
 # %% [markdown]
 # ## 1 · Which loss for which task

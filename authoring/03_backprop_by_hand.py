@@ -21,7 +21,6 @@
 
 # %% readonly id=setup
 import numpy as np
-import matplotlib.pyplot as plt
 
 from course import data, plots, widgets
 from course.checks import NO_GRADER, call, check_array, check_true
@@ -29,6 +28,9 @@ from course.gradcheck import relative_error, verdict
 from course.nn import mlp_forward, sigmoid       # notebook 01's functions
 
 np.set_printoptions(precision=6, suppress=True)
+
+# %%
+import matplotlib.pyplot as plt      # the pictures (not part of the setup: grading draws none)
 
 # %% [markdown]
 # ## 1 · The chain rule on a graph
@@ -62,7 +64,7 @@ plt.show()
 # $W_1$ holds the weights **into** hidden unit $j$. The seed rounds as it goes; below, every
 # number is computed, next to the seed's.
 
-# %%
+# %% readonly id=seed004_forward
 x_col = np.array([1.0, 0.0])
 W1_seed = np.array([[0.1, 0.2], [0.3, 0.4]])
 b1_seed = np.array([0.1, 0.1])
@@ -92,7 +94,7 @@ for name, seed_value, value in rows:
 # $z_1^\top = x^\top W_1^\top + b_1^\top$. The course's weight matrix is therefore the seed's
 # **transposed**: shape `(d_in, d_out)`, column $j$ = the weights into unit $j$.
 
-# %%
+# %% readonly id=seed004_rows
 X4 = x_col[None, :]                       # (1, 2): one sample, one row
 W1 = W1_seed.T                            # (2, 2): W1[i, j] connects input i to hidden unit j
 b1 = b1_seed                              # (2,)

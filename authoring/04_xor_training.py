@@ -18,7 +18,6 @@
 
 # %% readonly id=setup
 import numpy as np
-import matplotlib.pyplot as plt
 
 from course import data, widgets
 from course.checks import NO_GRADER, call, check_array, check_true
@@ -27,6 +26,9 @@ from course.nn import (binary_cross_entropy, binary_cross_entropy_grad, dense_ba
 
 np.set_printoptions(precision=4, suppress=True)
 X_xor, y_xor = data.xor()
+
+# %%
+import matplotlib.pyplot as plt      # the pictures (not part of the setup: grading draws none)
 
 # %% [markdown]
 # ## 1 · Seed 001's program, exactly

@@ -26,7 +26,6 @@ import os
 import tempfile
 
 import numpy as np
-import matplotlib.pyplot as plt
 
 from course import transfer, widgets, xray
 from course.checks import NO_GRADER, call, check_array, check_true
@@ -34,6 +33,9 @@ from course.nn import (Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, b
                        load_base, load_model)
 
 np.set_printoptions(precision=4, suppress=True)
+
+# %%
+import matplotlib.pyplot as plt      # the pictures (not part of the setup: grading draws none)
 
 # %% [markdown]
 # ## 1 · Two hospitals' worth of images
@@ -45,7 +47,7 @@ np.set_printoptions(precision=4, suppress=True)
 # patient a pixel lower. That difference between the data a model learned on and the data
 # it meets is a **domain shift**.
 
-# %%
+# %% readonly id=hospital_data
 X_base, y_base = xray.base_dataset(8, seed=5)
 splits = xray.hospital_splits(30, seed=0)
 X_train, y_train = splits["train"]
@@ -54,6 +56,7 @@ X_test, y_test = splits["test"]
 print("hospital: train", X_train.shape, " validation", X_val.shape, " test", X_test.shape,
       f" pneumonia share in test: {y_test.mean():.2f}")
 
+# %%
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
 for ax, x, label in zip(axes[0], X_base, y_base):
     ax.imshow(x.reshape(16, 16), cmap="gray", vmin=0, vmax=1)

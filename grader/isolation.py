@@ -2,7 +2,8 @@
 
 During autograde a student's code shares the kernel with the hidden tests, so it could
 patch numpy's comparisons, `course`'s checks or plant a fake `grader` module. The score of
-a hidden test is therefore decided again here, in a fresh Python process:
+a hidden test is therefore decided here, in a fresh Python process (the kernel runs only
+the visible part of each test cell; see grader.nbgrader_plugin):
 
 1. import numpy, `course` and `grader` first (the modules the checks use; pictures and
    widgets, never graded, import as inert stand-ins), and take a snapshot of their
@@ -27,6 +28,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,34 +59,94 @@ def hidden_calls(source: str) -> list[str]:
     return calls
 
 
+BOILERPLATE = re.compile(r"^\s*(#.*|try:|from grader import \w+ as hidden|except ImportError:|"
+                         r"raise AssertionError\(NO_GRADER\) from None|)\s*$")
+TOPIC = re.compile(r"^\s*from grader import (\w+) as hidden\s*$", re.M)
+
+
+def isolated_topic(source: str) -> str | None:
+    """The grader module (e.g. "forward_pass") whose checks are all that a test cell's hidden
+    block runs, or None. Such a block runs only in the isolated process; any other hidden
+    block (plain asserts, say) runs in the student's kernel as nbgrader always does."""
+    inside, block = False, []
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside:
+            block.append(line)
+    topics = set(TOPIC.findall("\n".join(block)))
+    calls = [line for line in block if HIDDEN_CALL.match(line)]
+    if len(topics) != 1 or not calls or not all(BOILERPLATE.match(line) or HIDDEN_CALL.match(line) for line in block):
+        return None
+    return topics.pop()
+
+
+def without_hidden_tests(source: str) -> str:
+    """A test cell's source without its hidden-test block (the markers included)."""
+    kept, inside = [], False
+    for line in source.splitlines(keepends=True):
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "".join(kept)
+
+
+class IsolatedRun:
+    """The hidden checks of one notebook, running in a fresh process from the moment this is
+    made (so the student's kernel can run alongside); `outcomes()` waits for them."""
+
+    NOT_FINISHED = ("the hidden tests did not finish: the submission's code ended or blocked the grading process "
+                    "(os._exit, an endless loop, or running out of memory)")
+
+    def __init__(self, topic: str, setup: list[str], answers: list[str], hidden: dict[str, list[str]],
+                 timeout: float = 300.0):
+        self.hidden, self.token, self.stdout = hidden, secrets.token_hex(16), ""
+        payload = json.dumps({"token": self.token, "topic": topic, "setup": setup, "answers": answers,
+                              "hidden": hidden})
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
+        env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                                             if p]),
+                   NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
+        cmd = [sys.executable, "-m", "grader.isolation"]
+        if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
+            hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
+            cmd = sandbox.command(hide=hide) + cmd
+        self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True, env=env, cwd=os.getcwd())
+        self.thread = threading.Thread(target=self._talk, args=(payload, timeout), daemon=True)
+        self.thread.start()
+
+    def _talk(self, payload: str, timeout: float) -> None:
+        try:
+            self.stdout, _ = self.process.communicate(payload, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+        except OSError:          # the child ended before reading its input
+            self.process.wait()
+
+    def outcomes(self) -> dict[str, Outcome]:
+        """{grade_id: Outcome}, once the process has answered, ended or run out of time."""
+        self.thread.join()
+        for line in reversed(self.stdout.splitlines()):
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and message.get("token") == self.token:
+                return {gid: Outcome(bool(r[0]), str(r[1])) for gid, r in message["results"].items()}
+        return {gid: Outcome(False, self.NOT_FINISHED) for gid in self.hidden}
+
+
 def run_isolated(topic: str, setup: list[str], answers: list[str], hidden: dict[str, list[str]],
                  timeout: float = 300.0) -> dict[str, Outcome]:
     """Run the hidden checks of one notebook in a fresh process; {grade_id: Outcome}."""
-    token = secrets.token_hex(16)
-    payload = json.dumps({"token": token, "topic": topic, "setup": setup, "answers": answers, "hidden": hidden})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
-    env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
-               NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
-    cmd = [sys.executable, "-m", "grader.isolation"]
-    if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
-        hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
-        cmd = sandbox.command(hide=hide) + cmd
-    try:
-        done = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=os.getcwd())
-        lines = done.stdout.splitlines()
-    except subprocess.TimeoutExpired:
-        lines = []
-    for line in reversed(lines):
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(message, dict) and message.get("token") == token:
-            return {gid: Outcome(bool(r[0]), str(r[1])) for gid, r in message["results"].items()}
-    reason = ("the hidden tests did not finish: the submission's code ended or blocked the grading process "
-              "(os._exit, an endless loop, or running out of memory)")
-    return {gid: Outcome(False, reason) for gid in hidden}
+    return IsolatedRun(topic, setup, answers, hidden, timeout).outcomes()
 
 
 # --- the child ---------------------------------------------------------------------------

@@ -1,12 +1,18 @@
 """nbgrader preprocessors that make autograde robust against bad or hostile submissions.
 nbgrader_config.py puts them into `Autograde.autograde_preprocessors`:
 
-    SafeExecute           runs the notebook like nbgrader's Execute, but a kernel that dies
+    SafeExecute           runs the graded part of the notebook like nbgrader's Execute: the
+                          setup, answer and test cells (free cells, i.e. demos and scratch
+                          work, are not run, as in the isolated run); test cells run their
+                          visible part only when `isolated_hidden_tests` is set (the hidden
+                          part runs once, in IsolatedHiddenTests). A kernel that dies
                           (os._exit, exit(), a crash) no longer aborts the student's grading:
                           the cells that did not run are marked as errors, and grading goes on.
-    IsolatedHiddenTests   re-runs every hidden test outside the student's kernel
-                          (grader.isolation); a test cell passes only if it passed in the
-                          kernel AND in isolation.
+    StartHiddenTests      starts IsolatedHiddenTests' fresh process before the kernel runs,
+                          so the two run side by side.
+    IsolatedHiddenTests   runs every hidden test outside the student's kernel, in a fresh
+                          process (grader.isolation); a test cell passes only if its visible
+                          part passed in the kernel AND its hidden checks passed there.
     LimitOutputSize       caps the size of every output, so huge prints cannot bloat the
                           gradebook or the feedback.
     ScrubPaths            replaces the instructor's absolute paths in outputs with placeholders.
@@ -20,9 +26,9 @@ from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Bool, Integer
 
-from .isolation import hidden_calls, run_isolated
+from .isolation import IsolatedRun, hidden_calls, isolated_topic, without_hidden_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,8 +41,34 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def graded_part(cell) -> bool:
+    """Whether autograde runs this cell: a code cell that is locked (setup), an answer or a
+    test. Free cells (the notebook's demonstrations, pictures, widgets, a student's scratch
+    work) are not run: no score depends on them, and the isolated re-check of the hidden
+    tests (grader.isolation) runs the same setup and answer cells and nothing else."""
+    meta = _meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("locked") or meta.get("solution") or meta.get("grade"))
+
+
 class SafeExecute(Execute):
-    """nbgrader's Execute, surviving a kernel that dies mid-notebook."""
+    """nbgrader's Execute over the graded part of the notebook, surviving a kernel that dies."""
+
+    isolated_hidden_tests = Bool(False, help=(
+        "Run only the visible part of each test cell in the student's kernel: set it when "
+        "IsolatedHiddenTests, which runs the hidden part, follows in the preprocessors.")).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and not graded_part(cell):
+            cell.outputs, cell.execution_count = [], None     # not run while grading: no stale outputs
+            return cell, resources
+        if self.isolated_hidden_tests and _meta(cell).get("grade") and isolated_topic(cell.source):
+            full = cell.source
+            cell.source = without_hidden_tests(full)
+            try:
+                return super().preprocess_cell(cell, resources, index)
+            finally:
+                cell.source = full
+        return super().preprocess_cell(cell, resources, index)
 
     def preprocess(self, nb, resources, km=None):
         try:
@@ -44,42 +76,67 @@ class SafeExecute(Execute):
         except RuntimeError as exc:   # nbclient's DeadKernelError and kernel start-up failures
             self.log.warning("The kernel stopped during execution (%s); unrun cells are marked as errors.", exc)
             for cell in nb.cells:
-                if cell.cell_type == "code" and cell.get("execution_count") is None and not cell.get("outputs"):
+                if graded_part(cell) and cell.get("execution_count") is None and not cell.get("outputs"):
                     cell.setdefault("outputs", []).append(_error(
                         "KernelDied", "the kernel stopped before this cell ran (os._exit, exit() or a crash in an "
                                       "earlier cell); it earns no points"))
             return nb, resources
 
 
-class IsolatedHiddenTests(NbGraderPreprocessor):
-    """Decide every hidden test again in a fresh process (see grader.isolation)."""
+def _isolated_runs(nb, timeout: float) -> dict[str, IsolatedRun]:
+    """Start the hidden checks of every test cell (its `hidden.check_...(...)` lines) in a
+    fresh process, one per grader module (normally one); they run the notebook's read-only
+    setup cells and answer cells, nothing else."""
+    setup = [c.source for c in nb.cells if c.cell_type == "code" and _meta(c).get("locked")
+             and not _meta(c).get("grade") and not _meta(c).get("solution")]
+    answers = [c.source for c in nb.cells if c.cell_type == "code" and _meta(c).get("solution")]
+    by_topic: dict[str, dict[str, list[str]]] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _meta(cell).get("grade"):
+            calls = hidden_calls(cell.source)
+            found = re.search(r"from grader import (\w+) as hidden", cell.source)
+            if calls and found:
+                by_topic.setdefault(found.group(1), {})[_meta(cell)["grade_id"]] = calls
+    return {topic: IsolatedRun(topic, setup, answers, hidden, timeout) for topic, hidden in by_topic.items()}
+
+
+_RUNS = "backprop_lab_isolated_runs"      # where StartHiddenTests leaves its runs in `resources`
+
+
+class StartHiddenTests(NbGraderPreprocessor):
+    """Start IsolatedHiddenTests' processes before the student's kernel, so both run at once
+    (grading costs the longer of the two, not their sum). Put it before SafeExecute."""
 
     timeout = Integer(300, help="Seconds for all hidden tests of one notebook.").tag(config=True)
 
     def preprocess(self, nb, resources):
-        setup = [c.source for c in nb.cells if c.cell_type == "code" and _meta(c).get("locked")
-                 and not _meta(c).get("grade") and not _meta(c).get("solution")]
-        answers = [c.source for c in nb.cells if c.cell_type == "code" and _meta(c).get("solution")]
-        hidden, topic = {}, None
-        for cell in nb.cells:
-            if cell.cell_type == "code" and _meta(cell).get("grade"):
-                calls = hidden_calls(cell.source)
-                if calls:
-                    hidden[_meta(cell)["grade_id"]] = calls
-                    found = re.search(r"from grader import (\w+) as hidden", cell.source)
-                    topic = topic or (found.group(1) if found else None)
-        if not hidden or topic is None:
-            return nb, resources
-        outcomes = run_isolated(topic, setup, answers, hidden, timeout=self.timeout)
+        resources[_RUNS] = _isolated_runs(nb, self.timeout)
+        return nb, resources
+
+
+class IsolatedHiddenTests(NbGraderPreprocessor):
+    """The hidden checks' verdicts from their fresh process (see grader.isolation), started
+    here or, earlier, by StartHiddenTests. A check that fails there takes the place of the
+    kernel's error in the cell, as if the hidden block, which comes first in every test cell,
+    had stopped it."""
+
+    timeout = Integer(300, help="Seconds for all hidden tests of one notebook.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        runs = resources.pop(_RUNS, None)
+        if runs is None:
+            runs = _isolated_runs(nb, self.timeout)
+        outcomes = {}
+        for run in runs.values():
+            outcomes.update(run.outcomes())
         for cell in nb.cells:
             gid = _meta(cell).get("grade_id")
             outcome = outcomes.get(gid)
             if outcome is None or outcome.ok:
                 continue
-            already = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-            if not already:
-                cell.setdefault("outputs", []).append(_error("CheckFailed", outcome.message))
-                self.log.info("%s: hidden test failed in isolation", gid)
+            kept = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
+            cell["outputs"] = kept + [_error("CheckFailed", outcome.message)]
+            self.log.info("%s: hidden test failed", gid)
         return nb, resources
 
 

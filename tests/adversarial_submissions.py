@@ -52,6 +52,14 @@ def _insert(nb, source, where=2):
     return nb
 
 
+def _in_first_answer(nb, before="", after=""):
+    """Code put into the first answer cell (sigmoid's), before or after what is there: answer
+    cells run during autograde, plain cells do not."""
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid")
+    cell.source = "\n".join(part for part in (before, cell.source, after) if part)
+    return nb
+
+
 def skip_execution():
     nb = _release()
     for cell in _tests(nb):
@@ -92,22 +100,21 @@ def points_inflated():
 
 
 def numpy_patched():
-    return _answer(_insert(_release(), (
+    return _in_first_answer(_answer(_release(), WRONG), before=(
         "import numpy, numpy.testing\n"
         "numpy.allclose = lambda *a, **k: True\n"
         "numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, bool)\n"
         "numpy.array_equal = lambda *a, **k: True\n"
         "numpy.testing.assert_allclose = lambda *a, **k: None\n"
-        "numpy.testing.assert_array_equal = lambda *a, **k: None")), WRONG)
+        "numpy.testing.assert_array_equal = lambda *a, **k: None"))
 
 
 def course_checks_patched():
-    return _answer(_insert(_release(), (
+    return _in_first_answer(_answer(_release(), WRONG), before=(
         "import course.checks as cc\n"
         "cc.check_array = lambda *a, **k: None\ncc.check_sequence = lambda *a, **k: None\n"
         "cc.check_true = lambda *a, **k: None\ncc.call = lambda fn, *a, what=None, **k: (fn(*a, **k), [])\n"
-        "check_array, check_true, check_sequence, call = cc.check_array, cc.check_true, cc.check_sequence, cc.call")),
-        WRONG)
+        "check_array, check_true, check_sequence, call = cc.check_array, cc.check_true, cc.check_sequence, cc.call"))
 
 
 def patched_inside_answer():
@@ -130,11 +137,11 @@ def course_reference_imported():
 
 
 def fake_grader_module():
-    return _answer(_insert(_release(), (
+    return _in_first_answer(_answer(_release(), WRONG), before=(
         "import sys, types\nfake = types.ModuleType('grader.forward_pass')\n"
         "fake.__getattr__ = lambda name: (lambda *a, **k: None)\n"
         "pkg = types.ModuleType('grader'); pkg.forward_pass = fake; pkg.__path__ = []\n"
-        "sys.modules['grader'] = pkg; sys.modules['grader.forward_pass'] = fake")), WRONG)
+        "sys.modules['grader'] = pkg; sys.modules['grader.forward_pass'] = fake"))
 
 
 def hard_coded_visible_examples():
@@ -146,19 +153,29 @@ def hard_coded_visible_examples():
 
 
 def endless_loop():
-    return _insert(_solved(), "while True:\n    pass")
+    return _in_first_answer(_solved(), after="while True:\n    pass")
 
 
 def kernel_killed():
-    return _insert(_solved(), "import os\nos._exit(0)")
+    return _in_first_answer(_solved(), before="import os\nos._exit(0)")
 
 
 def system_exit():
-    return _insert(_solved(), "raise SystemExit(0)")
+    return _in_first_answer(_solved(), after="raise SystemExit(0)")
 
 
 def huge_output():
-    return _insert(_solved(), "print('x' * 20_000_000)\nfor i in range(100_000):\n    print(i)")
+    return _in_first_answer(_solved(), after="print('x' * 20_000_000)\nfor i in range(100_000):\n    print(i)")
+
+
+def answers_in_a_plain_cell():
+    """Every answer written in a new plain cell; the answer cells left unanswered."""
+    return _insert(_release(), "\n\n".join(SOLUTIONS.values()), where=len(RELEASE.cells))
+
+
+def plain_cell_breaks_things():
+    """Correct answers, and a plain cell that would stop or poison the run if it ran."""
+    return _insert(_solved(), "import numpy, os\nnumpy.isclose = None\nos._exit(0)")
 
 
 ATTACKS = {
@@ -180,6 +197,9 @@ ATTACKS = {
     "kernel_killed": (kernel_killed, 0, "os._exit(0) kills the kernel (correct answers otherwise)"),
     "system_exit": (system_exit, MAX, "raise SystemExit (correct answers otherwise)"),
     "huge_output": (huge_output, MAX, "20 MB of printed output (correct answers otherwise)"),
+    "answers_in_a_plain_cell": (answers_in_a_plain_cell, 0, "answers in a plain cell, answer cells unanswered"),
+    "plain_cell_breaks_things": (plain_cell_breaks_things, MAX,
+                                 "a plain cell that patches numpy and kills the kernel (correct answers)"),
 }
 # Honest submissions graded in the same run: the attacks must not disturb them.
 HONEST = {"solved": (_solved, MAX, "every answer right"), "untouched": (_release, 0, "nothing answered")}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course.checks import CheckFailed, call
-from grader.isolation import hidden_calls, run_isolated
+from grader.isolation import hidden_calls, isolated_topic, run_isolated, without_hidden_tests
 
 SETUP = ["import numpy as np"]
 GOOD = "def sigmoid(z):\n    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float)))"
@@ -81,3 +81,24 @@ def test_in_the_kernel_call_has_no_guard_and_behaves_as_before():
     assert np.array_equal(got, [2.0, 2.0])
     with pytest.raises(CheckFailed):
         call(lambda z: z.fill(0), np.ones(2), what="f")
+
+
+HIDDEN_BLOCK = ("### BEGIN HIDDEN TESTS\ntry:\n    from grader import forward_pass as hidden\nexcept ImportError:\n"
+                "    raise AssertionError(NO_GRADER) from None\nhidden.check_sigmoid(sigmoid)\n### END HIDDEN TESTS\n")
+VISIBLE = "check_array(sigmoid(0.0), 0.5, what='sigmoid(0)')\nprint('ok')\n"
+
+
+def test_a_block_of_grader_checks_runs_isolated_and_the_kernel_keeps_the_visible_part():
+    assert isolated_topic(HIDDEN_BLOCK + VISIBLE) == "forward_pass"
+    assert without_hidden_tests(HIDDEN_BLOCK + VISIBLE) == VISIBLE
+
+
+@pytest.mark.parametrize("block", [
+    HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", "hidden.check_sigmoid(sigmoid)\nassert sigmoid(0) == 0.5\n"),
+    HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", ""),
+    HIDDEN_BLOCK.replace("from grader import forward_pass as hidden", "import grader.forward_pass as hidden"),
+    "",
+])
+def test_any_other_hidden_block_is_not_isolated_alone(block):
+    """Plain asserts, no check, or an unusual import: the block runs in the kernel as well."""
+    assert isolated_topic(block + VISIBLE) is None

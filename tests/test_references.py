@@ -57,3 +57,23 @@ def test_every_hidden_check_is_used_by_a_test_cell(name):
     source = (ROOT / "source" / name / f"{name}.ipynb").read_text()
     unused = [c for c in hidden_checks(module) if f"hidden.{c}(" not in source]
     assert not unused, f"checks never called from {name}'s test cells: {unused}"
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_hidden_block_runs_isolated_and_every_test_runs_on_graded_cells_alone(name):
+    """Autograde runs the hidden checks only in the isolated process, and in the kernel only
+    the setup, answer and test cells: so each hidden block must be made of its grader module's
+    checks alone, and each test cell's visible part must need nothing from a plain cell."""
+    from grader.isolation import isolated_topic
+    from grader.nbgrader_plugin import graded_part
+
+    nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
+    topic = name.split("_", 1)[1]
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert tests
+    for cell in tests:
+        assert isolated_topic(cell.source) == topic, f"{name}: {cell.metadata.nbgrader['grade_id']}"
+    namespace: dict = {}
+    for cell in nb.cells:
+        if graded_part(cell):
+            exec(compile(cell.source, f"{name}:{cell.metadata.nbgrader['grade_id']}", "exec"), namespace)
