@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 from grader.sandbox import available
 from tools.build import ROOT, nbgrader_env
 
-from .adversarial_submissions import A, MAX, WRONG, _answer, _insert, _release, _solved
+from .adversarial_submissions import A, MAX, WRONG, _answer, _in_first_answer, _release, _solved
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,13 @@ def test_a_sandboxed_autograde_contains_a_hostile_submission_and_grades_honest_w
     listener.listen()
     listener.settimeout(60)
     reached = []
-    threading.Thread(target=lambda: reached.append(listener.accept()), daemon=True).start()
+
+    def listen():
+        try:
+            reached.append(listener.accept())
+        except OSError:            # nobody connected within the timeout: what the test wants
+            pass
+    threading.Thread(target=listen, daemon=True).start()
     outside = tmp_path / "outside.txt"
     hostile = (
         "import pathlib, socket, sqlite3\nreport = []\n"
@@ -47,7 +53,7 @@ def test_a_sandboxed_autograde_contains_a_hostile_submission_and_grades_honest_w
         "    except OSError as e:\n        report.append('refused ' + target)\n"
         f"try:\n    socket.create_connection(('127.0.0.1', {listener.getsockname()[1]}), timeout=3)\n"
         "    report.append('network')\nexcept OSError:\n    report.append('no network')\nprint(report)")
-    submissions = {"mallory": _insert(_solved(), hostile), "bob": _solved(), "eve": _answer(_release(), WRONG)}
+    submissions = {"mallory": _in_first_answer(_solved(), after=hostile), "bob": _solved(), "eve": _answer(_release(), WRONG)}
     for name, notebook in submissions.items():
         folder = root / "submitted" / name / A
         folder.mkdir(parents=True)
