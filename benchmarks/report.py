@@ -129,8 +129,9 @@ def markdown(results: dict) -> str:
         cells = lambda n: (f"{graded[n]['cells_s']:.2f}" if "cells_s" in graded.get(n, {}) else "n/a")  # noqa: E731
         out += ["", "### Autograde per notebook, five commands (s)", "",
                 "*Kernel while graded*: the graded part of the notebook (setup, answer and test cells, "
-                "the test cells' visible part) run once by nbclient with NBGRADER_EXECUTION set, from "
-                "asking for a kernel to the last cell: what autograde spends in the student's kernel. "
+                "the test cells' visible part) run once by nbclient with NBGRADER_EXECUTION set, its cells "
+                "only (kernel start-up not included): what autograde spends running code in the student's "
+                "kernel. "
                 "The hidden checks run meanwhile in their own process (grader.isolation). Each command "
                 "also pays nbgrader's start-up, as the trivial notebook beside it does.", "",
                 "| notebook | autograde | trivial notebook beside it | kernel while graded |", "|---|---|---|---|"]
