@@ -328,6 +328,9 @@ def _figure(width: float, height: float):
     return fig, canvas
 
 
+LABELS_WIDE = {"description_width": "115px"}     # room for "learning rate", "labelled images"
+
+
 def _slider(description: str, value: float, low: float, high: float, step: float = 0.05):
     import ipywidgets as w
     return w.FloatSlider(value=value, min=low, max=high, step=step, description=description,
@@ -352,7 +355,10 @@ class Explorer:
     def _wire(self, column: list) -> None:
         import ipywidgets as w
         self.status = w.HTML("", layout=w.Layout(width="320px"))
-        self.box = w.HBox([w.VBox([*column, self.status]), self.canvas])
+        # the controls keep their width (never squeezed under their labels and readouts); in a
+        # window too narrow for both, the picture moves below them
+        self.box = w.HBox([w.VBox([*column, self.status], layout=w.Layout(flex="0 0 auto", margin="0 8px 0 0")),
+                           self.canvas], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         for control in self.controls.values():
             control.observe(lambda _change: self.update(), names="value")
         self.update()
@@ -780,11 +786,13 @@ class XorTrainer(Explorer):
         self.fig.colorbar(self.image, ax=right, label="output")
         self.controls = {
             "lr": w.FloatLogSlider(value=5.0, base=10, min=-2, max=2, step=0.1, description="learning rate",
-                                   layout=w.Layout(width="320px")),
-            "hidden": w.IntSlider(value=3, min=1, max=10, description="hidden units", layout=w.Layout(width="320px")),
+                                   layout=w.Layout(width="320px"), style=LABELS_WIDE),
+            "hidden": w.IntSlider(value=3, min=1, max=10, description="hidden units",
+                                  layout=w.Layout(width="320px"), style=LABELS_WIDE),
             "epochs": w.IntSlider(value=1500, min=100, max=5000, step=100, description="epochs",
-                                  layout=w.Layout(width="320px")),
-            "seed": w.IntSlider(value=0, min=0, max=19, description="seed", layout=w.Layout(width="320px")),
+                                  layout=w.Layout(width="320px"), style=LABELS_WIDE),
+            "seed": w.IntSlider(value=0, min=0, max=19, description="seed",
+                                layout=w.Layout(width="320px"), style=LABELS_WIDE),
         }
         self.button = w.Button(description="Train", button_style="primary", layout=w.Layout(width="100px"))
         self.progress = w.IntProgress(value=0, min=0, max=self.CHUNKS, layout=w.Layout(width="320px"))
@@ -863,9 +871,11 @@ class FineTuningExplorer(Explorer):
         ax.set(ylim=(0.4, 1.0), ylabel="held-out accuracy (600 images)")
         self.ax = ax
         self.controls = {"n": w.IntSlider(value=30, min=10, max=120, step=10, description="labelled images",
-                                          layout=w.Layout(width="320px"), continuous_update=False),
+                                          layout=w.Layout(width="320px"), style=LABELS_WIDE,
+                                          continuous_update=False),
                          "lr": w.FloatLogSlider(value=1e-4, base=10, min=-5, max=-1, step=0.5,
                                                 description="unfreeze lr", layout=w.Layout(width="320px"),
+                                                style=LABELS_WIDE, readout_format=".0e",
                                                 continuous_update=False)}
         self._wire(list(self.controls.values()))
 
