@@ -1,0 +1,63 @@
+"""benchmarks/run.py's verdicts: medians over runs, ratios taken within a run, PASS/MISS
+against each bar, and BENCHMARKS.md written from the results (no timing here: the figures
+come from `python benchmarks/run.py`)."""
+import pytest
+
+from benchmarks.common import ASSIGNMENTS
+from benchmarks.report import markdown
+from benchmarks.run import summarise
+
+
+def autograde_run(course_s, floor_s, by_course_s=21.0, by_floor_s=18.0):
+    per = {name: by_course_s / 5 for name in ASSIGNMENTS} | {f"floor_{k}": by_floor_s / 5 for k in range(1, 6)}
+    return {"course_s": course_s, "floor_s": floor_s, "ratio": course_s / floor_s, "full_marks": True,
+            "by_assignment": {"course_s": by_course_s, "floor_s": by_floor_s, "ratio": by_course_s / by_floor_s,
+                              "per_s": per}}
+
+
+def rows_by_key(runs):
+    rows, medians = summarise(runs)
+    return {r["key"]: r for r in rows}, rows, medians
+
+
+def test_autograde_bars_use_the_median_of_per_run_ratios():
+    runs = {"autograde": [autograde_run(8.0, 7.0), autograde_run(12.0, 7.0), autograde_run(9.0, 7.5)]}
+    rows, _, medians = rows_by_key(runs)
+    assert rows["autograde/course"]["value"] == pytest.approx(9.0)
+    assert rows["autograde/course"]["status"] == "PASS"                # <= 20 s
+    assert rows["autograde/ratio"]["value"] == pytest.approx(9.0 / 7.5)  # the median ratio, not 9.0 / 7.0
+    assert rows["autograde/ratio"]["status"] == "PASS"
+    assert rows["autograde/by_assignment_ratio"]["status"] == "PASS"
+    assert medians["autograde"]["by_assignment"]["per_s"]["01_forward_pass"] == pytest.approx(4.2)
+
+
+@pytest.mark.parametrize("course_s, floor_s, by_course_s, missed", [
+    (11.0, 7.0, 21.0, {"autograde/ratio"}),                                   # 1.57x
+    (22.0, 15.0, 21.0, {"autograde/course"}),                                 # over 20 s, 1.47x
+    (8.0, 7.0, 28.0, {"autograde/by_assignment_ratio"}),                      # five commands 1.56x
+])
+def test_a_missed_autograde_bar_is_a_miss(course_s, floor_s, by_course_s, missed):
+    rows, _, _ = rows_by_key({"autograde": [autograde_run(course_s, floor_s, by_course_s)]})
+    assert {key for key, r in rows.items() if r["status"] == "MISS"} == missed
+
+
+def test_a_notebook_over_its_bar_is_a_miss_and_05_has_its_own_bar():
+    run = {name: {"total_s": 9.0, "kernel_s": 0.5, "cells_s": 8.5} for name in ASSIGNMENTS}
+    run["04_xor_training"]["total_s"] = 10.5
+    run["05_fine_tuning"]["total_s"] = 25.0
+    _, rows, _ = rows_by_key({"notebooks": [run]})
+    status = {r["figure"].split()[1]: r["status"] for r in rows}
+    assert status == {"01_forward_pass": "PASS", "02_loss_functions": "PASS", "03_backprop_by_hand": "PASS",
+                      "04_xor_training": "MISS", "05_fine_tuning": "PASS"}
+
+
+def test_benchmarks_md_is_written_from_the_results():
+    runs = {"autograde": [autograde_run(11.0, 7.0)]}
+    rows, medians = summarise(runs)
+    machine = {"cpu": "cpu", "cores": 2, "platform": "linux", "python": "3.11", "numpy": "2", "matplotlib": "3",
+               "nbgrader": "0.9.6", "load_average_at_start": [1.0, 1.0, 1.0]}
+    text = markdown({"date": "today", "command": "python benchmarks/run.py", "repeat": 1, "seconds": 1.0,
+                     "machine": machine, "rows": rows, "medians": medians})
+    assert "**1 bar(s) missed**:" in text
+    assert "autograde / floor (one command): 1.57x (bar <= 1.5x)" in text
+    assert "| 01_forward_pass | 4.20 | 3.60 | n/a |" in text
