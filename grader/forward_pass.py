@@ -141,17 +141,20 @@ def _mlp_variants(X, layers, activation, passed_in=False):
 
 
 def _theirs(student_sigmoid: Callable | None) -> Callable:
-    """The student's own sigmoid where it gives usable numbers, else the reference.
+    """The student's own sigmoid where it gives usable numbers (finite, of the right shape,
+    within a sigmoid's range [0, 1]), else the reference.
 
     Exercises that call sigmoid are graded on their own logic: a wrong sigmoid costs the
-    sigmoid exercise its points, not every exercise built on it as well.
+    sigmoid exercise its points, not every exercise built on it as well. Outside [0, 1] it
+    is no sigmoid at all (e.g. the identity), and leaning on it would let a mistake such as
+    thresholding the score z instead of the probability pass.
     """
     def own(z):
         if student_sigmoid is not None:
             try:
                 with np.errstate(all="ignore"):
                     out = np.asarray(student_sigmoid(np.array(z, dtype=float)), dtype=float)
-                if out.shape == np.shape(z) and np.all(np.isfinite(out)):
+                if out.shape == np.shape(z) and np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1)):
                     return out
             except Exception:  # an unfinished or broken sigmoid: judge against the reference
                 pass

@@ -5,9 +5,8 @@ patch numpy's comparisons, `course`'s checks or plant a fake `grader` module. Th
 a hidden test is therefore decided here, in a fresh Python process (the kernel runs only
 the visible part of each test cell; see grader.nbgrader_plugin):
 
-1. import numpy, `course` and `grader` first (the modules the checks use; pictures and
-   widgets, never graded, import as inert stand-ins), and take a snapshot of their
-   namespaces (every attribute's identity, every function's code and defaults);
+1. import numpy, `course` and `grader` first, and take a snapshot of their namespaces
+   (every numpy module's, every attribute's identity, every function's code and defaults);
 2. run the notebook's locked setup cell, then the student's answer cells (nothing else the
    student wrote: demo and scratch cells never run here);
 3. run each test cell's hidden checks (`hidden.check_...(...)` lines) against the freshly
@@ -111,7 +110,7 @@ class IsolatedRun:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
         env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
                                                              if p]),
-                   NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0")
+                   NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0", MPLBACKEND="Agg")
         cmd = [sys.executable, "-m", "grader.isolation"]
         if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
             hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
@@ -179,45 +178,41 @@ def _changed(before: dict) -> list[str]:
     return sorted(changed)
 
 
-# Modules the hidden checks never use: not loaded in the child (the grading machinery itself)
-# or loaded as inert stand-ins (pictures and widgets, and the libraries they draw with).
-NOT_CHECKED = ("grader.isolation", "grader.nbgrader_plugin", "grader.sandbox", "course.plots", "course.widgets")
-INERT = ("matplotlib", "mpl_toolkits", "ipywidgets", "ipympl", "IPython", "course.plots", "course.widgets")
+# The grading machinery itself: never loaded in the child.
+NOT_CHECKED = ("grader.isolation", "grader.nbgrader_plugin", "grader.sandbox")
+IPYTHON_SYNTAX = re.compile(r"^\s*(%|!)", re.M)       # magics and shell escapes (`%matplotlib inline`)
 
 
-class _Inert:
-    """Stands in for any picture or widget object: every attribute and every call gives another."""
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return _Inert()
-
-    def __call__(self, *args, **kwargs):
-        return _Inert()
+def _python(source: str) -> str:
+    """A cell's source as plain Python: IPython's magics and shell escapes become calls to
+    `get_ipython()` (which the child provides), as the kernel would turn them."""
+    if not IPYTHON_SYNTAX.search(source):
+        return source
+    from IPython.core.inputtransformer2 import TransformerManager
+    return TransformerManager().transform_cell(source)
 
 
-class _InertFinder:
-    """A meta path finder that imports the INERT modules as modules of `_Inert` attributes."""
+class _Shell:
+    """`get_ipython()` in the child: line magics and shell commands do nothing (no score
+    depends on them); the body of a timing or capturing cell magic runs as plain code."""
 
-    def find_spec(self, name, path=None, target=None):
-        if any(name == top or name.startswith(top + ".") for top in INERT):
-            from importlib.util import spec_from_loader
-            return spec_from_loader(name, self, is_package=True)
+    RUN_BODY = {"time", "timeit", "capture", "prun"}
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+
+    def run_cell_magic(self, name, _line, body):
+        if name in self.RUN_BODY:
+            exec(compile(_python(body), "<your answer cell>", "exec"), self.namespace)
+
+    def run_line_magic(self, *_args, **_kwargs):
         return None
 
-    def create_module(self, spec):
-        import types
+    def system(self, *_args, **_kwargs):
+        return None
 
-        class InertModule(types.ModuleType):
-            def __getattr__(self, attr):
-                if attr.startswith("__"):
-                    raise AttributeError(attr)
-                return _Inert()
-        return InertModule(spec.name)
-
-    def exec_module(self, module):
-        pass
+    def getoutput(self, *_args, **_kwargs):
+        return []
 
 
 class _Alarm(BaseException):
@@ -239,10 +234,8 @@ def _child() -> None:
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = io.StringIO()
 
-    # Pictures and widgets are never graded: here they import as inert stand-ins, so the
-    # setup cell's matplotlib and widget imports cost nothing.
-    sys.meta_path.insert(0, _InertFinder())
-    # loaded before any student code, so the snapshot below covers them
+    # loaded before any student code, so the snapshot below covers them (course.plots and
+    # course.widgets import matplotlib and ipywidgets only when they draw)
     import numpy  # noqa: F401
     import numpy.linalg  # noqa: F401
     import numpy.random  # noqa: F401
@@ -258,10 +251,10 @@ def _child() -> None:
 
     forbidden: dict = {}
     checks.STUDENT_CALL_GUARD = _reference_guard(forbidden)   # before the snapshot: part of what is guarded
-    guarded = [m for name, m in sorted(sys.modules.items())
-               if m is not None and (name in ("numpy", "numpy.linalg", "numpy.random", "numpy.testing", "builtins")
-                                     or name == "course" or name.startswith("course.")
-                                     or name == "grader" or name.startswith("grader."))]
+    ours = [m for name, m in sorted(sys.modules.items())
+            if m is not None and (name.split(".")[0] in ("course", "grader"))]
+    guarded = ours + [m for name, m in sorted(sys.modules.items())   # every numpy module loaded: the
+                      if m is not None and (name == "builtins" or name.split(".")[0] == "numpy")]  # checks use them
     before = _snapshot(guarded)
 
     def alarm(_signum, _frame):
@@ -269,25 +262,26 @@ def _child() -> None:
     signal.signal(signal.SIGALRM, alarm)
 
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
-    for source in payload["setup"]:
-        exec(compile(source, "<setup cell>", "exec"), namespace)
+    namespace["get_ipython"] = lambda: _Shell(namespace)
     answer_names: set[str] = set()
-    for source in payload["answers"]:
-        known = set(namespace)
-        signal.alarm(20)
-        try:
-            exec(compile(source, "<your answer cell>", "exec"), namespace)
-        except BaseException:  # a broken answer cell: its exercise's checks will say what is missing
-            pass
-        finally:
-            signal.alarm(0)
-        answer_names |= set(namespace) - known
-    # The student's functions must not run the reference version of any exercise of this notebook.
-    for module in guarded:
+    for kind, sources in (("setup", payload["setup"]), ("answers", payload["answers"])):
+        for source in sources:
+            known = set(namespace)
+            signal.alarm(20)
+            try:
+                exec(compile(_python(source), "<your answer cell>", "exec"), namespace)
+            except BaseException:  # a broken cell: the checks of its exercise will say what is missing
+                pass
+            finally:
+                signal.alarm(0)
+            if kind == "answers":
+                answer_names |= set(namespace) - known
+    # The student's functions must not run the course's or the grader's version of any
+    # exercise of this notebook (a function of the same name there).
+    for module in ours:
         for name in answer_names:
-            fn = getattr(module, name, None)
-            code = getattr(fn, "__code__", None)
-            if code is not None and module.__name__ != "builtins":
+            code = getattr(getattr(module, name, None), "__code__", None)
+            if code is not None:
                 forbidden[code] = name
 
     results: dict[str, tuple[bool, str]] = {}
@@ -339,14 +333,16 @@ def _reference_guard(forbidden: dict):
                 name = forbidden.get(frame.f_code)
                 if name is not None and frame.f_code not in allowed:
                     hits.append(name)
-        previous = sys.getprofile()
+        previous, previous_threads = sys.getprofile(), threading.getprofile()
         sys.setprofile(profile)
+        threading.setprofile(profile)          # threads the student's function starts, too
         try:
             yield hits
         finally:
-            if sys.getprofile() is not profile:
+            if sys.getprofile() is not profile or threading.getprofile() is not profile:
                 hits.append("(the profiler was switched off)")
             sys.setprofile(previous)
+            threading.setprofile(previous_threads)
     return guard
 
 

@@ -138,3 +138,17 @@ def test_an_unfinished_sigmoid_falls_back_to_the_reference():
         raise NotImplementedError()
 
     g.check_predict_spam(lambda X, w, b, threshold=0.5: (sig(X @ w + b) > threshold).astype(int), unfinished)
+
+
+def test_a_sigmoid_outside_zero_one_is_not_leaned_on():
+    """An identity 'sigmoid' would make thresholding the score z look right: it is no
+    sigmoid, so the reference decides, and the z-threshold mistake is caught and named."""
+    def identity(z):
+        return np.asarray(z, dtype=float)
+
+    def predict_spam(X, w, b, threshold=0.5):
+        return (identity(X @ w + b) > threshold).astype(int)
+
+    with pytest.raises(CheckFailed) as info:
+        g.check_predict_spam(predict_spam, identity)
+    assert info.value.mistake == "spam_threshold_on_z"

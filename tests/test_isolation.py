@@ -29,6 +29,7 @@ def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_named_mistake():
 
 @pytest.mark.parametrize("patch", [
     "np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), bool)",
+    "import numpy._core.fromnumeric as fn\nfn._wrapreduction_any_all = lambda obj, uf, method, *a, **k: method == 'all'",
     "import course.checks\ncourse.checks.check_array = lambda *a, **k: None",
     "import grader.forward_pass\ngrader.forward_pass.check_sigmoid = lambda f: None",
     "import builtins\nbuiltins.isinstance = lambda *a: True",
@@ -43,6 +44,25 @@ def test_using_the_reference_implementation_fails_even_when_hidden_in_a_wrapper(
                    "def sigmoid(z):\n    import importlib\n    return importlib.import_module('course.nn').sigmoid(z)"]:
         outcome = run([answer])["t"]
         assert not outcome.ok and "instead of your code" in outcome.message, answer
+
+
+def test_running_the_reference_in_a_thread_is_caught():
+    answer = ("import threading, course.nn\n"
+              "def sigmoid(z):\n    box = []\n"
+              "    t = threading.Thread(target=lambda: box.append(course.nn.sigmoid(z)))\n"
+              "    t.start(); t.join()\n    return box[0]")
+    outcome = run([answer])["t"]
+    assert not outcome.ok and "instead of your code" in outcome.message
+
+
+@pytest.mark.parametrize("answer", [
+    "%matplotlib inline\n" + GOOD,                                          # IPython syntax
+    "%%time\n" + GOOD,
+    "import matplotlib.pyplot as plt\nplt.rcParams['figure.figsize'] = (5, 3)\nfig, ax = plt.subplots()\n" + GOOD,
+    GOOD + "\nones = None\nclip = np.clip",                                  # names numpy also has
+])
+def test_correct_answers_written_unusually_pass(answer):
+    assert run([answer])["t"].ok
 
 
 def test_switching_the_profiler_off_is_caught():
