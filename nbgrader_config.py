@@ -60,8 +60,14 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from grader.nbgrader_plugin import (  # noqa: E402
-    IsolatedHiddenTests, LimitOutputSize, SafeExecute, ScrubPaths, StartHiddenTests,
+    IsolatedHiddenTests, LimitOutputSize, RepairCellMetadata, SafeExecute, ScrubPaths, StartHiddenTests,
 )
+from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
+
+# A student's edits to the nbgrader metadata are undone before nbgrader's own checks.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, RepairCellMetadata, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 
 # Hidden tests run once, in a fresh process started before the kernel (StartHiddenTests) and
 # read after it (IsolatedHiddenTests); the student's kernel runs the visible part of each test.

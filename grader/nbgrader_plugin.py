@@ -13,6 +13,9 @@ nbgrader_config.py puts them into `Autograde.autograde_preprocessors`:
     IsolatedHiddenTests   runs every hidden test outside the student's kernel, in a fresh
                           process (grader.isolation); a test cell passes only if its visible
                           part passed in the kernel AND its hidden checks passed there.
+    RepairCellMetadata    (sanitizing, before nbgrader's own steps) puts back the nbgrader
+                          metadata a student edited: without it, a flag turned on or off
+                          stops that student's grading with an error.
     LimitOutputSize       caps the size of every output, so huge prints cannot bloat the
                           gradebook or the feedback.
     ScrubPaths            replaces the instructor's absolute paths in outputs with placeholders.
@@ -137,6 +140,46 @@ class IsolatedHiddenTests(NbGraderPreprocessor):
             kept = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
             cell["outputs"] = kept + [_error("CheckFailed", outcome.message)]
             self.log.info("%s: hidden test failed", gid)
+        return nb, resources
+
+
+class RepairCellMetadata(NbGraderPreprocessor):
+    """Every cell's nbgrader metadata as the gradebook has it. A cell whose grade_id the
+    gradebook knows gets the flags it was released with (locked, solution, grade, task,
+    points); any other cell, and a second cell with the same grade_id, loses its nbgrader
+    metadata and is a plain cell. nbgrader's OverwriteCells then restores the source and
+    type of locked and test cells. Without this, a student's edit to the flags (a test cell
+    marked as an answer, a cell of their own marked read-only) stops that student's
+    grading with "Inconsistent checksums" or a KeyError, and autograde exits 1."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            released = gb.find_notebook(info["notebook"], info["assignment"])
+            locked = {c.name: bool(c.locked) for c in released.source_cells}
+            points = {c.name: c.max_score for c in released.grade_cells}
+            solutions = {c.name for c in released.solution_cells}
+            tasks = {c.name: c.max_score for c in released.task_cells}
+        seen: set[str] = set()
+        for index, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if gid not in locked or gid in seen:
+                self.log.warning("cell %d: nbgrader metadata %r is not in the release; the cell is plain", index, meta)
+                del cell.metadata["nbgrader"]
+                continue
+            seen.add(gid)
+            repaired = {"grade": gid in points, "grade_id": gid, "locked": locked[gid], "schema_version": 3,
+                        "solution": gid in solutions, "task": gid in tasks}
+            if gid in points or gid in tasks:
+                repaired["points"] = points.get(gid, tasks.get(gid))
+            if {k: meta.get(k) for k in repaired} != repaired:
+                self.log.warning("cell %s: nbgrader metadata edited (%r); put back as released", gid, meta)
+            cell.metadata["nbgrader"] = repaired
         return nb, resources
 
 

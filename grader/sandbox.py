@@ -2,7 +2,8 @@
 (tools/isolated_autograde.py, docs/THREAT_MODEL.md).
 
 Inside the sandbox the whole file system is read-only, the course directory (gradebook,
-other students' submissions, feedback) is hidden, only the notebook's own folder is
+other students' submissions, feedback) is hidden, and so is the grader package from
+kernels (their test cells run the visible checks only), only the notebook's own folder is
 writable, /tmp and HOME are private and empty, there is no network (a new network
 namespace: not even the host's loopback) and no view of the host's processes.
 
@@ -25,8 +26,10 @@ def available() -> bool:
     return shutil.which("bwrap") is not None
 
 
-def command(writable: list[str] = (), hide: list[str] = ()) -> list[str]:
-    """The bwrap prefix: read-only everything, `hide` emptied, `writable` bound read-write."""
+def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True) -> list[str]:
+    """The bwrap prefix: read-only everything, `hide` emptied, `writable` bound read-write;
+    with `grader=False` the grader package is hidden too (kernels do not need it: hidden
+    checks run in grader.isolation's process, which keeps it)."""
     cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
            "--new-session", "--setenv", "HOME", "/tmp", "--chdir", os.getcwd()]
@@ -39,10 +42,12 @@ def command(writable: list[str] = (), hide: list[str] = ()) -> list[str]:
         if Path(path).is_relative_to("/tmp") or any(Path(path).is_relative_to(h) for h in hide):
             cmd += ["--ro-bind", path, path]
     for path in hide:
-        for package in ("course", "grader"):
+        for package in ("course", "grader") if grader else ("course",):
             inside = Path(path) / package
             if inside.exists() and not REPO.is_relative_to(path):
                 cmd += ["--ro-bind", str(inside.resolve()), str(inside)]
+    if not grader:
+        cmd += ["--tmpfs", str(REPO / "grader")]
     for path in writable:
         cmd += ["--bind", path, path]
     return cmd
@@ -54,7 +59,7 @@ def _kernel(connection_file: str, extra: list[str]) -> None:
     hide = [os.environ[ENV_COURSE_ROOT]] if os.environ.get(ENV_COURSE_ROOT) else []
     writable = [os.getcwd()] + ([os.environ[ENV_IPC_DIR]] if os.environ.get(ENV_IPC_DIR) else [])
     # ipykernel watches its parent's pid, which a new pid namespace hides: --die-with-parent does that job
-    argv = command(writable, hide) + ["--ro-bind", connection_file, connection_file, "--unsetenv", "JPY_PARENT_PID",
+    argv = command(writable, hide, grader=False) + ["--ro-bind", connection_file, connection_file, "--unsetenv", "JPY_PARENT_PID",
                                       sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra]
     os.execvp(argv[0], argv)
 

@@ -168,6 +168,27 @@ def huge_output():
     return _in_first_answer(_solved(), after="print('x' * 20_000_000)\nfor i in range(100_000):\n    print(i)")
 
 
+def metadata_edited(edit):
+    """Correct answers; the nbgrader metadata of some cells edited by hand."""
+    def build():
+        nb = _solved()
+        edit(nb)
+        return nb
+    return build
+
+
+def _cell(nb, gid):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+
+
+def _own_cell_locked(nb):
+    _insert(nb, "x = 1", where=3).cells[3].metadata["nbgrader"] = {"locked": True}
+
+
+def _flag(gid, **flags):
+    return lambda nb: _cell(nb, gid).metadata.nbgrader.update(flags)
+
+
 def answers_in_a_plain_cell():
     """Every answer written in a new plain cell; the answer cells left unanswered."""
     return _insert(_release(), "\n\n".join(SOLUTIONS.values()), where=len(RELEASE.cells))
@@ -198,6 +219,17 @@ ATTACKS = {
     "system_exit": (system_exit, MAX, "raise SystemExit (correct answers otherwise)"),
     "huge_output": (huge_output, MAX, "20 MB of printed output (correct answers otherwise)"),
     "answers_in_a_plain_cell": (answers_in_a_plain_cell, 0, "answers in a plain cell, answer cells unanswered"),
+    "own_cell_marked_locked": (metadata_edited(_own_cell_locked), MAX,
+                               "a new cell marked read-only, without a grade_id (correct answers)"),
+    "test_cell_marked_answer": (metadata_edited(_flag("test_relu", solution=True)), MAX,
+                                "a test cell's metadata says it is an answer (correct answers)"),
+    "setup_marked_answer": (metadata_edited(_flag("setup", solution=True)), MAX,
+                            "the setup cell's metadata says it is an answer (correct answers)"),
+    "answer_marked_test": (metadata_edited(_flag("sigmoid", grade=True, points=3)), MAX,
+                           "an answer cell's metadata says it is a 3-point test (correct answers)"),
+    "duplicate_grade_id": (metadata_edited(lambda nb: _insert(nb, "import numpy as np", where=3).cells[3].metadata
+                                           .update(nbgrader=dict(_cell(nb, "setup").metadata.nbgrader))), MAX,
+                           "a new cell carrying the setup cell's grade_id (correct answers)"),
     "plain_cell_breaks_things": (plain_cell_breaks_things, MAX,
                                  "a plain cell that patches numpy and kills the kernel (correct answers)"),
 }

@@ -51,6 +51,8 @@ def test_a_sandboxed_autograde_contains_a_hostile_submission_and_grades_honest_w
         f" '{ROOT / 'grader' / 'PWNED'}', '{outside}']:\n"
         "    try:\n        pathlib.Path(target).write_text('pwned')\n        report.append('wrote ' + target)\n"
         "    except OSError as e:\n        report.append('refused ' + target)\n"
+        f"try:\n    print(len(open({str(ROOT / 'grader' / 'forward_pass.py')!r}).read()))\n    report.append('read grader')\n"
+        "except OSError:\n    report.append('grader hidden')\n"
         f"try:\n    socket.create_connection(('127.0.0.1', {listener.getsockname()[1]}), timeout=3)\n"
         "    report.append('network')\nexcept OSError:\n    report.append('no network')\nprint(report)")
     submissions = {"mallory": _in_first_answer(_solved(), after=hostile), "bob": _solved(), "eve": _answer(_release(), WRONG)}
@@ -75,3 +77,4 @@ def test_a_sandboxed_autograde_contains_a_hostile_submission_and_grades_honest_w
     graded = nbformat.read(root / "autograded" / "mallory" / A / f"{A}.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.outputs)
     assert "no network" in printed and "refused" in printed
+    assert "grader hidden" in printed and "read grader" not in printed
