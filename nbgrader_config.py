@@ -56,13 +56,13 @@ c.LimitOutput.max_traceback = 40
 # capped in size and scrubbed of this machine's paths.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+    OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
 from grader.nbgrader_plugin import (  # noqa: E402
     IsolatedHiddenTests, LimitOutputSize, RepairCellMetadata, SafeExecute, ScrubPaths, StartHiddenTests,
 )
-from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
 
 # A student's edits to the nbgrader metadata are undone before nbgrader's own checks.
 c.Autograde.sanitize_preprocessors = [
@@ -78,7 +78,7 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 from nbgrader.preprocessors import (  # noqa: E402
-    ClearHiddenTests, ClearMarkScheme, ClearOutput, GetGrades, IncludeHeaderFooter, LockCells,
+    ClearHiddenTests, ClearMarkScheme, GetGrades, IncludeHeaderFooter, LockCells,
 )
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 

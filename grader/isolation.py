@@ -45,17 +45,23 @@ class Outcome:
     message: str = ""
 
 
-def hidden_calls(source: str) -> list[str]:
-    """The `hidden.check_...(...)` lines between the hidden-test markers of a test cell."""
-    inside, calls = False, []
-    for line in source.splitlines():
+def _split(source: str) -> tuple[list[str], list[str]]:
+    """A test cell's lines (ends kept): (inside the hidden-test markers, everything else
+    but the markers)."""
+    hidden, visible, inside = [], [], False
+    for line in source.splitlines(keepends=True):
         if "BEGIN HIDDEN TESTS" in line:
             inside = True
         elif "END HIDDEN TESTS" in line:
             inside = False
-        elif inside and HIDDEN_CALL.match(line):
-            calls.append(line.strip())
-    return calls
+        else:
+            (hidden if inside else visible).append(line)
+    return hidden, visible
+
+
+def hidden_calls(source: str) -> list[str]:
+    """The `hidden.check_...(...)` lines between the hidden-test markers of a test cell."""
+    return [line.strip() for line in _split(source)[0] if HIDDEN_CALL.match(line)]
 
 
 BOILERPLATE = re.compile(r"^\s*(#.*|try:|from grader import \w+ as hidden|except ImportError:|"
@@ -63,19 +69,18 @@ BOILERPLATE = re.compile(r"^\s*(#.*|try:|from grader import \w+ as hidden|except
 TOPIC = re.compile(r"^\s*from grader import (\w+) as hidden\s*$", re.M)
 
 
+def topic(source: str) -> str | None:
+    """The grader module a test cell imports as `hidden` (e.g. "forward_pass"), or None."""
+    found = TOPIC.search(source)
+    return found.group(1) if found else None
+
+
 def isolated_topic(source: str) -> str | None:
     """The grader module (e.g. "forward_pass") whose checks are all that a test cell's hidden
     block runs, or None. Such a block runs only in the isolated process; any other hidden
     block (plain asserts, say) runs in the student's kernel as nbgrader always does."""
-    inside, block = False, []
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "END HIDDEN TESTS" in line:
-            inside = False
-        elif inside:
-            block.append(line)
-    topics = set(TOPIC.findall("\n".join(block)))
+    block = _split(source)[0]
+    topics = set(TOPIC.findall("".join(block)))
     calls = [line for line in block if HIDDEN_CALL.match(line)]
     if len(topics) != 1 or not calls or not all(BOILERPLATE.match(line) or HIDDEN_CALL.match(line) for line in block):
         return None
@@ -84,15 +89,7 @@ def isolated_topic(source: str) -> str | None:
 
 def without_hidden_tests(source: str) -> str:
     """A test cell's source without its hidden-test block (the markers included)."""
-    kept, inside = [], False
-    for line in source.splitlines(keepends=True):
-        if "BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "END HIDDEN TESTS" in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "".join(kept)
+    return "".join(_split(source)[1])
 
 
 class IsolatedRun:

@@ -23,7 +23,6 @@ nbgrader_config.py puts them into `Autograde.autograde_preprocessors`:
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-from .isolation import IsolatedRun, hidden_calls, isolated_topic, without_hidden_tests
+from .isolation import IsolatedRun, hidden_calls, isolated_topic, topic, without_hidden_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,34 +95,33 @@ def _isolated_runs(nb, timeout: float) -> dict[str, IsolatedRun]:
     by_topic: dict[str, dict[str, list[str]]] = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and _meta(cell).get("grade"):
-            calls = hidden_calls(cell.source)
-            found = re.search(r"from grader import (\w+) as hidden", cell.source)
-            if calls and found:
-                by_topic.setdefault(found.group(1), {})[_meta(cell)["grade_id"]] = calls
-    return {topic: IsolatedRun(topic, setup, answers, hidden, timeout) for topic, hidden in by_topic.items()}
+            calls, module = hidden_calls(cell.source), topic(cell.source)
+            if calls and module:
+                by_topic.setdefault(module, {})[_meta(cell)["grade_id"]] = calls
+    return {module: IsolatedRun(module, setup, answers, hidden, timeout) for module, hidden in by_topic.items()}
 
 
 _RUNS = "backprop_lab_isolated_runs"      # where StartHiddenTests leaves its runs in `resources`
 
 
-class StartHiddenTests(NbGraderPreprocessor):
+class _HiddenTests(NbGraderPreprocessor):
+    timeout = Integer(300, help="Seconds for all hidden tests of one notebook.").tag(config=True)
+
+
+class StartHiddenTests(_HiddenTests):
     """Start IsolatedHiddenTests' processes before the student's kernel, so both run at once
     (grading costs the longer of the two, not their sum). Put it before SafeExecute."""
-
-    timeout = Integer(300, help="Seconds for all hidden tests of one notebook.").tag(config=True)
 
     def preprocess(self, nb, resources):
         resources[_RUNS] = _isolated_runs(nb, self.timeout)
         return nb, resources
 
 
-class IsolatedHiddenTests(NbGraderPreprocessor):
+class IsolatedHiddenTests(_HiddenTests):
     """The hidden checks' verdicts from their fresh process (see grader.isolation), started
     here or, earlier, by StartHiddenTests. A check that fails there takes the place of the
     kernel's error in the cell, as if the hidden block, which comes first in every test cell,
     had stopped it."""
-
-    timeout = Integer(300, help="Seconds for all hidden tests of one notebook.").tag(config=True)
 
     def preprocess(self, nb, resources):
         runs = resources.pop(_RUNS, None)

@@ -7,9 +7,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from grader.nbgrader_plugin import IsolatedHiddenTests, SafeExecute, StartHiddenTests
 from tools.build import ROOT
 
-HIDDEN = ("### BEGIN HIDDEN TESTS\ntry:\n    from grader import forward_pass as hidden\nexcept ImportError:\n"
-          "    raise AssertionError(NO_GRADER) from None\nhidden.check_sigmoid(sigmoid)\n### END HIDDEN TESTS\n")
-GOOD = "def sigmoid(z):\n    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float)))"
+from .test_isolation import GOOD
+from .test_isolation import HIDDEN_BLOCK as HIDDEN
 
 
 def _cell(source, **nbgrader):
