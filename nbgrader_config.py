@@ -88,4 +88,7 @@ c.GenerateSolution.preprocessors = [
     IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme, ClearHiddenTests,
 ]
 # Feedback shows each student their results, never the hidden tests' source.
-c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# (FeedbackWithoutHiddenTests is ClearHiddenTests without a warning on every run.)
+from grader.nbgrader_plugin import FeedbackWithoutHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [FeedbackWithoutHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

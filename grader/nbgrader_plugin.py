@@ -19,6 +19,7 @@ nbgrader_config.py puts them into `Autograde.autograde_preprocessors`:
     LimitOutputSize       caps the size of every output, so huge prints cannot bloat the
                           gradebook or the feedback.
     ScrubPaths            replaces the instructor's absolute paths in outputs with placeholders.
+    FeedbackWithoutHiddenTests   nbgrader's ClearHiddenTests, for generate_feedback.
 """
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ import sys
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, List
 
 from .isolation import IsolatedRun, hidden_calls, isolated_topic, topic, without_hidden_tests
 
@@ -148,7 +149,9 @@ class RepairCellMetadata(NbGraderPreprocessor):
     metadata and is a plain cell. nbgrader's OverwriteCells then restores the source and
     type of locked and test cells. Without this, a student's edit to the flags (a test cell
     marked as an answer, a cell of their own marked read-only) stops that student's
-    grading with "Inconsistent checksums" or a KeyError, and autograde exits 1."""
+    grading with "Inconsistent checksums" or a KeyError, and autograde exits 1. A test cell
+    handed in as released gets its hidden tests back, so that only an edited cell makes
+    OverwriteCells warn that its checksum changed."""
 
     def preprocess(self, nb, resources):
         from nbgrader.api import Gradebook
@@ -160,6 +163,7 @@ class RepairCellMetadata(NbGraderPreprocessor):
             points = {c.name: c.max_score for c in released.grade_cells}
             solutions = {c.name for c in released.solution_cells}
             tasks = {c.name: c.max_score for c in released.task_cells}
+            sources = {c.name: c.source for c in released.source_cells if c.locked}
         seen: set[str] = set()
         for index, cell in enumerate(nb.cells):
             meta = cell.get("metadata", {}).get("nbgrader")
@@ -178,7 +182,21 @@ class RepairCellMetadata(NbGraderPreprocessor):
             if {k: meta.get(k) for k in repaired} != repaired:
                 self.log.warning("cell %s: nbgrader metadata edited (%r); put back as released", gid, meta)
             cell.metadata["nbgrader"] = repaired
+            if gid in sources:
+                self._put_back_hidden_tests(cell, sources[gid], resources, index)
         return nb, resources
+
+    def _put_back_hidden_tests(self, cell, released_source, resources, index) -> None:
+        """A read-only cell exactly as released gets its hidden tests back, so nbgrader's
+        OverwriteCells finds it unchanged. Works around nbgrader#1961: the gradebook keeps a test
+        cell's checksum with the hidden tests, the release has them removed, so OverwriteCells
+        warns "Attribute 'checksum' for cell test_... has changed!" for every untouched test
+        cell. A cell whose source differs from the release is left alone: that warning then
+        means what it says (the student edited the cell; nbgrader grades the original)."""
+        as_released = NotebookNode(cell_type=cell.cell_type, source=released_source, metadata=cell.metadata)
+        ClearHiddenTests(parent=self).preprocess_cell(as_released, resources, index)
+        if cell.source == as_released.source != released_source:
+            cell.source = released_source
 
 
 class LimitOutputSize(NbGraderPreprocessor):
@@ -242,3 +260,13 @@ class ScrubPaths(NbGraderPreprocessor):
                     if mime.startswith("text/") and isinstance(value, str):
                         output["data"][mime] = scrub(value)
         return nb, resources
+
+
+class FeedbackWithoutHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, quiet in generate_feedback. The feedback's HTML exporter
+    configures `display_data_priority` for every nbconvert preprocessor; nbgrader's preprocessors
+    redeclare that trait as not configurable, so ClearHiddenTests logs "Config option
+    `display_data_priority` not recognized" on every run. Declared configurable here, as
+    nbgrader's own GetGrades does; the value is unused (hidden tests are source, not output)."""
+
+    display_data_priority = List().tag(config=True)

@@ -177,13 +177,14 @@ def output(done: subprocess.CompletedProcess) -> str:
     return f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
 
 
-def make_course(folder: Path, name: str) -> Path:
+def make_course(folder: Path, name: str, source: Path | None = None) -> Path:
     """An instructor's course folder at `folder` for assignment `name`: this repo's
-    nbgrader_config.py, source/<name>/, and `course` and `grader` linked from the repo
-    (the config puts its own folder on PYTHONPATH, so grading kernels import them)."""
+    nbgrader_config.py, source/<name>/ (from the repo, or the folder `source`), and `course`
+    and `grader` linked from the repo (the config puts its own folder on PYTHONPATH, so
+    grading kernels import them)."""
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
-    shutil.copytree(ROOT / "source" / name, folder / "source" / name,
+    shutil.copytree(source or ROOT / "source" / name, folder / "source" / name,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     for package in ("course", "grader"):
         (folder / package).symlink_to(ROOT / package, target_is_directory=True)
@@ -264,10 +265,11 @@ class RoundTrip:
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def round_trip(request, tmp_path_factory) -> RoundTrip:
     """Assignment `NN` through a temporary exchange, as a class does it: the instructor
-    releases it; alice and bob each fetch it into their own home (nbgrader 0.9.6 takes
-    the student id from the OS user, so `--student=` names them, and each has their own
-    submission cache); alice fills in the answer cells, bob changes nothing; both submit;
-    the instructor collects, autogrades, generates and releases feedback; both fetch it."""
+    releases it; alice and bob each fetch it into their own home with the README's student
+    commands (nbgrader 0.9.6 takes the student id from the OS user, so `--student=` names
+    them, and each has their own submission cache); alice fills in the answer cells, bob
+    changes nothing; both submit; the instructor collects, autogrades, generates and
+    releases feedback; both fetch it."""
     name = request.param
     tmp = tmp_path_factory.mktemp(f"exchange-{name}")
     exchange = tmp / "exchange"
@@ -275,31 +277,52 @@ def round_trip(request, tmp_path_factory) -> RoundTrip:
     exchange.chmod(0o777)      # nbgrader wants a root everyone can write to (it checks)
     course = make_course(tmp / "course", name)
     homes = {who: tmp / "home" / who for who in STUDENTS}
-    common = [f"--Exchange.root={exchange}", f"--CourseDirectory.course_id={COURSE_ID}"]
+    readme = readme_student_commands()
 
     def instructor(*args: str) -> None:
-        nbgrader(*args, *common, cwd=course, home=tmp / "instructor")
+        nbgrader(*args, f"--Exchange.root={exchange}", cwd=course, home=tmp / "instructor")
 
-    def student(who: str, *args: str) -> None:
+    def student(who: str, command: str) -> None:
+        """The README's student command, for this assignment, with the exchange root the README
+        says to add when it is not the default."""
         home = homes[who]
-        nbgrader(*args, *common, f"--student={who}", f"--Exchange.cache={home / '.nbgrader-cache'}",
-                 cwd=home, home=home)
+        args = [name if arg == README_ASSIGNMENT else arg for arg in readme[command]]
+        nbgrader(*args, f"--Exchange.root={exchange}", f"--student={who}",
+                 f"--Exchange.cache={home / '.nbgrader-cache'}", cwd=home, home=home)
 
-    def each_student(*args: str) -> None:
+    def each_student(command: str) -> None:
         with ThreadPoolExecutor(len(STUDENTS)) as pool:
-            list(pool.map(lambda who: student(who, *args), STUDENTS))
+            list(pool.map(lambda who: student(who, command), STUDENTS))
 
     instructor("generate_assignment", name)
     instructor("release_assignment", name)
-    each_student("fetch_assignment", name)
+    each_student("fetch_assignment")
     solve(notebook_path(".", name, homes[SOLVED]), notebook_path("source", name, course))
-    each_student("submit", name)
+    each_student("submit")
     instructor("collect", name)
     instructor("autograde", name)
     instructor("generate_feedback", name)
     instructor("release_feedback", name)
-    each_student("fetch_feedback", name)
+    each_student("fetch_feedback")
     return RoundTrip(name, course, homes)
+
+
+README_ASSIGNMENT = "01_forward_pass"     # the assignment the README's student commands name
+
+
+def readme_student_commands() -> dict[str, list[str]]:
+    """The student's exchange commands in README.md ("For students"), by nbgrader command:
+    each one's arguments after `nbgrader`, as a student types them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Fetching and submitting through nbgrader's exchange.*?```bash\n(.*?)```", text, re.DOTALL)
+    assert block, "README.md: no student exchange commands under 'For students'"
+    commands = {}
+    for line in block.group(1).splitlines():
+        argv = shlex.split(line, comments=True)
+        if argv[:1] == ["nbgrader"]:
+            commands[argv[1]] = argv[1:]
+    assert set(commands) == {"fetch_assignment", "submit", "fetch_feedback"}, commands
+    return commands
 
 
 # --- 1. the instructor notebook runs -------------------------------------------------
@@ -483,3 +506,93 @@ def test_exchange_grades_what_was_submitted(round_trip):
     assert solved.score == solved.max_score > 0
     assert untouched.score == 0
     assert untouched.max_score == solved.max_score
+
+
+# --- 8. what autograde says about read-only cells --------------------------------------
+
+CHANGED_CELL = re.compile(r"Attribute '\w+' for cell (\S+) has changed!")
+
+
+def changed_cells(log: str) -> dict[str, list[str]]:
+    """The cells autograde reported as changed ("Attribute '...' for cell X has changed!"),
+    by student: the log cut at each "Sanitizing .../submitted/<student>/..." line."""
+    found: dict[str, list[str]] = {}
+    student = None
+    for line in log.splitlines():
+        sanitizing = re.search(r"Sanitizing .*[/\\]submitted[/\\]([^/\\]+)[/\\]", line)
+        if sanitizing:
+            student = sanitizing.group(1)
+            found.setdefault(student, [])
+        elif CHANGED_CELL.search(line):
+            found.setdefault(student, []).append(CHANGED_CELL.search(line).group(1))
+    return found
+
+
+@pytest.mark.slow
+def test_honest_submissions_are_graded_without_warnings(graded):
+    """Neither alice (the worked notebook) nor bob (the release as handed out) edited a read-only
+    cell, and autograde reports no cell as changed. (nbgrader 0.9.6 alone reported every test
+    cell with hidden tests, nbgrader#1961: see RepairCellMetadata.) generate_feedback warns about
+    nothing (it warned that ClearHiddenTests does not recognise `display_data_priority`)."""
+    assert graded.autograde.returncode == 0, output(graded.autograde)
+    assert changed_cells(graded.autograde.stderr) == {SOLVED: [], UNTOUCHED: []}
+    warnings = [line for line in (graded.feedback.stdout + graded.feedback.stderr).splitlines() if "WARNING" in line]
+    assert warnings == []
+
+
+SMALL = "ps1"       # a small assignment: an answer cell and a test cell with a hidden test
+
+
+def small_source(folder: Path) -> Path:
+    """source/ps1/ps1.ipynb of a course with one answer cell and one test cell."""
+    def cell(source, **nbgrader):
+        c = nbformat.v4.new_code_cell(source)
+        c.metadata["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
+        return c
+    nb = nbformat.v4.new_notebook(cells=[
+        cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", grade_id="answer", solution=True, grade=False,
+             locked=False),
+        cell("assert x > 0\n### BEGIN HIDDEN TESTS\nassert x == 1\n### END HIDDEN TESTS", grade_id="test_x",
+             solution=False, grade=True, locked=True, points=1),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    folder.mkdir(parents=True)
+    nbformat.write(nb, str(folder / f"{SMALL}.ipynb"))
+    return folder
+
+
+def small_autograde(tmp: Path, config: bool) -> dict[str, list[str]]:
+    """SMALL through generate_assignment and autograde, with this repo's nbgrader_config.py or
+    (config False) nbgrader's defaults: "honest" hands in the release with the answer filled in,
+    "tampered" the same with the test cell's visible assert edited. The cells reported as changed."""
+    course = make_course(tmp / "course", SMALL, small_source(tmp / "src"))
+    if not config:
+        (course / "nbgrader_config.py").unlink()
+    args, home = [f"--CourseDirectory.course_id={COURSE_ID}"], tmp / "instructor"
+    nbgrader("generate_assignment", SMALL, *args, cwd=course, home=home)
+    for student, test in (("honest", None), ("tampered", "assert True")):
+        nb = read(notebook_path("release", SMALL, course))
+        nb.cells[0].source = "x = 1"
+        if test:
+            nb.cells[1].source = test
+        target = notebook_path(Path("submitted") / student, SMALL, course)
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, str(target))
+    return changed_cells(nbgrader("autograde", SMALL, *args, cwd=course, home=home).stderr)
+
+
+@pytest.mark.slow
+def test_autograde_reports_an_edited_test_cell_and_only_that(tmp_path):
+    """With this course's config, an honest submission's untouched test cell is not reported;
+    a test cell the student edited is ("Attribute 'checksum' for cell test_x has changed!"),
+    and nbgrader grades its original."""
+    assert small_autograde(tmp_path, config=True) == {"honest": [], "tampered": ["test_x"]}
+
+
+@pytest.mark.slow
+def test_nbgrader_alone_still_reports_untouched_hidden_tests_as_changed(tmp_path):
+    """Why RepairCellMetadata puts hidden tests back (nbgrader#1961): plain nbgrader stores a test
+    cell's checksum with its hidden tests and releases it without them, so it reports every
+    untouched test cell with hidden tests as changed. When this fails, nbgrader has fixed that,
+    and RepairCellMetadata._put_back_hidden_tests can go."""
+    changed = small_autograde(tmp_path, config=False)
+    assert changed["honest"] == ["test_x"], f"nbgrader#1961 looks fixed: {changed}"
