@@ -8,7 +8,7 @@ keydown event to the first animation frame whose canvas pixels differ from befor
 (a hash of getImageData, checked every frame): the whole path a student waits for
 (browser -> kernel -> the widget's update and the student's code -> the draw the
 browser asks for -> PNG -> browser -> canvas). Before each move the picture has settled
-and the kernel is idle. Bar: p95 <= 100 ms (COURSE.md, "Measured bars").
+and the kernel is idle. Bar: p95 <= 100 ms (docs/SPEC.md, "Measured bars").
 
     python benchmarks/browser_latency.py                    # 30 moves per widget, JSON on stdout
     python benchmarks/browser_latency.py -n 50 --all-controls --out latency.json

@@ -53,7 +53,7 @@ machine may be busy with other work: the load average at start and end is shown 
   the figure per student: grading a class, nbgrader starts once per command, not once per
   student. *Assignment by assignment* is `nbgrader autograde NAME --student bench --force`
   for each (course and trivial alternating), nbgrader's start-up paid five times, with its
-  own floor and ratio. Bars: ratio <= 1.5x the floor, and <= 20 s per student (COURSE.md).
+  own floor and ratio. Bars: ratio <= 1.5x the floor, and <= 20 s per student (docs/SPEC.md, "Measured bars").
   Every solved notebook must also get full marks.
 * **Training.** Seed 001's loop (2-2-1, no biases, `np.random.seed(1)` + `rand` init,
   10 000 epochs, lr 0.1, as the seed writes it) and the course's `train`

@@ -1,6 +1,6 @@
 """02_loss_functions: reference implementations and hidden checks.
 
-Conventions (COURSE.md): argument order (y_true, y_pred); MSE, MAE, Huber and BCE are
+Conventions (docs/SPEC.md): argument order (y_true, y_pred); MSE, MAE, Huber and BCE are
 means over ALL elements; categorical cross-entropy is a mean over samples (rows).
 Every gradient is with respect to the prediction and has its shape.
 """

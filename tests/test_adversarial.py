@@ -1,6 +1,6 @@
 """Submissions that try to fool the grader, graded by the real `nbgrader autograde` with this
-repository's config, together with honest ones in the same run (COURSE.md "Grading you
-cannot fool")."""
+repository's config, together with honest ones in the same run (docs/SPEC.md, "Grading
+integrity")."""
 import re
 import shutil
 import subprocess

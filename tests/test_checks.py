@@ -130,8 +130,8 @@ def test_check_true_and_describe():
     assert describe("unstable_sigmoid").startswith(CATALOG["unstable_sigmoid"].title)
 
 
-def test_catalog_covers_course_md_mistakes():
-    """COURSE.md's catalog of mistakes for the assignments built so far has entries."""
+def test_catalog_covers_the_specified_mistakes():
+    """The catalog of mistakes in docs/SPEC.md for the assignments built so far has entries."""
     for key in ["transposed", "missing_mean", "extra_mean", "factor_two", "wrong_sign", "unstable_sigmoid",
                 "unstable_softmax", "softmax_axis", "mutates_input"]:
         assert key in CATALOG and CATALOG[key].hint.strip()
