@@ -10,7 +10,9 @@ an authoring/NN_topic.py (new assignments join these tests by themselves):
 * autograde gives a correct submission every point and an untouched one none, without
   failing; the feedback shows no hidden-test source and no path of the grading machine;
 * the exchange (release, fetch, submit, collect, autograde, feedback there and back)
-  carries two students' work without losing anything.
+  carries two students' work without losing anything, students using the README's commands;
+* autograde reports a read-only cell as changed only when the student edited it, and
+  generate_feedback warns about nothing.
 
 Whatever nbgrader writes goes to temporary folders: the checkout is never touched.
 Each nbgrader command costs seconds of start-up, so each assignment's course folder is
