@@ -46,49 +46,28 @@ c.Execute.extra_arguments = [
 # A test cell a student deleted is put back (and scores 0 if it fails), never None.
 c.OverwriteCells.add_missing_cells = True
 
-# Huge printed output is cut before it reaches the gradebook and the feedback.
-c.LimitOutput.max_lines = 200
-c.LimitOutput.max_traceback = 40
+# Huge printed output is cut before it reaches the gradebook and the feedback: nbgrader's
+# LimitOutput (lines), extended by LimitOutputSize (characters, bytes), which takes its place.
+c.LimitOutputSize.max_lines = 200
+c.LimitOutputSize.max_traceback = 40
 
 # Autograde, hardened (grader/nbgrader_plugin.py, docs/THREAT_MODEL.md): only the graded part
 # of a notebook runs (setup, answer and test cells); a dying kernel does not abort a student's
 # grading; hidden tests run outside the student's kernel, in a fresh process; outputs are
-# capped in size and scrubbed of this machine's paths.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
-    OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
-)
+# capped in size and scrubbed of this machine's paths. Each list below is nbgrader's own
+# default with our steps put in where grader/pipeline.py's CHANGES says, and why.
+from nbgrader.converters import Autograde, GenerateFeedback, GenerateSolution  # noqa: E402
 
-from grader.nbgrader_plugin import (  # noqa: E402
-    IsolatedHiddenTests, LimitOutputSize, RepairCellMetadata, SafeExecute, ScrubPaths, StartHiddenTests,
-)
+from grader.pipeline import preprocessors  # noqa: E402
 
-# A student's edits to the nbgrader metadata are undone before nbgrader's own checks.
-c.Autograde.sanitize_preprocessors = [
-    ClearOutput, RepairCellMetadata, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
-]
-
+# Sanitizing: a student's edits to the nbgrader metadata are undone before nbgrader's own checks.
+c.Autograde.sanitize_preprocessors = preprocessors(Autograde, "sanitize_preprocessors")
 # Hidden tests run once, in a fresh process started before the kernel (StartHiddenTests) and
 # read after it (IsolatedHiddenTests); the student's kernel runs the visible part of each test.
 c.SafeExecute.isolated_hidden_tests = True
-c.Autograde.autograde_preprocessors = [
-    StartHiddenTests, SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
-    IsolatedHiddenTests, ScrubPaths, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
-]
-
-from nbgrader.preprocessors import (  # noqa: E402
-    ClearHiddenTests, ClearMarkScheme, GetGrades, IncludeHeaderFooter, LockCells,
-)
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-
+c.Autograde.autograde_preprocessors = preprocessors(Autograde, "autograde_preprocessors")
 # Solutions are for self-learners: worked code and the visible tests, no hidden tests,
 # no outputs (they run them themselves), so the committed copies diff cleanly.
-c.GenerateSolution.preprocessors = [
-    IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme, ClearHiddenTests,
-]
+c.GenerateSolution.preprocessors = preprocessors(GenerateSolution, "preprocessors")
 # Feedback shows each student their results, never the hidden tests' source.
-# (FeedbackWithoutHiddenTests is ClearHiddenTests without a warning on every run.)
-from grader.nbgrader_plugin import FeedbackWithoutHiddenTests  # noqa: E402
-
-c.GenerateFeedback.preprocessors = [FeedbackWithoutHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = preprocessors(GenerateFeedback, "preprocessors")

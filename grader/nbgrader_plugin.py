@@ -1,5 +1,5 @@
 """nbgrader preprocessors that make autograde robust against bad or hostile submissions.
-nbgrader_config.py puts them into `Autograde.autograde_preprocessors`:
+nbgrader_config.py puts them into nbgrader's lists where grader/pipeline.py says:
 
     SafeExecute           runs the graded part of the notebook like nbgrader's Execute: the
                           setup, answer and test cells (free cells, i.e. demos and scratch
@@ -16,8 +16,8 @@ nbgrader_config.py puts them into `Autograde.autograde_preprocessors`:
     RepairCellMetadata    (sanitizing, before nbgrader's own steps) puts back the nbgrader
                           metadata a student edited: without it, a flag turned on or off
                           stops that student's grading with an error.
-    LimitOutputSize       caps the size of every output, so huge prints cannot bloat the
-                          gradebook or the feedback.
+    LimitOutputSize       nbgrader's LimitOutput (lines), also capping the size of every
+                          output, so huge prints cannot bloat the gradebook or the feedback.
     ScrubPaths            replaces the instructor's absolute paths in outputs with placeholders.
     FeedbackWithoutHiddenTests   nbgrader's ClearHiddenTests, for generate_feedback.
 """
@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput, NbGraderPreprocessor
 from traitlets import Bool, Integer, List
 
 from .isolation import IsolatedRun, hidden_calls, isolated_topic, topic, without_hidden_tests
@@ -199,11 +199,14 @@ class RepairCellMetadata(NbGraderPreprocessor):
             cell.source = released_source
 
 
-class LimitOutputSize(NbGraderPreprocessor):
-    """Truncate any text output over `max_chars` and drop any other output over `max_bytes`."""
+class LimitOutputSize(LimitOutput):
+    """nbgrader's LimitOutput (at most `max_lines` lines of printed output per cell, `max_traceback`
+    lines of a traceback), and what it leaves uncapped: any text over `max_chars` characters (a
+    single enormous line, an error message, a rich output's text) is cut, and any other output
+    over `max_bytes` (a huge image) is dropped. It replaces LimitOutput in the autograde list."""
 
-    max_chars = Integer(20_000).tag(config=True)
-    max_bytes = Integer(2_000_000).tag(config=True)
+    max_chars = Integer(20_000, help="maximum characters of one text output").tag(config=True)
+    max_bytes = Integer(2_000_000, help="maximum size of one non-text output").tag(config=True)
 
     def _cut(self, text: str) -> str:
         if len(text) <= self.max_chars:
@@ -211,12 +214,13 @@ class LimitOutputSize(NbGraderPreprocessor):
         return text[: self.max_chars] + f"\n... [{len(text) - self.max_chars} more characters cut by the grader]\n"
 
     def preprocess_cell(self, cell, resources, index):
+        cell, resources = super().preprocess_cell(cell, resources, index)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
                 output["text"] = self._cut(output.get("text", ""))
             elif output.get("output_type") == "error":
                 output["evalue"] = self._cut(output.get("evalue", ""))
-                output["traceback"] = [self._cut(line) for line in output.get("traceback", [])[:50]]
+                output["traceback"] = [self._cut(line) for line in output.get("traceback", [])]
             else:
                 data = output.get("data", {})
                 for mime in list(data):

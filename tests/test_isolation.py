@@ -29,7 +29,10 @@ def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_named_mistake():
 
 @pytest.mark.parametrize("patch", [
     "np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), bool)",
-    "import numpy._core.fromnumeric as fn\nfn._wrapreduction_any_all = lambda obj, uf, method, *a, **k: method == 'all'",
+    # numpy's own reduction helper (numpy._core in numpy 2, numpy.core in 1.26)
+    "import sys\nfn = sys.modules.get('numpy._core.fromnumeric') or sys.modules['numpy.core.fromnumeric']\n"
+    "name = '_wrapreduction_any_all' if hasattr(fn, '_wrapreduction_any_all') else '_wrapreduction'\n"
+    "setattr(fn, name, lambda obj, uf, method, *a, **k: method == 'all')",
     "import course.checks\ncourse.checks.check_array = lambda *a, **k: None",
     "import grader.forward_pass\ngrader.forward_pass.check_sigmoid = lambda f: None",
     "import builtins\nbuiltins.isinstance = lambda *a: True",

@@ -1,7 +1,7 @@
 """Pretrain the base network notebook 05 fine-tunes, and write the file the course ships.
 
     python tools/pretrain_base.py            # writes course/assets/xray_base.npz and .json
-    python tools/pretrain_base.py --check    # retrains in memory; compares with the shipped file
+    python tools/pretrain_base.py --check    # retrains in memory; checks the rebuilt base is as good
 
 Data: course.xray.base_dataset (synthetic scanner-A chest images, four classes), 6 000
 training images from seed 0 and 2 000 test images from seed 1. Model: Dense(256, 64) -
@@ -12,8 +12,12 @@ from np.random.default_rng(SEED). The file holds the whole pretrained classifier
 4-class head), so its recorded accuracy can be re-measured from it; the JSON beside it
 records the seed, the command, the data and that accuracy.
 
-Re-running reproduces the shipped weights up to floating-point summation order (the
---check mode allows 1e-6 in the weights and 0.5 percentage points in the accuracy).
+What a re-run promises is an equally good base, not the same bits: 25 epochs of SGD amplify
+the last-bit differences between CPUs and BLAS kernels (the summation order of a matrix
+product), so another machine ends at other weights. `--check` retrains and checks what
+notebook 05 relies on: the rebuilt base's test accuracy is within ACCURACY_TOLERANCE of the
+recorded one, and notebook 05's lessons (`lessons`) still hold when the rebuilt base stands in
+for the shipped one.
 """
 from __future__ import annotations
 
@@ -30,12 +34,18 @@ sys.path.insert(0, str(ROOT))
 from course import xray  # noqa: E402
 from course.nn import Dense, ReLU, Sequential, load_model, softmax  # noqa: E402
 
-__all__ = ["pretrain", "test_accuracy"]
+__all__ = ["check", "lessons", "pretrain", "test_accuracy"]
 
 SEED = 0
 N_TRAIN, N_TEST = 6000, 2000
 EPOCHS, BATCH, LR, MOMENTUM = 25, 64, 0.05, 0.9
 ASSETS = ROOT / "course" / "assets"
+# How far a rebuilt base's 4-class test accuracy may land from the recorded 0.9065. Measured:
+# re-runs with other OpenBLAS kernels (OPENBLAS_CORETYPE Haswell, Zen: 0.9065; SandyBridge,
+# Nehalem: 0.8935; Prescott: 0.9265; 1 or 2 threads alike) and on other machines (0.9055,
+# 0.8840) landed at most 0.0225 away; 0.04 leaves room for kernels we have not tried.
+ACCURACY_TOLERANCE = 0.04
+SEEDS, N_LABELLED = range(5), 30
 
 
 def test_accuracy(model: Sequential) -> float:
@@ -65,6 +75,64 @@ def pretrain() -> tuple[Sequential, float]:
     return model, test_accuracy(model)
 
 
+def lessons(base: Sequential) -> dict[str, list[float]]:
+    """Notebook 05's comparison (course.transfer.compare: 30 labelled hospital images, seeds
+    0-4, the reference fit and add_head) with `base` in place of the shipped base: each
+    strategy's held-out accuracy per seed."""
+    from course import transfer
+    from grader.fine_tuning import add_head, fit
+
+    def add_head_to_base(_shipped: Sequential, rng: np.random.Generator) -> Sequential:
+        return add_head(base.copy(), rng)       # a fresh copy each time, as load_base() gives
+
+    runs = [transfer.compare(fit, add_head_to_base, n_train=N_LABELLED, seed=seed) for seed in SEEDS]
+    return {name: [run[name] for run in runs] for name in transfer.STRATEGIES}
+
+
+# What notebook 05 teaches from its comparison ("Reading it" and the summary), as checks on
+# lessons(base) that hold for every base the script rebuilt in our measurements. (With the
+# shipped base, two of the five large-learning-rate runs also end no better than a coin; a
+# base rebuilt on other BLAS kernels forgot less dramatically, its worst run 0.68-0.75.)
+LESSONS = {
+    "head only beats training from scratch":
+        lambda r: np.mean(r["head_only"]) > np.mean(r["scratch"]),
+    "gentle fine-tuning of everything beats training from scratch":
+        lambda r: np.mean(r["fine_tune"]) > np.mean(r["scratch"]),
+    "a large learning rate forgets: on average and in its worst run it ends below head first, then gentle "
+    "fine-tuning":
+        lambda r: np.mean(r["large_lr"]) < np.mean(r["fine_tune"]) and min(r["large_lr"]) < min(r["fine_tune"]),
+}
+
+
+def check(model: Sequential, accuracy: float, out=print) -> bool:
+    """Whether a rebuilt classifier is as good as the shipped one: its test accuracy within
+    ACCURACY_TOLERANCE of the recorded one, and notebook 05's LESSONS holding with its base."""
+    recorded = json.loads((ASSETS / "xray_base.json").read_text())["test_accuracy_4_classes"]
+    close = abs(accuracy - recorded) <= ACCURACY_TOLERANCE
+    out(f"4-class test accuracy: rebuilt {accuracy:.4f}, recorded {recorded:.4f}, "
+        f"allowed difference {ACCURACY_TOLERANCE}: {'ok' if close else 'FAILED'}")
+    shipped = load_model(ASSETS / "xray_base.npz")
+    worst = max(float(np.max(np.abs(a.params[n] - b.params[n])))
+                for a, b in zip(model.layers, shipped.layers) for n in a.params)
+    out(f"largest weight difference from the shipped base: {worst:.1e} (not checked: other CPUs and BLAS "
+        "kernels round differently, and training amplifies it)")
+    results = {"shipped": lessons(Sequential(shipped.layers[:4])), "rebuilt": lessons(Sequential(model.layers[:4]))}
+    out(f"notebook 05's comparison, {N_LABELLED} labelled images, seeds {SEEDS.start}-{SEEDS.stop - 1}, "
+        "held-out accuracy (mean, lowest):")
+    for name in results["shipped"]:
+        out(f"  {name:10s}" + "".join(f"  {base} base {np.mean(r[name]):.3f}, {min(r[name]):.3f}"
+                                        for base, r in results.items()))
+    held = True
+    for lesson, holds in LESSONS.items():
+        ok = bool(holds(results["rebuilt"]))
+        held &= ok
+        out(f"with the rebuilt base, {lesson}: {'ok' if ok else 'FAILED'}")
+    good = close and held
+    out("CHECKED: the rebuilt base is as good as the shipped one" if good else
+        "NOT AS GOOD: the rebuilt base differs from what the course ships and teaches (see FAILED above)")
+    return good
+
+
 def record(accuracy: float) -> dict:
     return {
         "file": "xray_base.npz",
@@ -76,24 +144,20 @@ def record(accuracy: float) -> dict:
                         "(softmax in the loss); notebook 05 uses the base only",
         "training": f"{EPOCHS} epochs, mini-batches of {BATCH}, SGD momentum {MOMENTUM}, learning rate {LR}",
         "test_accuracy_4_classes": round(accuracy, 4),
-        "tolerance": "weights within 1e-6, accuracy within 0.005 when re-run",
+        "tolerance": f"a re-run (another CPU or BLAS kernel rounds differently, so other weights) scores within "
+                     f"{ACCURACY_TOLERANCE} of this accuracy, and notebook 05's lessons hold with it: "
+                     "python tools/pretrain_base.py --check",
     }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="retrain and compare with the shipped file")
+    parser.add_argument("--check", action="store_true",
+                        help="retrain in memory; check the rebuilt base is as good as the shipped one")
     args = parser.parse_args(argv)
     model, accuracy = pretrain()
     if args.check:
-        shipped = load_model(ASSETS / "xray_base.npz")
-        recorded = json.loads((ASSETS / "xray_base.json").read_text())["test_accuracy_4_classes"]
-        worst = max(float(np.max(np.abs(a.params[n] - b.params[n])))
-                    for a, b in zip(model.layers, shipped.layers) for n in a.params)
-        ok = worst < 1e-6 and abs(accuracy - recorded) < 0.005
-        print(f"retrained accuracy {accuracy:.4f} (recorded {recorded:.4f}); largest weight difference {worst:.1e}: "
-              f"{'reproduced' if ok else 'NOT reproduced'}")
-        return 0 if ok else 1
+        return 0 if check(model, accuracy) else 1
     ASSETS.mkdir(parents=True, exist_ok=True)
     model.save(ASSETS / "xray_base.npz")
     (ASSETS / "xray_base.json").write_text(json.dumps(record(accuracy), indent=2) + "\n")
