@@ -18,8 +18,6 @@ frame, and matplotlib's frames only carry what changed since the frame before.
 """
 from __future__ import annotations
 
-import numpy as np
-
 
 def figure(width: float, height: float):
     """A matplotlib Figure (inches, 90 dpi, constrained layout) on an ipympl canvas widget
@@ -51,8 +49,9 @@ def frames_stand_alone(fig) -> None:
     `FigureCanvasWebAggCore.set_image_mode`: diff frames cannot carry transparency), and a
     whole frame owes nothing to the frames before it. So the figure's background is made
     opaque to 254/255: the same white to the eye, every frame whole, any of them can be
-    dropped. It costs the kernel a few ms more per frame (a whole PNG, not a mostly empty
-    one). tests/test_canvas.py says when this is no longer needed or no longer works.
+    dropped. It costs the kernel a PNG of the whole canvas per frame instead of one of the
+    changed pixels: about twice the encoding time (benchmarks/NOTES.md). tests/test_canvas.py
+    says when this is no longer needed or no longer works.
     """
     fig.patch.set_facecolor((1.0, 1.0, 1.0, 254 / 255))
 

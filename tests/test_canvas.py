@@ -84,6 +84,18 @@ def test_upstream_still_sends_diffs_so_a_dropped_frame_leaves_stale_pixels():
     assert stale > 50, "the line of the dropped frame's predecessor stays on screen"
 
 
+def test_ipympl_frontend_still_replaces_a_frame_that_is_still_loading():
+    """The other half of matplotlib#19116, in ipympl's frontend: each frame received
+    becomes the source of the one image element, which abandons a frame still loading
+    (never painted). If this fails, ipympl changed how it receives frames: see whether
+    frames_stand_alone is still needed."""
+    folder = Path(importlib.util.find_spec("ipympl").origin).parent / "labextension" / "static"
+    receivers = [text[k:k + 600] for path in folder.glob("*.js") for text in [path.read_text(errors="replace")]
+                 for k in [text.find("handle_binary(")] if k >= 0]
+    assert receivers, f"no frame receiver (handle_binary) in ipympl's frontend under {folder}"
+    assert all(re.search(r"this\.image\.src=\w+", r) for r in receivers), receivers
+
+
 def test_every_frame_stands_alone_so_dropped_frames_leave_nothing_stale():
     """The workaround works: on course.canvas's figures every frame is sent whole, so
     whichever frames the browser drops, painting the last one shows the kernel's picture
