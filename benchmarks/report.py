@@ -25,14 +25,12 @@ machine may be busy with other work: the load average at start and end is shown 
   `grader` (what a correct student's code computes), in one Python process, its canvas in
   the state it has once a browser shows it (ipympl stops keeping a full PNG for the saved
   notebook). For every control, a drag of 12 moves (after 2 warm-up moves): the time from
-  setting the control's value to the end of `canvas.draw()`. A widget's callback ends by
-  asking for a new picture: `draw_idle()`, after which the browser asks the kernel to run
-  `canvas.draw()`, or, for a single move after a pause, `canvas.draw()` at once (the
-  picture is pushed). Either way the kernel renders and encodes the PNG frame it sends;
-  the benchmark turns the push off to time the two apart. So *callback + draw* is what
-  the kernel spends per new picture, *callback alone* is the observer without the
-  picture. Moves follow each other at once, as in a drag (frames then carry every pixel
-  changed since the last frame the browser has surely painted). Median and p95 pool every move of every slider of the widget. The bar (30 ms)
+  setting the control's value to the new picture sent: a widget's callback updates its
+  artists and ends by sending the frame (`course.canvas.LivePicture.show`: the changing
+  artists blitted on a kept background, then the PNG frame, whole, see
+  `course.canvas.frames_stand_alone`). *callback + draw* is what the kernel spends per new
+  picture, *callback alone* the same less the picture (timed apart). Moves follow each
+  other at once, as in a drag. Median and p95 pool every move of every slider of the widget. The bar (30 ms)
   is judged on callback + draw (wall clock). *CPU time* is the same span's CPU time of
   the measuring thread: on a busy machine the wall clock includes waiting for a core,
   the CPU time much less so. The XOR trainer's sliders only invalidate the last run;

@@ -1,12 +1,12 @@
 """Widget update latency, kernel side: for every control of every course widget, the
 time from setting the control's value to the picture being up to date in the kernel.
 
-ipympl renders in the kernel when the frontend asks (the callback ends with
-`canvas.draw_idle()`, the browser answers with a "draw" message, the kernel then runs
-`canvas.draw()`: Agg render plus the PNG it sends). So each move is timed twice:
+A widget's callback updates its artists and ends by sending the new picture
+(`course.canvas.LivePicture.show`: the changing artists blitted on a kept background,
+then the PNG frame ipympl sends). So each move is timed twice:
 
-    callback        control.value = v   (the observer: student code, artists updated)
-    callback+draw   the same, then canvas.draw() as the frontend's request triggers it
+    callback        control.value = v, less the picture (the observer: student code, artists updated)
+    callback+draw   control.value = v, all of it: what the kernel spends per new picture
 
 The canvas is put in the state it has once a browser is connected
 (`syncing_data_url = False`: ipympl stops re-encoding a full PNG for the saved
@@ -107,27 +107,34 @@ def _values(control, moves: int, rng: np.random.Generator) -> list:
     return [v for k, v in enumerate(out) if k == 0 or v != out[k - 1]] or out
 
 
-def _time_move(explorer, control, value, draw: bool) -> tuple[float, float, float]:
-    """(callback, callback + draw) wall-clock seconds, and the CPU seconds of the latter."""
+def _time_move(explorer, control, value) -> tuple[float, float, float]:
+    """(callback less the picture, callback with it) wall-clock seconds, and the CPU seconds
+    of the latter. The picture (LivePicture.show, inside the callback) is timed apart."""
+    shown = []
+    show = explorer.live.show
+
+    def timed_show():
+        t = time.perf_counter()
+        show()
+        shown.append(time.perf_counter() - t)
+
+    explorer.live.show = timed_show
     c0 = time.thread_time()
     t0 = time.perf_counter()
-    control.value = value
-    t1 = time.perf_counter()
-    if draw:
-        explorer.canvas.draw()
-    t2 = time.perf_counter()
-    return t1 - t0, t2 - t0, time.thread_time() - c0
+    try:
+        control.value = value
+    finally:
+        del explorer.live.show
+    total = time.perf_counter() - t0
+    return total - sum(shown), total, time.thread_time() - c0
 
 
 def _connected(explorer) -> None:
-    """The state ipympl's canvas is in once a browser shows it (see module docstring).
-    The widget's own push of a frame (Explorer.show) is turned off so that the callback
-    and the draw can be timed apart; the kernel's work per picture is the same."""
+    """The state ipympl's canvas is in once a browser shows it (see module docstring),
+    and the first picture (a full draw) already sent, as a student sees it before moving
+    a slider."""
     explorer.canvas.syncing_data_url = False
-    explorer.push_frames = False
-    explorer.canvas.draw()          # first frame sent in full; later ones are diffs
-    # the student sees the widget before moving a slider: the first frame has been painted
-    time.sleep(getattr(explorer.canvas, "SETTLE", 0.0))
+    explorer.live.show()
 
 
 SKIP = {"fine_tuning_explorer": {"n", "lr"}}      # timed separately (training)
@@ -149,7 +156,7 @@ def measure_widget(name: str, build, moves: int = 20, seed: int = 0) -> dict:
         values = _values(control, moves + 2, rng)
         cb, total, cpu = [], [], []
         for k, value in enumerate(values):
-            c, t, u = _time_move(explorer, control, value, draw=True)
+            c, t, u = _time_move(explorer, control, value)
             if k >= 2:                      # the first moves warm caches (fonts, text layout)
                 cb.append(c)
                 total.append(t)
@@ -193,13 +200,13 @@ def _fine_tuning(explorer) -> dict:
     n, lr = explorer.controls["n"], explorer.controls["lr"]
     new_n, new_lr, cached = [], [], []
     for value in (40, 50):
-        new_n.append(_time_move(explorer, n, value, draw=True)[1])
+        new_n.append(_time_move(explorer, n, value)[1])
     for value in (1e-3, 1e-2):
-        new_lr.append(_time_move(explorer, lr, value, draw=True)[1])
+        new_lr.append(_time_move(explorer, lr, value)[1])
     for _ in range(6):                           # back and forth over settings seen before
         for control, value in ((lr, 1e-3), (n, 40), (n, 50), (lr, 1e-2)):
             if control.value != value:
-                cached.append(_time_move(explorer, control, value, draw=True))
+                cached.append(_time_move(explorer, control, value))
     return {"uncached_new_n_median_s": statistics.median(new_n), "uncached_new_lr_median_s": statistics.median(new_lr),
             "cached_cb": [c for c, _, _ in cached], "cached_total": [t for _, t, _ in cached],
             "cached_cpu": [u for _, _, u in cached]}

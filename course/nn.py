@@ -128,11 +128,11 @@ class Sigmoid:
     trainable = False
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
-        self._A = sigmoid(Z)
-        return self._A
+        self._activation = sigmoid(Z)
+        return self._activation
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        return sigmoid_backward(dA, self._A)
+        return sigmoid_backward(dA, self._activation)
 
     def spec(self) -> dict:
         return {"type": "Sigmoid"}

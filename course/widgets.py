@@ -1,11 +1,11 @@
 """Live widgets for the notebooks: sliders wired to pictures from `course.plots`.
 
-Each widget is built once (figure, artists, controls) and every control change
-updates the picture in place, then sends the browser a new picture (ipympl). Only
-what changes is drawn again: the rest of the figure is a cached background
-(`_blit_canvas_class`), so a new picture costs milliseconds, not a full redraw. While
-nbgrader executes a notebook (NBGRADER_EXECUTION is set) the factories build
-nothing and return an `Idle` placeholder: grading needs no pictures.
+Each widget is built once (figure, artists, controls); every control change runs the
+student's functions, updates the artists in place and sends the browser the new picture.
+Only what changes is drawn again, on a background rendered once (`course.canvas`), so a
+new picture costs milliseconds, not a full redraw. While nbgrader executes a notebook
+(NBGRADER_EXECUTION is set) the factories build nothing and return an `Idle`
+placeholder: grading needs no pictures.
 
     explorer = neuron_explorer(sigmoid)   # your own sigmoid drives it
     explorer                              # last line of a cell: shows it
@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import data, plots
+from .canvas import LivePicture, figure
 
 
 def grading() -> bool:
@@ -36,298 +37,6 @@ class Idle:
         return f"[{self.name}: not shown while the notebook is being graded]"
 
 
-_BLIT_CANVAS = None
-
-
-def _blit_canvas_class():
-    """ipympl's Canvas, drawing a new picture by blitting (made once, on first use).
-
-    `animate(artists)` names the artists a widget changes. From then on `draw()` (what
-    the browser asks for after every `draw_idle`) renders everything else once into a
-    cached background and, for each new picture, restores that background and draws
-    only those artists, plus whatever lies above them in their Axes (a legend over a
-    heat map), in z-order: the same picture for a fraction of the cost. The background
-    is drawn again when the figure's size, dpi or any Axes' limits change (the last few
-    backgrounds are kept, so toggling between two views costs one full draw each), or
-    after `invalidate()` (for any other change to a static part). Saving the figure
-    (savefig) draws everything as usual.
-
-    The frame sent to the browser is a PNG of the pixels that changed; it is compressed
-    with zlib level 1 instead of PIL's default 6: three times faster to make, a little
-    larger to send (the browser is on the same machine or network).
-    """
-    global _BLIT_CANVAS
-    if _BLIT_CANVAS is not None:
-        return _BLIT_CANVAS
-    from ipympl.backend_nbagg import Canvas
-    from matplotlib.axis import Axis
-    from matplotlib.spines import Spine
-
-    class BlitCanvas(Canvas):
-        _blit_dynamic: list = []
-        _blit_backgrounds: dict | None = None     # static key -> saved pixels, newest last
-        BACKGROUNDS_KEPT = 4
-
-        def animate(self, artists) -> None:
-            """Draw `artists` (and what lies above them in their Axes) on every frame."""
-            changing = [a for a in artists if a is not None]
-            renderer = self.get_renderer()
-            dynamic = []
-            for ax in self.figure.axes:
-                mine = [a for a in changing if a.axes is ax or a in (ax.title, ax.legend_)]
-                if not mine:
-                    continue
-                lowest = min(a.get_zorder() for a in mine)
-                # what a full draw paints over them: the frame, and whatever overlaps the Axes
-                above = [c for c in ax.get_children()
-                         if c is not ax.patch and not isinstance(c, Axis) and c not in ax.child_axes
-                         and c.get_zorder() >= lowest
-                         and (ax.axison and ax.get_frame_on() if isinstance(c, Spine)
-                              else c.get_window_extent(renderer).overlaps(ax.bbox))]
-                chosen = {id(a) for a in [*mine, *above]}
-                # the order of a full draw: by zorder, ties in the order they were added
-                dynamic += sorted((c for c in ax.get_children() if id(c) in chosen), key=lambda a: a.get_zorder())
-            for artist in dynamic:
-                artist.set_animated(True)
-            self._blit_dynamic = dynamic
-            self.invalidate()
-
-        def invalidate(self) -> None:
-            """A static part changed: the next draw renders the background again."""
-            self._blit_backgrounds = {}
-            self._blit_sprites = {}
-
-        def _blit_key(self):
-            return (self.get_width_height(physical=True), self.figure.dpi,
-                    tuple((tuple(ax.get_xlim()), tuple(ax.get_ylim())) for ax in self.figure.axes))
-
-        def draw(self):
-            if not self._blit_dynamic:
-                return super().draw()
-            self._png_is_old = True
-            try:
-                renderer = self.get_renderer()
-                backgrounds = self._blit_backgrounds
-                key = self._blit_key()
-                if key in backgrounds:
-                    backgrounds[key] = backgrounds.pop(key)         # most recently used
-                    self.restore_region(backgrounds[key])
-                else:
-                    renderer.clear()
-                    self.figure.draw(renderer)          # all but the animated artists
-                    backgrounds[self._blit_key()] = self.copy_from_bbox(self.figure.bbox)
-                    while len(backgrounds) > self.BACKGROUNDS_KEPT:
-                        backgrounds.pop(next(iter(backgrounds)))
-                self._draw_dynamic(renderer, key)
-                self.figure.stale = False
-            finally:
-                self.manager.refresh_all()
-
-        def _draw_dynamic(self, renderer, background) -> None:
-            """Draw the animated artists in order. A plain text whose pixels would come out
-            as last time (same text, place, font and colour, on the same background, with
-            nothing drawn under it this frame) is copied back instead of drawn again: a text
-            costs ~1 ms to lay out and render, a copy ~0.02 ms."""
-            sprites = self._blit_sprites
-            drawn = []          # (x0, y0, x1, y1) of what the artists drawn so far may have painted
-            for artist in self._blit_dynamic:
-                if not artist.get_visible():
-                    continue
-                key = _text_key(artist, background)
-                if key is None:
-                    artist.draw(renderer)
-                    drawn.append(tuple(_ink_extent(artist, renderer, self.figure.bbox).extents))
-                    continue
-                box = artist.get_window_extent(renderer).padded(2)     # antialiased glyph edges
-                x0, y0, x1, y1 = box.extents
-                alone = not any(x0 <= b[2] and b[0] <= x1 and y0 <= b[3] and b[1] <= y1 for b in drawn)
-                cached = sprites.get(id(artist))
-                if alone and cached is not None and cached[0] == key:
-                    self.restore_region(cached[1])
-                else:
-                    artist.draw(renderer)
-                    if alone:
-                        sprites[id(artist)] = (key, self.copy_from_bbox(box))
-                    else:
-                        sprites.pop(id(artist), None)
-                drawn.append((x0, y0, x1, y1))
-
-        # ipympl sends diffs: only the pixels that changed since the last frame. But its
-        # frontend drops a frame whose PNG has not finished loading when the next one
-        # arrives, and a diff built on a dropped frame leaves stale pixels. So while frames
-        # follow each other within SETTLE seconds, each one also carries every pixel that
-        # changed since the last frame the browser has surely painted (one followed by a
-        # pause): whichever frames it drops, the next one it paints is the whole picture.
-        SETTLE = 0.3
-        _blit_last_frame = -1e9
-        _blit_unsure = None          # pixels changed since the last surely painted frame
-                                     # (None: no such frame yet, whole frames until a pause)
-
-        def get_diff_image(self):
-            """matplotlib's FigureCanvasWebAggCore.get_diff_image, with a faster PNG (`_png`)
-            and diffs that survive dropped frames (SETTLE)."""
-            if not self._png_is_old:
-                return None
-            import time
-            now = time.perf_counter()
-            settled = now - self._blit_last_frame >= self.SETTLE
-            self._blit_last_frame = now
-            pixels = np.asarray(self.get_renderer().buffer_rgba())
-            buff = pixels.view(np.uint32).squeeze(2)
-            if buff.shape != self._last_buff.shape:
-                self._blit_unsure = None                   # no painted frame to build on yet
-            elif settled:
-                self._blit_unsure = buff != self._last_buff
-            elif self._blit_unsure is not None:
-                self._blit_unsure |= buff != self._last_buff
-            if (self._force_full or self._blit_unsure is None or (pixels[:, :, 3] != 255).any()):
-                self.set_image_mode("full")
-                output = buff
-            else:
-                self.set_image_mode("diff")
-                output = np.where(self._blit_unsure, buff, 0)
-            self._last_buff = buff.copy()
-            self._force_full = False
-            self._png_is_old = False
-            return _png(output.view(np.uint8).reshape((*output.shape, 4)))
-
-        def get_renderer(self):
-            """FigureCanvasAgg.get_renderer, with text glyphs drawn from a cache (below)."""
-            w, h = self.get_width_height(physical=True)
-            key = w, h, self.figure.dpi
-            if self._lastKey != key:
-                self.renderer = _glyph_cache_renderer()(w, h, self.figure.dpi)
-                self._lastKey = key
-            return self.renderer
-
-    _BLIT_CANVAS = BlitCanvas
-    return BlitCanvas
-
-
-def _png(rgba: np.ndarray) -> bytes:
-    """An RGBA image (h, w, 4) of uint8 as PNG bytes, made for speed: no row filter and zlib
-    level 1. PIL's encoder tries five filters on every row: for a figure (flat colours,
-    mostly unchanged pixels in a diff) that costs 2-3x the time for a larger file."""
-    import struct
-    import zlib
-    h, w, _ = rgba.shape
-    rows = np.zeros((h, w * 4 + 1), dtype=np.uint8)      # each row: filter type 0, then pixels
-    rows[:, 1:] = rgba.reshape(h, w * 4)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + chunk(b"IEND", b""))
-
-
-_GLYPH_RENDERER = None
-_GLYPHS: dict = {}
-GLYPHS_KEPT = 50_000
-
-
-def _glyph_cache_renderer():
-    """matplotlib's RendererAgg, rendering each glyph bitmap once.
-
-    Agg draws text glyph by glyph: FreeType renders every glyph from its outline at its
-    sub-pixel place (~50 us each; a widget frame has 50-150 glyphs of new numbers). The
-    same glyph at the same sub-pixel phase is the same bitmap, shifted by whole pixels, so
-    bitmaps are kept by (font, size, dpi, glyph, hinting, transform, phase). The pixels
-    are exactly those of RendererAgg (tests/test_widgets.py compares them).
-    """
-    global _GLYPH_RENDERER
-    if _GLYPH_RENDERER is not None:
-        return _GLYPH_RENDERER
-    import math
-
-    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
-    from matplotlib.ft2font import RenderMode
-
-    class GlyphCacheRenderer(RendererAgg):
-        def _draw_text_glyphs_and_boxes(self, gc, x, y, angle, glyphs, boxes):
-            cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-            load_flags = get_hinting_flag()
-            antialiased = gc.get_antialiased()
-            mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
-            height = self.height
-            matrices = {}
-            for font, size, glyph_index, slant, extend, dx, dy in glyphs:  # dy is upwards
-                matrix = matrices.get((slant, extend))
-                if matrix is None:
-                    matrix = matrices[(slant, extend)] = (
-                        0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]]
-                    ).round().astype(int)
-                tx = round(0x40 * (x + dx * cos - dy * sin))
-                ty = round(0x40 * (height - y + dx * sin + dy * cos))      # FreeType's y is upwards
-                key = (id(font), font.fname, size, self.dpi, glyph_index, load_flags, mode, matrix.tobytes(),
-                       tx & 0x3F, ty & 0x3F)
-                cached = _GLYPHS.get(key)
-                if cached is None:
-                    font.set_size(size, self.dpi)
-                    font._set_transform(matrix, [tx, ty])
-                    bitmap = font._render_glyph(glyph_index, load_flags, mode)
-                    buffer = bitmap.buffer.copy()
-                    if not antialiased:
-                        buffer *= 0xff
-                    if len(_GLYPHS) >= GLYPHS_KEPT:
-                        _GLYPHS.clear()
-                    cached = _GLYPHS[key] = (buffer, bitmap.left - (tx >> 6), bitmap.top - (ty >> 6))
-                buffer, left, top = cached
-                # draw_text_image's y is downwards & the bitmap bottom side
-                self._renderer.draw_text_image(buffer, left + (tx >> 6),
-                                               int(height) - (top + (ty >> 6)) + buffer.shape[0], 0, gc)
-            if boxes:        # mathtext's rules: as matplotlib draws them
-                super()._draw_text_glyphs_and_boxes(gc, x, y, angle, [], boxes)
-
-    _GLYPH_RENDERER = GlyphCacheRenderer
-    return GlyphCacheRenderer
-
-
-def _text_key(artist, background):
-    """Everything that decides the pixels of a plain Text (None: not a plain text)."""
-    from matplotlib.text import Text
-    if type(artist) is not Text or artist.get_bbox_patch() is not None or not artist.get_text():
-        return None
-    x, y = artist.get_transform().transform(artist.get_unitless_position())
-    return (background, artist.get_text(), float(x), float(y), artist.get_color(), artist.get_alpha(),
-            artist.get_rotation(), artist.get_rotation_mode(), artist.get_horizontalalignment(),
-            artist.get_verticalalignment(), artist._get_multialignment(), artist.get_fontproperties(),
-            getattr(artist, "_linespacing", None), artist.get_wrap(), artist.get_usetex(),
-            artist.get_antialiased(), artist.get_clip_on(), artist.get_clip_box(), artist.get_clip_path())
-
-
-def _ink_extent(artist, renderer, everywhere):
-    """Where an artist can have painted: its clip box if clipped, else its extent (padded)."""
-    from matplotlib.spines import Spine
-    clip = artist.get_clip_box() if artist.get_clip_on() else None
-    if clip is not None:
-        return clip
-    if isinstance(artist, Spine):     # its line only (Spine's own extent lays out the ticks: slow)
-        from matplotlib.patches import Patch
-        artist._adjust_location()
-        width = artist.get_linewidth() * artist.figure.dpi / 72
-        return Patch.get_window_extent(artist, renderer).padded(width / 2 + 1)
-    try:
-        return artist.get_window_extent(renderer).padded(3)
-    except Exception:   # an artist without a usable extent: assume it painted everywhere
-        return everywhere
-
-
-def _figure(width: float, height: float):
-    """A matplotlib Figure on an ipympl canvas widget, outside pyplot's state."""
-    from ipympl.backend_nbagg import FigureManager
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
-    canvas = _blit_canvas_class()(fig)
-    FigureManager(canvas, 0)  # gives the canvas its toolbar
-    canvas.header_visible = False
-    canvas.footer_visible = False
-    canvas.toolbar_visible = False
-    canvas.resizable = False
-    return fig, canvas
-
-
 LABELS_WIDE = {"description_width": "115px"}     # room for "learning rate", "labelled images"
 
 
@@ -341,16 +50,19 @@ def _slider(description: str, value: float, low: float, high: float, step: float
 class Explorer:
     """Base of the widgets: `controls` (name -> widget), `update()`, and display.
 
-    A subclass builds its figure and controls, then calls `_wire(column)`; `redraw()`
-    recomputes the picture from the controls (it may call the student's code).
-    If the student's code raises, the picture stays as it was and `status` says why,
-    so an unfinished exercise never breaks the widget.
+    A subclass builds its figure (`course.canvas.figure`) and controls, then calls
+    `_wire(column)`; `redraw()` recomputes the picture from the controls (it may call the
+    student's code) by changing the artists `dynamic_artists()` names, and `live` (a
+    `course.canvas.LivePicture`) sends the browser the new picture. If the student's code
+    raises, the picture stays as it was and `status` says why, so an unfinished exercise
+    never breaks the widget.
     """
 
     controls: dict
     fig: object
     canvas: object
     box: object
+    live: LivePicture | None = None
 
     def _wire(self, column: list) -> None:
         import ipywidgets as w
@@ -367,8 +79,8 @@ class Explorer:
         # (and a headless run, e.g. grading, never pays for one).
         self.fig.get_layout_engine().execute(self.fig)
         self.fig.set_layout_engine("none")
-        # From now on a new picture redraws only what changes (see _blit_canvas_class).
-        self.canvas.animate(self.dynamic_artists())
+        # From now on a new picture redraws only what changes.
+        self.live = LivePicture(self.canvas, self.dynamic_artists())
 
     def dynamic_artists(self) -> list:
         """The artists `redraw()` changes; the rest of the figure is drawn once."""
@@ -378,6 +90,7 @@ class Explorer:
         raise NotImplementedError
 
     def update(self) -> None:
+        """Recompute the picture from the controls and send it to the browser."""
         try:
             self.redraw()
         except Exception as exc:  # the student's function is unfinished or wrong
@@ -385,24 +98,8 @@ class Explorer:
                                  f"{type(exc).__name__}: {html.escape(str(exc))[:200]}</span>")
             return
         self.status.value = ""
-        self.send_picture()
-
-    # A new picture is pushed to the browser at once when the kernel has not sent one for
-    # PUSH_GAP seconds (a single move: saves the browser's "please draw" round trip);
-    # in a burst of moves (a fast drag) the browser paces the frames (draw_idle).
-    push_frames = True
-    PUSH_GAP = 0.1
-    _last_push = 0.0
-
-    def send_picture(self) -> None:
-        """Bring the picture up to date in the browser."""
-        import time
-        connected = not getattr(self.canvas, "syncing_data_url", True)   # a browser shows it
-        if self.push_frames and connected and time.perf_counter() - self._last_push >= self.PUSH_GAP:
-            self.canvas.draw()
-            self._last_push = time.perf_counter()
-        else:
-            self.canvas.draw_idle()
+        if self.live is not None:
+            self.live.show()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.box._repr_mimebundle_(**kwargs)
@@ -412,7 +109,7 @@ class NeuronExplorer(Explorer):
     """Sliders for w1, w2 and b of one neuron; its output over the input plane."""
 
     def __init__(self, activation: Callable[[np.ndarray], np.ndarray]):
-        self.fig, self.canvas = _figure(5.6, 4.4)
+        self.fig, self.canvas = figure(5.6, 4.4)
         ax = self.fig.add_subplot()
         self.plane = plots.NeuronPlane(ax, activation, points=data.make_blobs(40, seed=0), legend="below",
                                        interpolation="nearest")
@@ -449,7 +146,7 @@ class NetworkExplorer(Explorer):
         self.forward = forward
         self.layers = [(np.array(W, dtype=float), np.array(b, dtype=float)) for W, b in layers]
         sizes = [self.layers[0][0].shape[0]] + [W.shape[1] for W, _ in self.layers]
-        self.fig, self.canvas = _figure(6.4, 3.8)
+        self.fig, self.canvas = figure(6.4, 3.8)
         self.diagram = plots.NetworkDiagram(self.fig.add_subplot(), sizes, node_labels)
         self.slots = []
         for l, (W, b) in enumerate(self.layers):
@@ -462,16 +159,16 @@ class NetworkExplorer(Explorer):
         self.controls = {f"x{i + 1}": _slider(f"x{i + 1}", float(v), -3, 3) for i, v in enumerate(x)}
         self.which = w.Dropdown(options=list(zip(names, range(len(names)))), value=0,
                                 description="parameter", layout=w.Layout(width="320px"))
-        self.controls["value"] = _slider("value", self._get(0), -4, 4)
+        self.controls["value"] = _slider("value", self._parameter(0), -4, 4)
         self.which.observe(self._select, names="value")
         self._wire([*[self.controls[f"x{i + 1}"] for i in range(len(x))], self.which, self.controls["value"]])
 
-    def _get(self, slot: int) -> float:
+    def _parameter(self, slot: int) -> float:
         l, part, idx = self.slots[slot]
         return float(self.layers[l][part][idx])
 
     def _select(self, change) -> None:
-        self.controls["value"].value = self._get(change["new"])
+        self.controls["value"].value = self._parameter(change["new"])
 
     def redraw(self) -> None:
         l, part, idx = self.slots[self.which.value]
@@ -507,7 +204,7 @@ class LossExplorer(Explorer):
         import ipywidgets as w
         self.fns = {"MSE": (mse, mse_grad), "MAE": (mae, mae_grad), "Huber": (huber, huber_grad),
                     "BCE": (bce, bce_grad)}
-        self.fig, self.canvas = _figure(8.6, 3.6)
+        self.fig, self.canvas = figure(8.6, 3.6)
         left, right = self.fig.subplots(1, 2)
         names = [*self.REGRESSION, "BCE"]
         self.loss_panel = plots.Curves(left, names, "prediction", "loss", legend=False)
@@ -610,7 +307,7 @@ class OutlierExplorer(Explorer):
     def __init__(self, mse_grad, mae_grad, huber_grad):
         self.x, self.y = data.make_line_with_outlier(20, seed=0)
         self.grads = {"MSE": mse_grad, "MAE": mae_grad, "Huber": huber_grad}
-        self.fig, self.canvas = _figure(6.0, 4.2)
+        self.fig, self.canvas = figure(6.0, 4.2)
         ax = self.fig.add_subplot()
         self.picture = plots.LineFits(ax, self.x, self.y, list(self.grads), legend="below")
         ax.set(xlim=(-0.3, 4.3), ylim=(-9, 16))
@@ -657,7 +354,7 @@ class BackpropStepper(Explorer):
         import ipywidgets as w
         self.fns = (sigmoid, sigmoid_backward, dense_backward)
         self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # seed 004
-        self.fig, self.canvas = _figure(8.4, 4.2)
+        self.fig, self.canvas = figure(8.4, 4.2)
         self.graph = plots.ComputationGraph(self.fig.add_subplot())
         # Captions are broken into lines here: matplotlib's wrapping measures the text
         # word by word on every draw (tens of ms per frame).
@@ -770,7 +467,7 @@ class XorTrainer(Explorer):
         import ipywidgets as w
         self.train_fn, self.predict_fn, self.forward = train, predict, forward
         self.X, self.y = data.xor()
-        self.fig, self.canvas = _figure(8.4, 3.6)
+        self.fig, self.canvas = figure(8.4, 3.6)
         left, right = self.fig.subplots(1, 2)
         (self.loss_line,) = left.semilogy([], [], color="C0", lw=2)
         left.set(xlabel="epoch", ylabel="loss (BCE)", title="loss")
@@ -815,7 +512,7 @@ class XorTrainer(Explorer):
                 layers, history = self.train_fn(self.X, self.y, sizes, c["lr"], epochs, c["seed"])
                 self.show(layers, np.asarray(history, dtype=float).ravel())
                 self.progress.value = k
-                self.canvas.draw()                        # push this picture now, mid-training
+                self.live.show()                          # this picture now, mid-training
             self.status.value = ""
         except Exception as exc:  # the student's train or predict is unfinished or wrong
             self.status.value = (f"<span style='color:#b00'>⚠ your code raised {type(exc).__name__}: "
@@ -862,7 +559,7 @@ class FineTuningExplorer(Explorer):
         self.transfer, self.fit, self.add_head = transfer, fit, add_head
         self.models: dict = {}      # n -> {"scratch": model, "head_only": model}
         self.scores: dict = {}      # (n, log10 lr) -> accuracies
-        self.fig, self.canvas = _figure(5.6, 3.6)
+        self.fig, self.canvas = figure(5.6, 3.6)
         ax = self.fig.add_subplot()
         self.bars = ax.bar(self.LABELS, [0.5] * 3, color=["0.6", "C0", "C2"])
         self.texts = [ax.text(bar.get_x() + bar.get_width() / 2, 0.52, "", ha="center", va="bottom")

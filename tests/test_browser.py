@@ -283,9 +283,9 @@ def test_fast_slider_moves_leave_no_stale_pixels(notebook):
     typed into the readout: the same setting must show the same picture, pixel for pixel
     (the loss explorer's picture is a function of its settings only).
 
-    Frames are diffs; when pictures were pushed unasked, the browser dropped a frame now
-    and then (a new image replaced one still loading) and its pixels stayed stale:
-    doubled markers, overprinted titles (fixed in course/widgets.py, 238edd8)."""
+    The browser drops a frame now and then (a new image replaces one still loading); with
+    matplotlib's diff frames its pixels stayed stale: doubled markers, overprinted titles
+    (matplotlib#19116). course/canvas.py sends every frame whole (frames_stand_alone)."""
     widget = notebook.widget("loss_explorer")
     stale = []
     for label in ("prediction", "target y"):

@@ -229,11 +229,22 @@ def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
 
 # --- blitting: a new picture redraws only what changes, and is the same picture --------
 
+def shown(explorer):
+    """The explorer as it is once a browser shows it: every frame it sends is recorded."""
+    explorer.canvas.syncing_data_url = False          # what ipympl does when a browser shows it
+    explorer.sent = []
+    explorer.canvas.send_binary = explorer.sent.append
+    return explorer
+
+
+def decoded(frame: bytes) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(frame)).convert("RGBA"))
+
+
 def _frame_and_full_draw(explorer):
-    """The frame the browser gets (canvas.draw(), blitted) and a full draw of the same figure."""
-    canvas = explorer.canvas
-    canvas.draw()
-    frame = np.asarray(canvas.get_renderer().buffer_rgba()).copy()
+    """The frame the browser was last sent, and a full draw of the same figure (savefig)."""
+    frame = decoded(explorer.sent[-1])
     buf = io.BytesIO()
     explorer.fig.savefig(buf, format="rgba")          # savefig draws every artist
     full = np.frombuffer(buf.getvalue(), dtype=np.uint8).reshape(frame.shape)
@@ -260,44 +271,51 @@ def _all_widgets():
     }
 
 
-def test_every_widget_blits_exactly_the_picture_a_full_draw_makes():
+def test_every_widget_sends_after_each_move_exactly_the_picture_a_full_draw_makes(monkeypatch):
     for name, (explorer, moves) in _all_widgets().items():
-        assert explorer.canvas._blit_dynamic, f"{name}: a new picture redraws only what changes"
+        shown(explorer)
+        full_draws = []
+        explorer.canvas.mpl_connect("draw_event", lambda event: event.canvas.is_saving() or full_draws.append(1))
         for key, value in (moves.items() if isinstance(moves, dict) else moves):
+            before = len(explorer.sent)
             explorer.controls[key].value = value
+            assert len(explorer.sent) == before + 1, f"{name}: {key}={value} sends one new picture at once"
             frame, full = _frame_and_full_draw(explorer)
-            assert np.array_equal(frame, full), f"{name}: the blitted frame after {key}={value} differs"
+            assert np.array_equal(frame, full), f"{name}: the picture sent after {key}={value} differs"
+        # one full draw for the first picture, and one for the loss explorer's second view
+        assert len(full_draws) == 1 + (name == "loss"), f"{name}: new pictures are blitted, not drawn in full"
 
 
-def test_a_blitted_widget_redraws_its_background_when_limits_change_and_reuses_it_after():
+def test_a_widget_draws_its_background_again_when_limits_change_and_reuses_it_after():
     from grader import loss_functions as L
-    e = widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
-                              L.binary_cross_entropy, L.binary_cross_entropy_grad)
-    e.canvas.draw()
-    regression = np.asarray(e.canvas.get_renderer().buffer_rgba()).copy()
+    e = shown(widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                                    L.binary_cross_entropy, L.binary_cross_entropy_grad))
+    e.live.show()
+    regression = decoded(e.sent[-1])
     e.controls["task"].value = "binary"           # new limits: new ticks in the background
     frame, full = _frame_and_full_draw(e)
     assert np.array_equal(frame, full) and not np.array_equal(frame, regression)
-    assert len(e.canvas._blit_backgrounds) == 2
+    assert len(e.live.backgrounds) == 2
     e.controls["task"].value = "regression"       # the first background is reused
     frame, full = _frame_and_full_draw(e)
     assert np.array_equal(frame, full) and np.array_equal(frame, regression)
-    assert len(e.canvas._blit_backgrounds) == 2
-    e.canvas.invalidate()
-    assert e.canvas._blit_backgrounds == {}
+    assert len(e.live.backgrounds) == 2
+    e.live.forget_backgrounds()
+    assert e.live.backgrounds == {}
+    e.controls["prediction"].value = 1.0          # a full draw again, the same picture as a blit
+    frame, full = _frame_and_full_draw(e)
+    assert np.array_equal(frame, full) and len(e.live.backgrounds) == 1
 
 
 def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     from matplotlib.text import Text
-    stepper = widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+    stepper = shown(widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward))
     stepper.controls["step"].value = 9
-    stepper.canvas.draw()
     drawn = []
     original = Text.draw
     monkeypatch.setattr(Text, "draw", lambda self, renderer: drawn.append(self.get_text()) or original(self, renderer))
     stepper.controls["step"].value = 10                # reveals dL/dx; values and weights stay
-    stepper.canvas.draw()
     monkeypatch.undo()
     frame, full = _frame_and_full_draw(stepper)
     assert np.array_equal(frame, full)
@@ -306,101 +324,26 @@ def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
     assert g.values["x1"].get_text() not in drawn and g.edge_labels[("x1", "z1_1")].get_text() not in drawn
 
 
-def test_the_xor_trainer_blits_the_same_picture_after_training():
+def test_the_xor_trainer_sends_the_same_picture_after_training():
     from grader.xor_training import predict, train
     from course.nn import mlp_forward as forward
-    trainer = widgets.xor_trainer(train, predict, forward)
+    trainer = shown(widgets.xor_trainer(train, predict, forward))
     trainer.controls["epochs"].value = 200
     trainer.button.click()
+    assert len(trainer.sent) == 1 + 10, "a picture after each of the ten pieces of training"
     frame, full = _frame_and_full_draw(trainer)
     assert np.array_equal(frame, full)
 
 
-def test_a_shown_widget_pushes_a_single_move_at_once_and_lets_the_browser_pace_a_burst(monkeypatch):
+def test_a_widget_no_browser_shows_yet_only_asks_for_a_draw(monkeypatch):
     explorer = widgets.neuron_explorer(sigmoid)
     calls = []
-    monkeypatch.setattr(explorer.canvas, "draw", lambda: calls.append("draw"))
-    monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: calls.append("idle"))
+    for method in ("draw", "draw_idle", "blit"):
+        monkeypatch.setattr(explorer.canvas, method, lambda *a, m=method: calls.append(m))
     explorer.controls["w1"].value = 0.5
-    assert calls == ["idle"], "no browser yet: it asks for the picture when it shows the widget"
+    assert calls == ["draw_idle"], "no browser yet: it asks for the picture when it shows the widget"
     explorer.canvas.syncing_data_url = False          # what ipympl does once a browser shows it
-    explorer._last_push = 0.0
     calls.clear()
-    explorer.controls["w1"].value = 0.6               # a single move: the frame goes out now
-    explorer.controls["w1"].value = 0.7               # right after it: the browser asks when ready
-    assert calls == ["draw", "idle"]
-
-
-def test_glyphs_drawn_from_the_cache_are_the_pixels_matplotlib_draws():
-    from matplotlib.backends.backend_agg import RendererAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(4, 3), dpi=90)
-    texts = ["0.1234", "∂L=-0.0200", "step 9: dL/dz1\ndW1 = [[-0.0200, 0.0000]]", r"$z^{(1)}_1$",
-             r"$\frac{\hat y}{2}$", "Wg"]
-    for shift in (0.0, 0.13, 0.5, 0.77):                      # the same glyphs at new sub-pixel phases
-        fig.clear()
-        for k, s in enumerate(texts):
-            fig.text(0.05 + 0.15 * (k % 3) + shift / 360, 0.1 + 0.25 * (k // 3) + shift / 270, s,
-                     rotation=30 * (k == 5), fontsize=8 + k, color="crimson" if k % 2 else "black")
-        frames = []
-        for cls in (RendererAgg, widgets._glyph_cache_renderer(), widgets._glyph_cache_renderer()):
-            renderer = cls(360, 270, 90)
-            for t in fig.texts:
-                t.draw(renderer)
-            frames.append(np.asarray(renderer.buffer_rgba()).copy())
-        assert frames[0].any() and np.array_equal(frames[0], frames[1]) and np.array_equal(frames[0], frames[2])
-
-
-def test_frames_in_a_burst_survive_the_browser_dropping_any_of_them(monkeypatch):
-    """ipympl's frontend drops a frame whose PNG has not loaded when the next arrives; the
-    frames are diffs. Whatever frames of a burst it drops, painting the last one must give
-    the kernel's picture (and after a pause, plain diffs again)."""
-    import itertools
-    import time
-    from PIL import Image
-    explorer = widgets.neuron_explorer(sigmoid)
-    canvas = explorer.canvas
-    canvas.syncing_data_url = False                    # a browser shows it
-    explorer.push_frames = False                       # frames only when drawn below
-    sent = []
-    monkeypatch.setattr(canvas, "send_binary", lambda data: sent.append((canvas._current_image_mode, data)))
-
-    def pixels(data):
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA")).view(np.uint32).squeeze(2)
-
-    def paint(screen, frame):
-        mode, data = frame
-        new = pixels(data)
-        return new if mode == "full" or screen is None else np.where(new != 0, new, screen)
-
-    canvas.draw()
-    time.sleep(canvas.SETTLE)
-    screen = paint(None, sent[-1])
-    sent.clear()
-    for value in (-1.0, -0.5, 0.5, 1.5):               # a burst: four frames in quick succession
-        explorer.controls["w1"].value = value
-        canvas.draw()
-    truth = np.asarray(canvas.get_renderer().buffer_rgba()).view(np.uint32).squeeze(2).copy()
-    assert len(sent) == 4 and sent[0][0] == "diff"
-    for dropped in itertools.product((False, True), repeat=3):  # the last frame is always painted
-        shown = screen
-        for frame, drop in zip(sent, (*dropped, False)):
-            if not drop:
-                shown = paint(shown, frame)
-        assert np.array_equal(shown, truth), f"stale pixels when frames {dropped} were dropped"
-    time.sleep(canvas.SETTLE)
-    sent.clear()
-    explorer.controls["w1"].value = 2.0
-    canvas.draw()
-    changed = np.count_nonzero(pixels(sent[0][1]))
-    assert sent[0][0] == "diff" and changed < truth.size / 2, "after a pause: only what changed"
-
-
-def test_frames_are_png_files_that_decode_to_the_pixels():
-    from PIL import Image
-    rgba = np.random.default_rng(0).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
-    rgba[:5] = 0                                        # a diff's unchanged pixels: transparent
-    data = widgets._png(rgba)
-    image = Image.open(io.BytesIO(data))
-    assert data.startswith(b"\x89PNG") and image.mode == "RGBA" and image.size == (53, 37)
-    assert np.array_equal(np.asarray(image), rgba)
+    explorer.controls["w1"].value = 0.6               # no background yet: one full draw
+    explorer.controls["w1"].value = 0.7
+    assert calls == ["draw", "draw"], "the full draw did not happen (patched), so no background to blit on"
