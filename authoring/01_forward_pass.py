@@ -27,7 +27,7 @@
 # `(d_out,)`, and a layer computes `Z = X @ W + b`. Numbers are float64. Functions never
 # change their arguments in place.
 
-# %% readonly id=setup
+# %% kind="readonly" grade_id="setup"
 import numpy as np
 
 from course import data, plots, widgets
@@ -79,7 +79,7 @@ print("z =", z)        # -0.4: this neuron leans towards "no"
 # **Exercise 2.1 (3 points).** Write `sigmoid(z)` for an array of any shape. No overflow
 # warning and no NaN for $|z|$ up to 1000.
 
-# %% solution id=sigmoid
+# %% kind="solution" grade_id="sigmoid"
 def sigmoid(z):
     """Element-wise logistic function 1 / (1 + exp(-z)), stable for large |z|.
 
@@ -91,7 +91,7 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     ### END SOLUTION
 
-# %% test id=test_sigmoid_values points=2
+# %% kind="test" grade_id="test_sigmoid_values" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -107,7 +107,7 @@ Z = np.array([[0.0, 1.0, -1.0], [2.0, -2.0, 0.5]])
 check_array(sigmoid(Z) + sigmoid(-Z), np.ones((2, 3)), what="sigmoid(Z) + sigmoid(-Z) for Z of shape (2, 3)")
 print("✓ sigmoid: values and shapes")
 
-# %% test id=test_sigmoid_stable points=1
+# %% kind="test" grade_id="test_sigmoid_stable" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -136,14 +136,14 @@ print("✓ sigmoid: stable for |z| up to 1000")
 # **Exercise 3.1 (1 point).** Write `relu(z)` for an array of any shape. Careful:
 # `np.max` reduces an array to its largest entry; the element-wise maximum is `np.maximum`.
 
-# %% solution id=relu
+# %% kind="solution" grade_id="relu"
 def relu(z):
     """Element-wise max(z, 0). z: array of any shape; returns a float array of that shape."""
     ### BEGIN SOLUTION
     return np.maximum(np.asarray(z, dtype=float), 0.0)
     ### END SOLUTION
 
-# %% test id=test_relu points=1
+# %% kind="test" grade_id="test_relu" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -187,7 +187,7 @@ widgets.neuron_explorer(sigmoid)
 # **Exercise 5.1 (2 points).** Write `dense_forward(X, W, b)`. It returns the
 # pre-activations; applying the activation is a separate step.
 
-# %% solution id=dense_forward
+# %% kind="solution" grade_id="dense_forward"
 def dense_forward(X, W, b):
     """Pre-activations of a dense layer.
 
@@ -198,7 +198,7 @@ def dense_forward(X, W, b):
     return X @ W + b
     ### END SOLUTION
 
-# %% test id=test_dense_forward points=2
+# %% kind="test" grade_id="test_dense_forward" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -236,7 +236,7 @@ print("✓ dense_forward")
 #
 # **Exercise 6.1 (3 points).** Write `softmax(z)` for `z` of shape `(n, k)`.
 
-# %% solution id=softmax
+# %% kind="solution" grade_id="softmax"
 def softmax(z):
     """Row-wise softmax. z: (n, k) logits. Returns (n, k) probabilities, each row summing to 1."""
     ### BEGIN SOLUTION
@@ -245,7 +245,7 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
     ### END SOLUTION
 
-# %% test id=test_softmax_values points=2
+# %% kind="test" grade_id="test_softmax_values" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -264,7 +264,7 @@ check_array(softmax(Z).sum(axis=1), np.ones(4), what="the row sums of softmax(Z)
             variants=[("softmax_axis", (np.exp(Z) / np.exp(Z).sum(axis=0)).sum(axis=1))])
 print("✓ softmax: values, row sums")
 
-# %% test id=test_softmax_stable points=1
+# %% kind="test" grade_id="test_softmax_stable" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -297,7 +297,7 @@ print("✓ softmax: stable for logits up to ±1000")
 # **Exercise 7.1 (3 points).** Write `mlp_forward(X, layers, activation=sigmoid)` using
 # your `dense_forward`.
 
-# %% solution id=mlp_forward
+# %% kind="solution" grade_id="mlp_forward"
 def mlp_forward(X, layers, activation=sigmoid):
     """Forward pass through an MLP.
 
@@ -311,7 +311,7 @@ def mlp_forward(X, layers, activation=sigmoid):
     return activations
     ### END SOLUTION
 
-# %% test id=test_mlp_forward points=3
+# %% kind="test" grade_id="test_mlp_forward" points=3
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden
@@ -429,7 +429,7 @@ plt.show()
 # $p > \text{threshold}$, else 0. Return integers (`.astype(int)`), shape `(n,)`.
 # The threshold applies to the probability, not to $z$.
 
-# %% solution id=predict_spam
+# %% kind="solution" grade_id="predict_spam"
 def predict_spam(X, w, b, threshold=0.5):
     """Spam labels from one sigmoid neuron.
 
@@ -440,7 +440,7 @@ def predict_spam(X, w, b, threshold=0.5):
     return (sigmoid(X @ w + b) > threshold).astype(int)
     ### END SOLUTION
 
-# %% test id=test_predict_spam points=2
+# %% kind="test" grade_id="test_predict_spam" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import forward_pass as hidden

@@ -22,7 +22,7 @@
 # Run the cells from the top; each test cell prints ✓ when it passes and names the
 # mistake when it recognises one.
 
-# %% readonly id=setup
+# %% kind="readonly" grade_id="setup"
 import numpy as np
 
 from course import data, widgets
@@ -66,7 +66,7 @@ import matplotlib.pyplot as plt      # the pictures (not part of the setup: grad
 #
 # **Exercise 2.1 (1 + 2 points).** Write `mse(y_true, y_pred)` and `mse_grad(y_true, y_pred)`.
 
-# %% solution id=mse
+# %% kind="solution" grade_id="mse"
 def mse(y_true, y_pred):
     """Mean squared error over all elements. y_true, y_pred: same shape. Returns a float."""
     ### BEGIN SOLUTION
@@ -80,7 +80,7 @@ def mse_grad(y_true, y_pred):
     return 2 * (y_pred - y_true) / y_pred.size
     ### END SOLUTION
 
-# %% test id=test_mse points=1
+# %% kind="test" grade_id="test_mse" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -93,7 +93,7 @@ check_array(mse(y, y_hat), (0.25 + 0 + 9) / 3, what="mse([1, 2, 3], [1.5, 2, 0])
             variants=[("half", (0.25 + 9) / 6), ("missing_mean", 9.25), ("rmse", np.sqrt(9.25 / 3))])
 print("✓ mse")
 
-# %% test id=test_mse_grad points=2
+# %% kind="test" grade_id="test_mse_grad" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -139,7 +139,7 @@ print("ratio, one sample:   ", (0.1 - 0.0) / mse_grad(np.zeros(1), np.full(1, 0.
 #
 # **Exercise 3.1 (1 + 2 points).** Write `mae` and `mae_grad`.
 
-# %% solution id=mae
+# %% kind="solution" grade_id="mae"
 def mae(y_true, y_pred):
     """Mean absolute error over all elements. Returns a float."""
     ### BEGIN SOLUTION
@@ -153,7 +153,7 @@ def mae_grad(y_true, y_pred):
     return np.sign(y_pred - y_true) / y_pred.size
     ### END SOLUTION
 
-# %% test id=test_mae points=1
+# %% kind="test" grade_id="test_mae" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -166,7 +166,7 @@ check_array(mae(y, y_hat), 3.5 / 3, what="mae([1, 2, 3], [1.5, 2, 0])",
             variants=[("missing_mean", 3.5), ("mae_no_abs", -2.5 / 3), ("mse_for_mae", 9.25 / 3)])
 print("✓ mae")
 
-# %% test id=test_mae_grad points=2
+# %% kind="test" grade_id="test_mae_grad" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -199,7 +199,7 @@ print("✓ mae_grad")
 # **Exercise 4.1 (2 + 2 points).** Write `huber(y_true, y_pred, delta=1.0)` and
 # `huber_grad(y_true, y_pred, delta=1.0)`.
 
-# %% solution id=huber
+# %% kind="solution" grade_id="huber"
 def huber(y_true, y_pred, delta=1.0):
     """Mean Huber loss over all elements with threshold delta > 0. Returns a float."""
     ### BEGIN SOLUTION
@@ -214,7 +214,7 @@ def huber_grad(y_true, y_pred, delta=1.0):
     return np.clip(y_pred - y_true, -delta, delta) / y_pred.size
     ### END SOLUTION
 
-# %% test id=test_huber points=2
+# %% kind="test" grade_id="test_huber" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -229,7 +229,7 @@ check_array(huber(y, y_hat, delta=4.0), (0.125 + 0 + 4.5) / 3, what="huber(..., 
             variants=[("huber_delta_ignored", 0.875)])
 print("✓ huber")
 
-# %% test id=test_huber_grad points=2
+# %% kind="test" grade_id="test_huber_grad" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -280,7 +280,7 @@ widgets.outlier_explorer(mse_grad, mae_grad, huber_grad)
 # **Exercise 6.1 (2 + 2 points).** Write `binary_cross_entropy(y_true, p)` and
 # `binary_cross_entropy_grad(y_true, p)`, both clipping `p` to `[1e-12, 1 - 1e-12]`.
 
-# %% solution id=binary_cross_entropy
+# %% kind="solution" grade_id="binary_cross_entropy"
 EPS = 1e-12
 
 
@@ -299,7 +299,7 @@ def binary_cross_entropy_grad(y_true, p):
     return (p - y_true) / (p * (1 - p)) / p.size
     ### END SOLUTION
 
-# %% test id=test_binary_cross_entropy points=2
+# %% kind="test" grade_id="test_binary_cross_entropy" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -315,7 +315,7 @@ check_true(np.isfinite(got), what="binary_cross_entropy with p exactly 0 and 1 (
            problem=f"expected a finite loss (about 27.63 with eps = 1e-12), got {got}.")
 print("✓ binary_cross_entropy")
 
-# %% test id=test_binary_cross_entropy_grad points=2
+# %% kind="test" grade_id="test_binary_cross_entropy_grad" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -385,7 +385,7 @@ widgets.loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad,
 # probabilities) and `softmax_cross_entropy_grad(Y, logits)` (the gradient of
 # `categorical_cross_entropy(Y, softmax(logits))` with respect to the logits).
 
-# %% solution id=categorical_cross_entropy
+# %% kind="solution" grade_id="categorical_cross_entropy"
 def categorical_cross_entropy(Y, P):
     """-(1/n) sum(Y log P) for targets Y and probabilities P of shape (n, k), P clipped to [EPS, 1]."""
     ### BEGIN SOLUTION
@@ -404,7 +404,7 @@ def softmax_cross_entropy_grad(Y, logits):
     return (P - Y) / Y.shape[0]
     ### END SOLUTION
 
-# %% test id=test_categorical_cross_entropy points=2
+# %% kind="test" grade_id="test_categorical_cross_entropy" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden
@@ -422,7 +422,7 @@ check_true(np.isfinite(got), what="categorical_cross_entropy with the true class
            problem=f"expected a finite loss (clip P to [1e-12, 1]), got {got}.")
 print("✓ categorical_cross_entropy")
 
-# %% test id=test_softmax_cross_entropy_grad points=3
+# %% kind="test" grade_id="test_softmax_cross_entropy_grad" points=3
 ### BEGIN HIDDEN TESTS
 try:
     from grader import loss_functions as hidden

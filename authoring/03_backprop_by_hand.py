@@ -19,7 +19,7 @@
 # likewise `dZ`, `dA`, `db`. Rows are samples, as always: `X` is `(n, d_in)`, `W` is
 # `(d_in, d_out)`.
 
-# %% readonly id=setup
+# %% kind="readonly" grade_id="setup"
 import numpy as np
 
 from course import data, plots, widgets
@@ -64,7 +64,7 @@ plt.show()
 # $W_1$ holds the weights **into** hidden unit $j$. The seed rounds as it goes; below, every
 # number is computed, next to the seed's.
 
-# %% readonly id=seed004_forward
+# %% kind="readonly" grade_id="seed004_forward"
 x_col = np.array([1.0, 0.0])
 W1_seed = np.array([[0.1, 0.2], [0.3, 0.4]])
 b1_seed = np.array([0.1, 0.1])
@@ -94,7 +94,7 @@ for name, seed_value, value in rows:
 # $z_1^\top = x^\top W_1^\top + b_1^\top$. The course's weight matrix is therefore the seed's
 # **transposed**: shape `(d_in, d_out)`, column $j$ = the weights into unit $j$.
 
-# %% readonly id=seed004_rows
+# %% kind="readonly" grade_id="seed004_rows"
 X4 = x_col[None, :]                       # (1, 2): one sample, one row
 W1 = W1_seed.T                            # (2, 2): W1[i, j] connects input i to hidden unit j
 b1 = b1_seed                              # (2,)
@@ -138,14 +138,14 @@ print("row notation: A1 =", A1, " A2 =", A2, " same as the seed's:", np.allclose
 #
 # **Exercise 3.1 (2 + 1 points).** Write `sigmoid_backward(dA, A)` and `relu_backward(dA, Z)`.
 
-# %% solution id=sigmoid_backward
+# %% kind="solution" grade_id="sigmoid_backward"
 def sigmoid_backward(dA, A):
     """dL/dZ for a sigmoid layer. dA: dL/dA, (n, d). A: the layer's output sigmoid(Z), (n, d). Returns (n, d)."""
     ### BEGIN SOLUTION
     return dA * A * (1 - A)
     ### END SOLUTION
 
-# %% test id=test_sigmoid_backward points=2
+# %% kind="test" grade_id="test_sigmoid_backward" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -159,14 +159,14 @@ check_array(sigmoid_backward(dA, A), [[0.25, -0.18, 0.64]], what="sigmoid_backwa
             variants=[("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A))])
 print("✓ sigmoid_backward")
 
-# %% solution id=relu_backward
+# %% kind="solution" grade_id="relu_backward"
 def relu_backward(dA, Z):
     """dL/dZ for a ReLU layer. dA: dL/dA, (n, d). Z: the layer's input (pre-activation), (n, d). Returns (n, d)."""
     ### BEGIN SOLUTION
     return dA * (Z > 0)
     ### END SOLUTION
 
-# %% test id=test_relu_backward points=1
+# %% kind="test" grade_id="test_relu_backward" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -200,7 +200,7 @@ print("✓ relu_backward")
 #
 # **Exercise 4.1 (3 points).** Write `dense_backward(dZ, X, W)` returning `(dX, dW, db)`.
 
-# %% solution id=dense_backward
+# %% kind="solution" grade_id="dense_backward"
 def dense_backward(dZ, X, W):
     """Gradients of a dense layer Z = X @ W + b.
 
@@ -211,7 +211,7 @@ def dense_backward(dZ, X, W):
     return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
     ### END SOLUTION
 
-# %% test id=test_dense_backward points=3
+# %% kind="test" grade_id="test_dense_backward" points=3
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -259,7 +259,7 @@ print("✓ dense_backward")
 # `f` of an array `x` of any shape (`np.ndindex(x.shape)` visits every index). Work on a
 # float copy, or restore each entry after probing it.
 
-# %% solution id=numerical_gradient
+# %% kind="solution" grade_id="numerical_gradient"
 def numerical_gradient(f, x, h=1e-5):
     """Centered-difference gradient of the scalar function f at x (any shape); x is left unchanged.
 
@@ -279,7 +279,7 @@ def numerical_gradient(f, x, h=1e-5):
     return grad
     ### END SOLUTION
 
-# %% test id=test_numerical_gradient points=2
+# %% kind="test" grade_id="test_numerical_gradient" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -336,7 +336,7 @@ for h in (1e-5, 1e-2):
 # hidden layer, a sigmoid output and mean binary cross-entropy (clip as in 02). Return
 # `(loss, grads)` with `grads` a dict with keys `dW1, db1, dW2, db2`.
 
-# %% solution id=two_layer_backprop
+# %% kind="solution" grade_id="two_layer_backprop"
 def two_layer_backprop(X, y, W1, b1, W2, b2):
     """Loss and gradients of seed 004's network.
 
@@ -355,7 +355,7 @@ def two_layer_backprop(X, y, W1, b1, W2, b2):
     return loss, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
     ### END SOLUTION
 
-# %% test id=test_two_layer_backprop points=4
+# %% kind="test" grade_id="test_two_layer_backprop" points=4
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden
@@ -430,7 +430,7 @@ widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
 # all-sigmoid MLP, using your `sigmoid_backward` and `dense_backward`. `dA_out` is
 # $\partial L/\partial A_L$. Return `[(dW1, db1), ..., (dWL, dbL)]` in layer order.
 
-# %% solution id=mlp_backward
+# %% kind="solution" grade_id="mlp_backward"
 def mlp_backward(activations, layers, dA_out):
     """Backward pass of an all-sigmoid MLP.
 
@@ -447,7 +447,7 @@ def mlp_backward(activations, layers, dA_out):
     return grads[::-1]
     ### END SOLUTION
 
-# %% test id=test_mlp_backward points=3
+# %% kind="test" grade_id="test_mlp_backward" points=3
 ### BEGIN HIDDEN TESTS
 try:
     from grader import backprop_by_hand as hidden

@@ -16,7 +16,7 @@
 # Then you experiment: learning rates, how often training gets stuck, depth and vanishing
 # gradients, seed 003's regression target, mini-batches, and a live trainer.
 
-# %% readonly id=setup
+# %% kind="readonly" grade_id="setup"
 import numpy as np
 
 from course import data, widgets
@@ -108,14 +108,14 @@ print("unrounded:", output_001.ravel())
 # units per layer, input first: `[2, 3, 1]` is a 2-3-1 network. `mlp_forward` (notebook 01)
 # is imported from `course.nn`.
 
-# %% solution id=init_layers
+# %% kind="solution" grade_id="init_layers"
 def init_layers(sizes, rng):
     """[(W1, b1), ..., (WL, bL)] for sizes [d0, d1, ..., dL]: Wl (d_(l-1), d_l) random from rng, bl (d_l,)."""
     ### BEGIN SOLUTION
     return [(rng.normal(0.0, 1.0 / np.sqrt(a), size=(a, c)), np.zeros(c)) for a, c in zip(sizes, sizes[1:])]
     ### END SOLUTION
 
-# %% test id=test_init_layers points=2
+# %% kind="test" grade_id="test_init_layers" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import xor_training as hidden
@@ -137,14 +137,14 @@ check_true(np.array_equal(layers[0][0], again[0][0]), what="init_layers with the
            mistake="not_reproducible", problem="two generators with the same seed gave different weights")
 print("✓ init_layers")
 
-# %% solution id=gradient_descent_step
+# %% kind="solution" grade_id="gradient_descent_step"
 def gradient_descent_step(layers, grads, lr):
     """New layers [(W - lr*dW, b - lr*db), ...]; `layers` and `grads` are left unchanged."""
     ### BEGIN SOLUTION
     return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads)]
     ### END SOLUTION
 
-# %% test id=test_gradient_descent_step points=2
+# %% kind="test" grade_id="test_gradient_descent_step" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import xor_training as hidden
@@ -160,14 +160,14 @@ check_array(new[0][1], [0.0, -1.5], what="gradient_descent_step: b",
             variants=[("bias_not_updated", [0.5, -0.5]), ("wrong_sign", [1.0, 0.5])])
 print("✓ gradient_descent_step")
 
-# %% solution id=predict
+# %% kind="solution" grade_id="predict"
 def predict(layers, X):
     """Labels 0/1 as integers, shape (n, k): 1 where the network's output is above 0.5."""
     ### BEGIN SOLUTION
     return (mlp_forward(X, layers)[-1] > 0.5).astype(int)
     ### END SOLUTION
 
-# %% test id=test_predict points=1
+# %% kind="test" grade_id="test_predict" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import xor_training as hidden
@@ -197,7 +197,7 @@ print("✓ predict")
 # **Exercise 4.1 (4 points).** Write `train(X, y, sizes, lr, epochs, seed)` returning
 # `(layers, loss_history)`, all layers sigmoid.
 
-# %% solution id=train
+# %% kind="solution" grade_id="train"
 def train(X, y, sizes, lr, epochs, seed):
     """Full-batch gradient descent on mean binary cross-entropy for an all-sigmoid MLP.
 
@@ -215,7 +215,7 @@ def train(X, y, sizes, lr, epochs, seed):
     return layers, history
     ### END SOLUTION
 
-# %% test id=test_train points=4
+# %% kind="test" grade_id="test_train" points=4
 ### BEGIN HIDDEN TESTS
 try:
     from grader import xor_training as hidden

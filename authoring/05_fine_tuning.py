@@ -21,7 +21,7 @@
 # | 7 | `binary_metrics(y_true, y_pred)` | 2 |
 # | 7 | `threshold_for_sensitivity(y_true, p, target)` | 2 |
 
-# %% readonly id=setup
+# %% kind="readonly" grade_id="setup"
 import os
 import tempfile
 
@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt      # the pictures (not part of the setup: grad
 # patient a pixel lower. That difference between the data a model learned on and the data
 # it meets is a **domain shift**.
 
-# %% readonly id=hospital_data
+# %% kind="readonly" grade_id="hospital_data"
 X_base, y_base = xray.base_dataset(8, seed=5)
 splits = xray.hospital_splits(30, seed=0)
 X_train, y_train = splits["train"]
@@ -108,7 +108,7 @@ print(open(os.path.join(os.path.dirname(xray.__file__), "assets", "xray_base.jso
 # **Exercise 3.1 (3 points).** Write `adam_step`. Return new arrays `(param, m, v)`; change
 # nothing in place.
 
-# %% solution id=adam_step
+# %% kind="solution" grade_id="adam_step"
 def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One Adam update of `param` (any shape) with gradient `grad`; m, v its moment estimates
     (arrays or 0.0 at the start); t the step number, from 1. Returns (param, m, v)."""
@@ -120,7 +120,7 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
     ### END SOLUTION
 
-# %% test id=test_adam_step points=3
+# %% kind="test" grade_id="test_adam_step" points=3
 ### BEGIN HIDDEN TESTS
 try:
     from grader import fine_tuning as hidden
@@ -161,7 +161,7 @@ print("✓ adam_step")
 # between epochs; `t` is the epoch number, from 1. Return the list of losses. Frozen layers
 # must not move.
 
-# %% solution id=add_head
+# %% kind="solution" grade_id="add_head"
 def add_head(base, rng):
     """Freeze `base`; return Sequential(base's layers + [Dense(d, 1, rng), Sigmoid()])."""
     ### BEGIN SOLUTION
@@ -170,7 +170,7 @@ def add_head(base, rng):
     return Sequential(base.layers + [Dense(d, 1, rng), Sigmoid()])
     ### END SOLUTION
 
-# %% test id=test_add_head points=1
+# %% kind="test" grade_id="test_add_head" points=1
 ### BEGIN HIDDEN TESTS
 try:
     from grader import fine_tuning as hidden
@@ -187,7 +187,7 @@ check_true([layer.trainable for layer in model.layers if layer.params] == [False
 check_array(model.forward(X_train).shape, (30, 1), what="add_head: output shape for 30 images", integer=True)
 print("✓ add_head")
 
-# %% solution id=fit
+# %% kind="solution" grade_id="fit"
 def fit(model, X, y, lr, epochs):
     """Train model's trainable parameters with Adam on mean BCE, full batch. Returns `epochs` losses."""
     ### BEGIN SOLUTION
@@ -204,7 +204,7 @@ def fit(model, X, y, lr, epochs):
     return history
     ### END SOLUTION
 
-# %% test id=test_fit points=4
+# %% kind="test" grade_id="test_fit" points=4
 ### BEGIN HIDDEN TESTS
 try:
     from grader import fine_tuning as hidden
@@ -325,7 +325,7 @@ print(f"a new patient's image: P(pneumonia) = {deployed.forward(new_image)[0, 0]
 # at least `target` of the positives. (Sort the positives' scores from high to low; you need
 # the first $\lceil \text{target} \cdot n_{pos} \rceil$ of them.)
 
-# %% solution id=binary_metrics
+# %% kind="solution" grade_id="binary_metrics"
 def binary_metrics(y_true, y_pred):
     """{"accuracy", "sensitivity", "specificity"} for 0/1 labels and predictions of the same shape."""
     ### BEGIN SOLUTION
@@ -338,7 +338,7 @@ def binary_metrics(y_true, y_pred):
             "specificity": float(tn / negatives) if negatives else float("nan")}
     ### END SOLUTION
 
-# %% test id=test_binary_metrics points=2
+# %% kind="test" grade_id="test_binary_metrics" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import fine_tuning as hidden
@@ -357,7 +357,7 @@ check_array(got["specificity"], 4 / 6, what="binary_metrics: specificity (4 of 6
             variants=[("sens_spec_swapped", 0.75)])
 print("✓ binary_metrics")
 
-# %% solution id=threshold_for_sensitivity
+# %% kind="solution" grade_id="threshold_for_sensitivity"
 def threshold_for_sensitivity(y_true, p, target=0.95):
     """The highest threshold t (one of the scores in p) with sensitivity of (p >= t) at least target."""
     ### BEGIN SOLUTION
@@ -367,7 +367,7 @@ def threshold_for_sensitivity(y_true, p, target=0.95):
     return float(positives[max(needed, 1) - 1])
     ### END SOLUTION
 
-# %% test id=test_threshold_for_sensitivity points=2
+# %% kind="test" grade_id="test_threshold_for_sensitivity" points=2
 ### BEGIN HIDDEN TESTS
 try:
     from grader import fine_tuning as hidden

@@ -38,17 +38,18 @@ if __package__ in (None, ""):
 from benchmarks.common import ASSIGNMENTS, ROOT, kernel_env, notebook  # noqa: E402
 
 STUDENT = "bench"
-FLOOR = tuple(f"floor_{k}" for k in range(1, 6))
+FLOOR = tuple(f"floor_{k}" for k in range(1, len(ASSIGNMENTS) + 1))     # one trivial notebook per assignment
 
 
 def trivial_notebook(k: int):
     """A minimal nbgrader notebook: markdown, plain code, one solution, one test (1 point)."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from nbgrader.nbgraderformat import SCHEMA_VERSION
 
     def meta(grade_id, solution=False, grade=False, points=None, locked=False):
         m = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked,
-             "schema_version": 3}
+             "schema_version": SCHEMA_VERSION}
         if points is not None:
             m["points"] = points
         return {"nbgrader": m}

@@ -39,20 +39,17 @@ if __package__ in (None, ""):
 
 import numpy as np  # noqa: E402
 
-from tests import browser_harness as bh  # noqa: E402
-from tests.browser_harness import BrowserUnavailable  # noqa: E402,F401  (re-exported)
+from tools import browser_harness as bh  # noqa: E402
+from tools import registry  # noqa: E402
+from tools.browser_harness import BrowserUnavailable  # noqa: E402,F401  (re-exported)
 
 BAR_MS = 100.0
-# widget -> (notebook, the slider timed by default)
-MAIN_CONTROLS = {
-    "neuron_explorer": ("01_forward_pass", "w1"),
-    "network_explorer": ("01_forward_pass", "value"),
-    "outlier_explorer": ("02_loss_functions", "outlier y"),
-    "loss_explorer": ("02_loss_functions", "target y"),
-    "backprop_stepper": ("03_backprop_by_hand", "x1"),
-    "xor_trainer": ("04_xor_training", "learning rate"),
-    "fine_tuning_explorer": ("05_fine_tuning", "labelled images"),
-}
+# widget -> the slider timed by default (a widget not named here: its first slider)
+MAIN_SLIDERS = {"neuron_explorer": "w1", "network_explorer": "value", "outlier_explorer": "outlier y",
+                "loss_explorer": "target y", "backprop_stepper": "x1", "xor_trainer": "learning rate",
+                "fine_tuning_explorer": "labelled images"}
+# widget -> (notebook, the slider timed by default or None for the first), every widget of the course
+MAIN_CONTROLS = {widget: (name, MAIN_SLIDERS.get(widget)) for widget, name in registry.widget_notebooks().items()}
 METHOD = ("ArrowRight/ArrowLeft alternately on the slider handle; from the keydown event to the first "
           "animation frame whose canvas pixels differ (getImageData hash), measured in the page")
 
@@ -138,7 +135,7 @@ def measure_browser_latency(repetitions: int = 30, widgets: list[str] | None = N
     """Slider-to-picture latency per widget in a real browser.
 
     repetitions   timed moves per slider (after `warmup` untimed ones)
-    widgets       names from MAIN_CONTROLS (default: all seven)
+    widgets       names from MAIN_CONTROLS (default: all)
     all_controls  also time every other visible slider of each widget: entries
                   "widget:slider label" beside the widget's own entry (its main slider)
     progress      optional callable(str) told what is being measured
@@ -173,7 +170,7 @@ def measure_browser_latency(repetitions: int = 30, widgets: list[str] | None = N
                     except Exception as exc:      # reported, and the other widgets still measured
                         results[name] = {"notebook": notebook, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                         continue
-                    main = MAIN_CONTROLS[name][1]
+                    main = MAIN_CONTROLS[name][1] or widget.sliders()[0].label
                     labels = [main] + ([s.label for s in widget.sliders() if s.label != main] if all_controls else [])
                     for label in labels:
                         key = name if label == main else f"{name}:{label}"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from tools import registry
+
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01_forward_pass", "02_loss_functions", "03_backprop_by_hand", "04_xor_training",
-               "05_fine_tuning")
+ASSIGNMENTS = tuple(registry.assignments(ROOT))
 
 
-def notebook(top: str, name: str, root: Path = ROOT) -> Path:
-    return root / top / name / f"{name}.ipynb"
+notebook = registry.notebook
 
 
 def kernel_env() -> dict[str, str]:

@@ -143,7 +143,7 @@ def run_browser(quick: bool) -> dict:
 
 def _browser_unavailable() -> str | None:
     try:
-        from tests.browser_harness import unavailable_reason
+        from tools.browser_harness import unavailable_reason
         return unavailable_reason()
     except Exception:
         pass

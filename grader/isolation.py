@@ -9,7 +9,7 @@ the visible part of each test cell; see grader.nbgrader_plugin):
    (every numpy module's, every attribute's identity, every function's code and defaults);
 2. run the notebook's locked setup cell, then the student's answer cells (nothing else the
    student wrote: demo and scratch cells never run here);
-3. run each test cell's hidden checks (`hidden.check_...(...)` lines) against the freshly
+3. run each test cell's hidden checks (its `hidden.check_...(...)` calls) against the freshly
    imported grader, with a time limit, while a profiler watches that the student's
    functions never call the reference implementation of an exercise of this notebook;
 4. after the answer cells and after every check, compare the snapshot: a student who
@@ -21,6 +21,7 @@ What this does not defend is written in docs/THREAT_MODEL.md.
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -34,7 +35,6 @@ from pathlib import Path
 from . import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
-HIDDEN_CALL = re.compile(r"^\s*hidden\.(check_\w+)\((.*)\)\s*$")
 TAMPERED = ("your code changed numpy, the course package or the grader while it ran; "
             "submissions must not modify library code")
 
@@ -59,32 +59,81 @@ def _split(source: str) -> tuple[list[str], list[str]]:
     return hidden, visible
 
 
+class NotIsolable(ValueError):
+    """A test cell's hidden block that the isolated process cannot run; the message says why."""
+
+
+@dataclass(frozen=True)
+class HiddenBlock:
+    topic: str              # the grader module imported as `hidden`, e.g. "forward_pass"
+    calls: tuple[str, ...]  # its `hidden.check_...(...)` calls, each as one line of Python
+
+
+def _grader_import(stmt: ast.stmt) -> str | None:
+    """NAME for `from grader import NAME as hidden`, also inside `try: ... except ImportError: raise ...`."""
+    if isinstance(stmt, ast.Try) and len(stmt.body) == 1 and not (stmt.orelse or stmt.finalbody) \
+            and all(isinstance(h.type, ast.Name) and h.type.id == "ImportError"
+                    and all(isinstance(s, ast.Raise) for s in h.body) for h in stmt.handlers):
+        stmt = stmt.body[0]
+    if isinstance(stmt, ast.ImportFrom) and stmt.module == "grader" and not stmt.level \
+            and len(stmt.names) == 1 and stmt.names[0].asname == "hidden":
+        return stmt.names[0].name
+    return None
+
+
+def _check_call(stmt: ast.stmt) -> str | None:
+    """`hidden.check_x(args)` as one line, when `stmt` is such a call and nothing else."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+            and isinstance(call.func.value, ast.Name) and call.func.value.id == "hidden" \
+            and call.func.attr.startswith("check_"):
+        return ast.unparse(call)
+    return None
+
+
+def hidden_block(source: str) -> HiddenBlock | None:
+    """The hidden block of a test cell (between nbgrader's ### BEGIN/END HIDDEN TESTS), or None
+    when the cell has none. It may hold only the import of one grader module as `hidden`
+    (optionally in `try: ... except ImportError: raise ...`) and `hidden.check_...(...)` calls,
+    written over as many lines and with as many comments as wanted; anything else raises
+    NotIsolable, since the isolated process (the only place hidden tests run) runs just those."""
+    if "BEGIN HIDDEN TESTS" not in source:
+        return None
+    try:
+        tree = ast.parse("".join(_split(source)[0]))
+    except SyntaxError as exc:
+        raise NotIsolable(f"the hidden block is not valid Python (line {exc.lineno} of the block: {exc.msg})") from None
+    topics, calls = [], []
+    for stmt in tree.body:
+        module, call = _grader_import(stmt), _check_call(stmt)
+        if module:
+            topics.append(module)
+        elif call:
+            calls.append(call)
+        else:
+            raise NotIsolable(f"line {stmt.lineno} of the hidden block, `{ast.unparse(stmt).splitlines()[0][:60]}`, "
+                              "is neither `from grader import NAME as hidden` nor a `hidden.check_...(...)` call")
+    if len(set(topics)) != 1:
+        raise NotIsolable("the hidden block must import exactly one grader module as `hidden` "
+                          f"(`from grader import NAME as hidden`); it imports {sorted(set(topics)) or 'none'}")
+    if not calls:
+        raise NotIsolable("the hidden block calls no `hidden.check_...(...)`")
+    return HiddenBlock(topics[0], tuple(calls))
+
+
 def hidden_calls(source: str) -> list[str]:
-    """The `hidden.check_...(...)` lines between the hidden-test markers of a test cell."""
-    return [line.strip() for line in _split(source)[0] if HIDDEN_CALL.match(line)]
-
-
-BOILERPLATE = re.compile(r"^\s*(#.*|try:|from grader import \w+ as hidden|except ImportError:|"
-                         r"raise AssertionError\(NO_GRADER\) from None|)\s*$")
-TOPIC = re.compile(r"^\s*from grader import (\w+) as hidden\s*$", re.M)
+    """The `hidden.check_...(...)` calls of a test cell's hidden block (NotIsolable if it has others)."""
+    block = hidden_block(source)
+    return list(block.calls) if block else []
 
 
 def topic(source: str) -> str | None:
-    """The grader module a test cell imports as `hidden` (e.g. "forward_pass"), or None."""
-    found = TOPIC.search(source)
-    return found.group(1) if found else None
+    """The grader module a test cell's hidden block imports as `hidden`, or None without a block."""
+    block = hidden_block(source)
+    return block.topic if block else None
 
 
-def isolated_topic(source: str) -> str | None:
-    """The grader module (e.g. "forward_pass") whose checks are all that a test cell's hidden
-    block runs, or None. Such a block runs only in the isolated process; any other hidden
-    block (plain asserts, say) runs in the student's kernel as nbgrader always does."""
-    block = _split(source)[0]
-    topics = set(TOPIC.findall("".join(block)))
-    calls = [line for line in block if HIDDEN_CALL.match(line)]
-    if len(topics) != 1 or not calls or not all(BOILERPLATE.match(line) or HIDDEN_CALL.match(line) for line in block):
-        return None
-    return topics.pop()
+isolated_topic = topic      # a hidden block either runs isolated or is refused: there is no third way
 
 
 def without_hidden_tests(source: str) -> str:
@@ -289,12 +338,9 @@ def _child() -> None:
             continue
         outcome = (True, "")
         for line in calls:
-            name, args = HIDDEN_CALL.match(line).groups()
-            check = getattr(hidden, name)
             signal.alarm(60)
             try:
-                arguments = eval(f"({args},)", dict(namespace))
-                check(*arguments)
+                eval(line, {**namespace, "hidden": hidden})     # hidden: the grader module imported above
             except checks.CheckFailed as failure:
                 outcome = (False, str(failure))
             except NameError as missing:

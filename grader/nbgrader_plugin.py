@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
+from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput, NbGraderPreprocessor
 from traitlets import Bool, Integer, List
 
@@ -175,7 +176,7 @@ class RepairCellMetadata(NbGraderPreprocessor):
                 del cell.metadata["nbgrader"]
                 continue
             seen.add(gid)
-            repaired = {"grade": gid in points, "grade_id": gid, "locked": locked[gid], "schema_version": 3,
+            repaired = {"grade": gid in points, "grade_id": gid, "locked": locked[gid], "schema_version": SCHEMA_VERSION,
                         "solution": gid in solutions, "task": gid in tasks}
             if gid in points or gid in tasks:
                 repaired["points"] = points.get(gid, tasks.get(gid))

@@ -14,7 +14,7 @@ window are reported as LayoutWarning. Screenshots go to artifacts/browser/ (git-
 
 Without Chromium (/usr/bin/chromium, or $BACKPROP_LAB_CHROMIUM) or Playwright the tests
 skip and say why; with BACKPROP_LAB_REQUIRE_BROWSER=1 (set by .ci/run) they fail instead.
-tests/browser_harness.py holds the machinery (server, browser, widget handles).
+tools/browser_harness.py holds the machinery (server, browser, widget handles).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import browser_harness as bh
+from tools import browser_harness as bh
 
 ARTIFACTS = Path(os.environ.get("BACKPROP_LAB_ARTIFACTS") or bh.ROOT / "artifacts") / "browser"
 # Seconds a picture may take to change after an action. The fine-tuning explorer trains

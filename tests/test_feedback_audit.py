@@ -14,7 +14,7 @@ def rows():
 
 
 def test_there_are_at_least_three_wrong_answers_per_gradient_exercise():
-    from tests.wrong_answers import WRONG_ANSWERS
+    from tools.wrong_answers import WRONG_ANSWERS
     gradient_tests = ["test_mse_grad", "test_mae_grad", "test_huber_grad", "test_binary_cross_entropy_grad",
                       "test_softmax_cross_entropy_grad", "test_sigmoid_backward", "test_relu_backward",
                       "test_dense_backward", "test_numerical_gradient", "test_two_layer_backprop", "test_mlp_backward"]

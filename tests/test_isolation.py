@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course.checks import CheckFailed, call
-from grader.isolation import hidden_calls, isolated_topic, run_isolated, without_hidden_tests
+from grader.isolation import NotIsolable, hidden_block, hidden_calls, isolated_topic, run_isolated, without_hidden_tests
 
 SETUP = ["import numpy as np"]
 GOOD = "def sigmoid(z):\n    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float)))"
@@ -116,12 +116,41 @@ def test_a_block_of_grader_checks_runs_isolated_and_the_kernel_keeps_the_visible
     assert without_hidden_tests(HIDDEN_BLOCK + VISIBLE) == VISIBLE
 
 
-@pytest.mark.parametrize("block", [
-    HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", "hidden.check_sigmoid(sigmoid)\nassert sigmoid(0) == 0.5\n"),
-    HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", ""),
-    HIDDEN_BLOCK.replace("from grader import forward_pass as hidden", "import grader.forward_pass as hidden"),
-    "",
+SPLIT = ("### BEGIN HIDDEN TESTS\ntry:\n    from grader import forward_pass as hidden  # the reference\n"
+         "except ImportError:\n    raise AssertionError(NO_GRADER) from None\n"
+         "hidden.check_mlp_forward(  # a call over three lines\n    mlp_forward,\n    sigmoid)  # trailing comment\n"
+         "hidden.check_sigmoid(sigmoid)   # another\n### END HIDDEN TESTS\n")
+
+
+def test_a_call_split_over_lines_or_with_a_comment_still_runs_isolated():
+    block = hidden_block(SPLIT + VISIBLE)
+    assert block.topic == "forward_pass"
+    assert block.calls == ("hidden.check_mlp_forward(mlp_forward, sigmoid)", "hidden.check_sigmoid(sigmoid)")
+    assert without_hidden_tests(SPLIT + VISIBLE) == VISIBLE
+
+
+def test_split_calls_are_checked_in_the_isolated_process():
+    answers = [GOOD, "def mlp_forward(X, layers, activation):\n    return X"]
+    results = run(answers, hidden={"t": list(hidden_block(SPLIT).calls)})
+    assert not results["t"].ok and "mlp_forward" in results["t"].message
+
+
+def test_a_cell_without_a_hidden_block_has_none():
+    assert hidden_block(VISIBLE) is None and isolated_topic(VISIBLE) is None and hidden_calls(VISIBLE) == []
+
+
+@pytest.mark.parametrize("block, why", [
+    (HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", "hidden.check_sigmoid(sigmoid)\nassert sigmoid(0) == 0.5\n"),
+     "`assert sigmoid(0) == 0.5`, is neither"),
+    (HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", ""), "calls no `hidden.check_"),
+    (HIDDEN_BLOCK.replace("from grader import forward_pass as hidden", "import grader.forward_pass as hidden"),
+     "`try:`, is neither `from grader import NAME as hidden`"),
+    ("### BEGIN HIDDEN TESTS\nhidden.check_sigmoid(sigmoid)\n### END HIDDEN TESTS\n", "must import exactly one grader module"),
+    (HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", "hidden.check_sigmoid(sigmoid\n"), "not valid Python"),
+    (HIDDEN_BLOCK.replace("hidden.check_sigmoid(sigmoid)\n", "x = hidden.check_sigmoid(sigmoid)\n"), "is neither"),
 ])
-def test_any_other_hidden_block_is_not_isolated_alone(block):
-    """Plain asserts, no check, or an unusual import: the block runs in the kernel as well."""
-    assert isolated_topic(block + VISIBLE) is None
+def test_any_other_hidden_block_is_refused_with_the_reason(block, why):
+    """Plain asserts, no check, an unusual import, broken syntax: never run in the kernel instead."""
+    with pytest.raises(NotIsolable) as refused:
+        isolated_topic(block + VISIBLE)
+    assert why in str(refused.value)

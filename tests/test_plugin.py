@@ -2,6 +2,7 @@
 autograde runs in the student's kernel, and how the isolated hidden checks' verdicts land."""
 import nbformat
 import pytest
+from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.nbgrader_plugin import IsolatedHiddenTests, SafeExecute, StartHiddenTests
@@ -14,7 +15,7 @@ from .test_isolation import HIDDEN_BLOCK as HIDDEN
 def _cell(source, **nbgrader):
     cell = new_code_cell(source)
     if nbgrader:
-        cell.metadata["nbgrader"] = {"schema_version": 3, **nbgrader}
+        cell.metadata["nbgrader"] = {"schema_version": SCHEMA_VERSION, **nbgrader}
     return cell
 
 

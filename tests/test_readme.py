@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import browser_harness as bh
+from tools import browser_harness as bh
 from tests.test_browser import gate
 
 ROOT = bh.ROOT

@@ -11,7 +11,7 @@ import inspect
 import nbformat
 import pytest
 
-from tools.build import ROOT, assignments
+from tools.registry import ROOT, assignments, topic
 
 
 def hidden_checks(module) -> list[str]:
@@ -37,7 +37,7 @@ def solution_namespace(name: str) -> tuple[dict, list[str]]:
 
 @pytest.mark.parametrize("name", assignments())
 def test_worked_solutions_pass_the_hidden_checks_built_on_the_references(name):
-    module = importlib.import_module(f"grader.{name.split('_', 1)[1]}")
+    module = importlib.import_module(f"grader.{topic(name)}")
     namespace, functions = solution_namespace(name)
     assert functions, f"{name} has no solution functions"
     for fn in functions:
@@ -53,7 +53,7 @@ def test_worked_solutions_pass_the_hidden_checks_built_on_the_references(name):
 
 @pytest.mark.parametrize("name", assignments())
 def test_every_hidden_check_is_used_by_a_test_cell(name):
-    module = importlib.import_module(f"grader.{name.split('_', 1)[1]}")
+    module = importlib.import_module(f"grader.{topic(name)}")
     source = (ROOT / "source" / name / f"{name}.ipynb").read_text()
     unused = [c for c in hidden_checks(module) if f"hidden.{c}(" not in source]
     assert not unused, f"checks never called from {name}'s test cells: {unused}"
@@ -68,11 +68,11 @@ def test_every_hidden_block_runs_isolated_and_every_test_runs_on_graded_cells_al
     from grader.nbgrader_plugin import graded_part
 
     nb = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", as_version=4)
-    topic = name.split("_", 1)[1]
+    module_name = topic(name)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert tests
     for cell in tests:
-        assert isolated_topic(cell.source) == topic, f"{name}: {cell.metadata.nbgrader['grade_id']}"
+        assert isolated_topic(cell.source) == module_name, f"{name}: {cell.metadata.nbgrader['grade_id']}"
     namespace: dict = {}
     for cell in nb.cells:
         if graded_part(cell):

@@ -3,7 +3,7 @@
 Used by tests/test_browser.py and benchmarks/browser_latency.py, and reusable from a
 Python prompt:
 
-    from tests.browser_harness import JupyterLab, chromium, LabNotebook
+    from tools.browser_harness import JupyterLab, chromium, LabNotebook
     with JupyterLab(["01_forward_pass"]) as lab, chromium() as browser:
         nb = LabNotebook.open(browser, lab, "01_forward_pass")
         nb.run_all()
@@ -48,17 +48,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tools import registry
+
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01_forward_pass", "02_loss_functions", "03_backprop_by_hand", "04_xor_training",
-               "05_fine_tuning")
+ASSIGNMENTS = tuple(registry.assignments(ROOT))
 # The widget factories each solved notebook calls (course/widgets.py), in page order.
-WIDGETS = {
-    "01_forward_pass": ("neuron_explorer", "network_explorer"),
-    "02_loss_functions": ("outlier_explorer", "loss_explorer"),
-    "03_backprop_by_hand": ("backprop_stepper",),
-    "04_xor_training": ("xor_trainer",),
-    "05_fine_tuning": ("fine_tuning_explorer",),
-}
+WIDGETS = {name: registry.widgets(name, ROOT) for name in ASSIGNMENTS}
 CHROMIUM_ENV = "BACKPROP_LAB_CHROMIUM"          # another Chromium binary (or a missing path, to test the skip)
 REQUIRE_ENV = "BACKPROP_LAB_REQUIRE_BROWSER"    # "1": a missing browser fails instead of skipping (.ci/run)
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
