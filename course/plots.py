@@ -206,7 +206,7 @@ class ComputationGraph:
     EDGES = [("x1", "z1_1"), ("x1", "z1_2"), ("x2", "z1_1"), ("x2", "z1_2"), ("z1_1", "a1_1"),
              ("z1_2", "a1_2"), ("a1_1", "z2"), ("a1_2", "z2"), ("z2", "yhat"), ("yhat", "L")]
 
-    def __init__(self, ax: Axes):
+    def __init__(self, ax: Axes, caption: bool = True):
         self.ax = ax
         # What never changes (arrows, node discs, their names) lies below what does (the
         # rings that mark the active nodes, values, gradients), so a live widget redraws
@@ -232,12 +232,14 @@ class ComputationGraph:
                 t = 0.3 if a.startswith("x") else 0.35
                 self.edge_labels[(a, b)] = ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.12, "",
                                                    fontsize=8, color="0.25", ha="center", zorder=2.4)
-        self.caption = ax.text(3.1, -1.95, "", ha="center", va="top", fontsize=9.5, wrap=True, zorder=2.4)
-        ax.set(xlim=(-0.5, 6.7), ylim=(-2.5, 1.7))
+        # a caption under the graph (a live widget shows its caption as text beside the picture)
+        self.caption = ax.text(3.1, -1.95, "", ha="center", va="top", fontsize=9.5, wrap=True, zorder=2.4) \
+            if caption else None
+        ax.set(xlim=(-0.5, 6.7), ylim=(-2.5 if caption else -1.75, 1.7))
         ax.set_axis_off()
 
     def update(self, values: dict[str, str], grads: dict[str, str], active: set[str],
-               weights: dict[tuple[str, str], str], caption: str) -> None:
+               weights: dict[tuple[str, str], str], caption: str = "") -> None:
         for key in self.POS:
             self.values[key].set_text(values.get(key, ""))
             self.grads[key].set_text(grads.get(key, ""))
@@ -245,4 +247,5 @@ class ComputationGraph:
         self.nodes.set_linewidth([3.5 if k in active else 1.5 for k in self.POS])
         for edge, text in self.edge_labels.items():
             text.set_text(weights.get(edge, ""))
-        self.caption.set_text(caption)
+        if self.caption is not None:
+            self.caption.set_text(caption)

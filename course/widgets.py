@@ -64,13 +64,14 @@ class Explorer:
     box: object
     live: LivePicture | None = None
 
-    def _wire(self, column: list) -> None:
+    def _wire(self, column: list, below_picture: tuple = ()) -> None:
         import ipywidgets as w
         self.status = w.HTML("", layout=w.Layout(width="320px"))
         # the controls keep their width (never squeezed under their labels and readouts); in a
         # window too narrow for both, the picture moves below them
+        picture = w.VBox([self.canvas, *below_picture]) if below_picture else self.canvas
         self.box = w.HBox([w.VBox([*column, self.status], layout=w.Layout(flex="0 0 auto", margin="0 8px 0 0")),
-                           self.canvas], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+                           picture], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         for control in self.controls.values():
             control.observe(lambda _change: self.update(), names="value")
         self.update()
@@ -354,11 +355,12 @@ class BackpropStepper(Explorer):
         import ipywidgets as w
         self.fns = (sigmoid, sigmoid_backward, dense_backward)
         self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # seed 004
-        self.fig, self.canvas = figure(8.4, 4.2)
-        self.graph = plots.ComputationGraph(self.fig.add_subplot())
-        # Captions are broken into lines here: matplotlib's wrapping measures the text
-        # word by word on every draw (tens of ms per frame).
-        self.graph.caption.set_wrap(False)
+        self.fig, self.canvas = figure(8.4, 3.5)
+        # The step's caption is text under the picture, not in it: a screen reader reads it, it
+        # can be selected and copied, and a frame no longer lays out and renders two long lines
+        # of text (on matplotlib 3.11, most of a frame's cost).
+        self.graph = plots.ComputationGraph(self.fig.add_subplot(), caption=False)
+        self.caption = w.HTML("", layout=w.Layout(width="756px", margin="0 0 0 8px"))
         self.controls = {"step": w.IntSlider(0, 0, len(self.STEPS) - 1, description="step",
                                              layout=w.Layout(width="320px")),
                          "x1": _slider("x1", 1.0, -3, 3), "x2": _slider("x2", 0.0, -3, 3),
@@ -373,7 +375,7 @@ class BackpropStepper(Explorer):
         self.back.on_click(lambda _b: self._move(-1))
         self.next.on_click(lambda _b: self._move(+1))
         self._wire([w.HBox([self.back, self.next]), self.controls["step"], self.controls["x1"], self.controls["x2"],
-                    self.controls["y"], self.which, self.controls["value"]])
+                    self.controls["y"], self.which, self.controls["value"]], below_picture=(self.caption,))
 
     def _move(self, by: int) -> None:
         step = self.controls["step"]
@@ -438,12 +440,14 @@ class BackpropStepper(Explorer):
             f"[{f(v['dW1'][0, 1])}, {f(v['dW1'][1, 1])}]]",
             f"dL/dx = W1ᵀ · dL/dz1 = ({f(v['dX'][0, 0])}, {f(v['dX'][0, 1])})",
         ]
-        caption = captions[step].replace(";   ", "\n")
-        self.graph.update(values, grads, active, weights, f"step {step}: {self.STEPS[step]}\n{caption}")
+        lines = [f"step {step}: {self.STEPS[step]}", *captions[step].split(";   ")]
+        self.graph.update(values, grads, active, weights)
+        self.caption.value = "<br>".join(f"<b>{html.escape(line)}</b>" if i == 0 else html.escape(line)
+                                         for i, line in enumerate(lines))
 
     def dynamic_artists(self) -> list:
         g = self.graph
-        return [g.nodes, *g.values.values(), *g.grads.values(), *g.edge_labels.values(), g.caption]
+        return [g.nodes, *g.values.values(), *g.grads.values(), *g.edge_labels.values()]
 
 
 def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):

@@ -170,7 +170,7 @@ def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
     assert stepper.controls["step"].value == 10
     assert stepper.graph.grads["z1_1"].get_text() == "∂L=-0.0200"
     stepper.controls["step"].value = 9
-    assert "[[-0.0200, 0.0000], [-0.0291, 0.0000]]" in stepper.graph.caption.get_text()
+    assert "[[-0.0200, 0.0000], [-0.0291, 0.0000]]" in stepper.caption.value    # text under the picture
     stepper.controls["step"].value = 10
     assert used, "the backward pass runs the student's sigmoid_backward"
     stepper.controls["x2"].value = 1.0                                 # recompute everything
@@ -320,7 +320,7 @@ def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
     frame, full = _frame_and_full_draw(stepper)
     assert np.array_equal(frame, full)
     g = stepper.graph
-    assert g.grads["x1"].get_text() in drawn and g.caption.get_text() in drawn
+    assert g.grads["x1"].get_text() in drawn and "step 10" in stepper.caption.value
     assert g.values["x1"].get_text() not in drawn and g.edge_labels[("x1", "z1_1")].get_text() not in drawn
 
 
