@@ -3,7 +3,6 @@ repository: it is built (and only it), graded by the real nbgrader, and the brow
 and the benchmarks list it and its widget, with no list edited anywhere. Then the
 instructor's side: what may change in a released assignment once a student has submitted."""
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -64,6 +63,11 @@ print("✓ square")
 
 # %%
 widgets.neuron_explorer(np.tanh)
+'''
+
+MORE = '''
+# %% kind="test" grade_id="test_square_zero" points=1
+assert square(3.0) == 9.0
 '''
 
 CUBE = '''
@@ -150,34 +154,60 @@ def test_the_harness_and_the_benchmarks_list_it_and_its_widget(course_copy):
     assert controls["neuron_explorer"][0] == "01_forward_pass"          # a widget's first notebook times it
 
 
-def test_once_submitted_cells_can_be_edited_but_not_added_except_by_re_registering(course_copy):
+def test_a_build_that_nbgrader_fails_changes_nothing(course_copy):
+    copy, _ = course_copy
+    authoring = copy / "authoring" / f"{NAME}.py"
+    outputs = [copy / "source" / "build-stamps.json"] + [copy / top / NAME / f"{NAME}.ipynb"
+                                                         for top in ("source", "release", "solutions")]
+    before = [p.read_bytes() for p in outputs]
+    authoring.write_text(AUTHORING.replace("    ### END SOLUTION\n", "", 1))      # nbgrader: no END SOLUTION
+    failed = run(copy, sys.executable, "tools/build.py", NAME, check=False)
+    authoring.write_text(AUTHORING)
+    assert failed.returncode == 1 and "build failed, nothing changed" in failed.stderr
+    assert "generate_assignment" in failed.stderr
+    assert [p.read_bytes() for p in outputs] == before
+    assert sorted(p.name for p in (copy / "release").iterdir()) == sorted(p.name for p in (copy / "source").iterdir()
+                                                                           if p.is_dir())
+
+
+def test_once_submitted_cells_can_be_edited_and_tests_added_only_by_re_registering(course_copy):
     """The README's advice to instructors, with real nbgrader (run after the tests above)."""
     copy, _ = course_copy
     authoring = copy / "authoring" / f"{NAME}.py"
+    release = copy / "release" / NAME / f"{NAME}.ipynb"
     # 1. Editing a cell (its checks, its points) and adding a plain cell: allowed.
-    authoring.write_text(AUTHORING.replace("points=2", "points=3") + "\n# %% [markdown]\n# A remark.\n")
+    edited = AUTHORING.replace("points=2", "points=3") + "\n# %% [markdown]\n# A remark.\n"
+    authoring.write_text(edited)
     run(copy, sys.executable, "tools/build.py", NAME)
     nbgrader(copy, "generate_assignment", NAME, "--force")
     nbgrader(copy, "autograde", NAME, "--force")
     assert scores(copy) == {"alice": [3.0, 3.0], "bob": [0.0, 3.0]}
-    # 2. Adding a graded cell: the build (its own throwaway gradebook) is fine ...
-    authoring.write_text(authoring.read_text() + CUBE)
-    release = copy / "release" / NAME / f"{NAME}.ipynb"
+    # 2. Adding a test cell: the build (its own throwaway gradebook) is fine ...
+    authoring.write_text(edited + MORE)
     run(copy, sys.executable, "tools/build.py", NAME)
     built = release.read_text()
-    assert "def cube" in built
+    assert "test_square_zero" in built
     # ... but nbgrader refuses to change the gradebook's copy, and deletes release/NAME first
-    # (nbgrader 0.9.6; when this assertion fails, nbgrader stopped deleting it: update the README)
+    # (nbgrader 0.9.6; when this fails, nbgrader stopped deleting it: update the README)
     refused = nbgrader(copy, "generate_assignment", NAME, "--force", check=False)
     assert refused.returncode != 0 and "Cannot add or remove cells" in refused.stdout + refused.stderr
     assert not release.exists()
     run(copy, sys.executable, "tools/build.py", NAME, "--force")       # the build puts it back
     assert release.read_text() == built
-    # 3. What the README says to do instead: remove the assignment from the gradebook (its
+    # What the README says to do instead: remove the assignment from the gradebook (its
     # scores; the submitted files stay), register the new version, grade everyone again.
     nbgrader(copy, "db", "assignment", "remove", NAME, "--force")
     nbgrader(copy, "generate_assignment", NAME, "--force")
     assert release.read_text() == built
     nbgrader(copy, "autograde", NAME, "--force")
-    assert scores(copy) == {"alice": [3.0, 4.0], "bob": [0.0, 4.0]}     # the new test is put back, and fails
-    assert os.path.exists(copy / "submitted" / "alice" / NAME / f"{NAME}.ipynb")
+    assert scores(copy) == {"alice": [4.0, 4.0], "bob": [0.0, 4.0]}     # the new test is put back and run
+    # 3. Adding an exercise (an answer cell): the same steps register it, but nbgrader 0.9.6
+    # cannot grade the old submissions (OverwriteCells.add_missing_cells puts back test cells
+    # only after a cell the submission has: KeyError). Hence the README: a new assignment.
+    authoring.write_text(edited + MORE + CUBE)
+    run(copy, sys.executable, "tools/build.py", NAME)
+    nbgrader(copy, "db", "assignment", "remove", NAME, "--force")
+    nbgrader(copy, "generate_assignment", NAME, "--force")
+    regrade = nbgrader(copy, "autograde", NAME, "--force", check=False)
+    assert regrade.returncode != 0 and "KeyError: 'cube'" in regrade.stdout + regrade.stderr
+    assert (copy / "submitted" / "alice" / NAME / f"{NAME}.ipynb").exists()
