@@ -543,6 +543,7 @@ def test_honest_submissions_are_graded_without_warnings(graded):
 
 
 SMALL = "ps1"       # a small assignment: an answer cell and a test cell with a hidden test
+SMALL_ANSWER = "import numpy as np\n\ndef relu(z):\n    return np.maximum(z, 0.0)"
 
 
 def small_source(folder: Path) -> Path:
@@ -552,10 +553,11 @@ def small_source(folder: Path) -> Path:
         c.metadata["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
         return c
     nb = nbformat.v4.new_notebook(cells=[
-        cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", grade_id="answer", solution=True, grade=False,
+        cell(f"### BEGIN SOLUTION\n{SMALL_ANSWER}\n### END SOLUTION", grade_id="answer", solution=True, grade=False,
              locked=False),
-        cell("assert x > 0\n### BEGIN HIDDEN TESTS\nassert x == 1\n### END HIDDEN TESTS", grade_id="test_x",
-             solution=False, grade=True, locked=True, points=1),
+        cell("assert relu(np.array([-1.0, 2.0])).tolist() == [0.0, 2.0]\n### BEGIN HIDDEN TESTS\n"
+             "from grader import forward_pass as hidden\nhidden.check_relu(relu)\n### END HIDDEN TESTS",
+             grade_id="test_x", solution=False, grade=True, locked=True, points=1),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     folder.mkdir(parents=True)
     nbformat.write(nb, str(folder / f"{SMALL}.ipynb"))
@@ -573,7 +575,7 @@ def small_autograde(tmp: Path, config: bool) -> dict[str, list[str]]:
     nbgrader("generate_assignment", SMALL, *args, cwd=course, home=home)
     for student, test in (("honest", None), ("tampered", "assert True")):
         nb = read(notebook_path("release", SMALL, course))
-        nb.cells[0].source = "x = 1"
+        nb.cells[0].source = SMALL_ANSWER
         if test:
             nb.cells[1].source = test
         target = notebook_path(Path("submitted") / student, SMALL, course)
