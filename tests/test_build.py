@@ -131,8 +131,19 @@ def test_source_notebooks_are_the_authoring_files_built_and_carry_no_outputs(nam
                for c in nb["cells"] if c["cell_type"] == "code")
 
 
+def pinned_versions() -> dict[str, str]:
+    """The versions requirements.txt pins for the tools whose version the build stamps record."""
+    pins = dict(line.split("==", 1) for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    return {package: pins[package].strip() for package in build.VERSIONED}
+
+
 def test_the_committed_build_stamps_match_the_inputs():
-    assert build.changed(assignments()) == [], "run python tools/build.py"
+    """The committed source/, release/ and solutions/ were built from the committed inputs with the
+    toolchain requirements.txt pins (whatever is installed here: .ci/run also runs this at the floors)."""
+    stamps = json.loads((ROOT / build.STAMPS).read_text())
+    stale = [n for n in assignments() if stamps.get(n) != build.inputs_hash(n, pinned_versions())]
+    assert stale == [], "run python tools/build.py (with requirements.txt installed)"
 
 
 def test_unknown_assignment_names_are_refused(capsys):

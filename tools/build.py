@@ -64,7 +64,8 @@ KINDS = ("readonly", "solution", "test")
 KEYS = {"kind", "grade_id", "points"}
 LAYOUT = {"lines_to_next_cell"}     # jupytext's record of blank lines: not the notebook's content
 # What every assignment's output depends on besides its own authoring notebook and grader module.
-SHARED_INPUTS = ("nbgrader_config.py", "tools/build.py", "grader/isolation.py", "grader/nbgrader_plugin.py")
+SHARED_INPUTS = ("nbgrader_config.py", "tools/build.py", "grader/isolation.py", "grader/nbgrader_plugin.py",
+                 "grader/pipeline.py")
 VERSIONED = ("nbgrader", "jupytext", "nbformat", "nbconvert")
 
 
@@ -181,14 +182,17 @@ def _nbgrader(root: Path, db: Path, *args: str) -> None:
         raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
 
 
-def inputs_hash(name: str) -> str:
-    """A hash of everything the build's output for assignment `name` depends on."""
+def inputs_hash(name: str, versions: dict[str, str] | None = None) -> str:
+    """A hash of everything the build's output for assignment `name` depends on: its files and
+    the versions of the VERSIONED tools (`versions`, default: those installed)."""
+    if versions is None:
+        versions = {package: importlib.metadata.version(package) for package in VERSIONED}
     digest = hashlib.sha256()
     for rel in (f"authoring/{name}.py", f"grader/{topic(name)}.py", *SHARED_INPUTS):
         path = ROOT / rel
         digest.update(f"{rel}\0".encode() + (path.read_bytes() if path.exists() else b"(none)") + b"\0")
     for package in VERSIONED:
-        digest.update(f"{package}=={importlib.metadata.version(package)}\0".encode())
+        digest.update(f"{package}=={versions[package]}\0".encode())
     return digest.hexdigest()
 
 
