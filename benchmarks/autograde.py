@@ -42,7 +42,7 @@ FLOOR = tuple(f"floor_{k}" for k in range(1, len(ASSIGNMENTS) + 1))     # one tr
 
 
 def trivial_notebook(k: int):
-    """A minimal nbgrader notebook: markdown, plain code, one solution, one test (1 point)."""
+    """A minimal nbgrader notebook: markdown, a setup cell, one solution, one test (1 point)."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
     from nbgrader.nbgraderformat import SCHEMA_VERSION
@@ -55,13 +55,15 @@ def trivial_notebook(k: int):
         return {"nbgrader": m}
 
     cells = [
-        new_markdown_cell(f"# Trivial assignment {k}\n\nWrite `double(x)`."),
-        new_code_cell("import math", metadata=meta("setup", locked=True)),
-        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-                      metadata=meta("double", solution=True)),
-        new_code_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-1.5) == -3\n"
-                      "### END HIDDEN TESTS\nprint('ok')", metadata=meta("test_double", grade=True, points=1,
-                                                                         locked=True)),
+        new_markdown_cell(f"# Trivial assignment {k}\n\nWrite `relu(z)`."),
+        new_code_cell("import numpy as np", metadata=meta("setup", locked=True)),
+        new_code_cell("def relu(z):\n    ### BEGIN SOLUTION\n    return np.maximum(z, 0.0)\n    ### END SOLUTION",
+                      metadata=meta("relu", solution=True)),
+        # the hidden block is one course check, as the build requires (it runs in the isolated process)
+        new_code_cell("assert relu(np.array([-1.0, 2.0])).tolist() == [0.0, 2.0]\n### BEGIN HIDDEN TESTS\n"
+                      "from grader import forward_pass as hidden\nhidden.check_relu(relu)\n"
+                      "### END HIDDEN TESTS\nprint('ok')", metadata=meta("test_relu", grade=True, points=1,
+                                                                           locked=True)),
     ]
     nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                             "language": "python"}})
