@@ -12,7 +12,7 @@
 # | 5 | `dense_forward(X, W, b)`: a layer of neurons | 2 |
 # | 6 | `softmax(z)`, row-wise and stable | 3 |
 # | 7 | `mlp_forward(X, layers, activation)`: a whole network | 3 |
-# | 9 | `predict_spam(X, w, b, threshold)`: seed 000's spam detector | 2 |
+# | 9 | `predict_spam(X, w, b, threshold)`: the spam filter | 2 |
 #
 # **How to work.** Run the cells from the top. Replace each `raise NotImplementedError()`
 # with your code, then run the test cell below it: a test that passes prints ✓; one that
@@ -335,9 +335,9 @@ check_array(relu_out[1], np.maximum(Z1, 0), what="mlp_forward(..., activation=re
 print("✓ mlp_forward")
 
 # %% [markdown]
-# ## 8 · Seed 002's 2-3-2 network, written out
+# ## 8 · The 2-3-2 network, written out
 #
-# Seed 002 draws a network with 2 inputs, 3 hidden neurons and 2 outputs, and writes
+# A common set of notes on forward propagation draws a network with 2 inputs, 3 hidden neurons and 2 outputs, and writes
 # it in **column-vector** notation: weights times a column of activations,
 #
 # $$\sigma\!\left(\begin{bmatrix} w_1 & w_2 \\ w_3 & w_4 \\ w_5 & w_6 \end{bmatrix}
@@ -347,12 +347,12 @@ print("✓ mlp_forward")
 # \begin{bmatrix} a^2_1 \\ a^2_2 \\ a^2_3 \end{bmatrix} + \begin{bmatrix} b_4 \\ b_5 \end{bmatrix}\right)
 # = \begin{bmatrix} a^3_1 \\ a^3_2 \end{bmatrix}.$$
 #
-# (The seed writes $\alpha$ for some of the $a$'s; they are the same activations.) Row $j$
-# of the seed's first matrix holds the weights **into** hidden neuron $j$. This course
+# (The notes write $\alpha$ for some of the $a$'s; they are the same activations.) Row $j$
+# of the notes' first matrix holds the weights **into** hidden neuron $j$. This course
 # puts samples in rows instead, $A_1 = \sigma(X W_1 + b_1)$, and transposing both sides of
-# $M a + b$ gives $a^\top M^\top + b^\top$: the course's $W_1$ is the seed's matrix
+# $M a + b$ gives $a^\top M^\top + b^\top$: the course's $W_1$ is the notes' matrix
 # **transposed**, shape $(2, 3)$, so *column* $j$ holds the weights into neuron $j$.
-# The seed gives no numbers; here are some:
+# The notes give no numbers; here are some:
 
 # %%
 M1 = np.array([[0.2, -0.4],      # w1  w2    (weights into hidden neuron 1)
@@ -364,10 +364,10 @@ b_hidden = np.array([0.1, -0.2, 0.05])   # b1 b2 b3
 b_out = np.array([0.0, 0.1])             # b4 b5
 a1 = np.array([1.0, 0.5])                # the input, a^1
 
-# The course's notation: one row per sample, W = the seed's matrix transposed.
+# The course's notation: one row per sample, W = the notes' matrix transposed.
 network = [(M1.T, b_hidden), (M2.T, b_out)]
 
-# The seed's notation: matrices times columns.
+# The notes' notation: matrices times columns.
 a2_seed = sigmoid(M1 @ a1 + b_hidden)
 a3_seed = sigmoid(M2 @ a2_seed + b_out)
 
@@ -389,9 +389,9 @@ widgets.network_explorer(mlp_forward, network, x=a1, param_names=seed_names,
                          node_labels=[["a¹₁", "a¹₂"], ["a²₁", "a²₂", "a²₃"], ["a³₁", "a³₂"]])
 
 # %% [markdown]
-# ## 9 · Seed 000: is this email spam?
+# ## 9 · The spam filter: is this email spam?
 #
-# Seed 000's forward-propagation example: an email becomes a vector of 300 word
+# The spam filter, a classic forward-propagation example: an email becomes a vector of 300 word
 # frequencies, one neuron computes $z = X \cdot W + b$, a sigmoid turns $z$ into a
 # probability, and *if the output is > 0.5, it's spam*.
 #
@@ -479,7 +479,7 @@ for threshold in (0.5, 0.9):
 # * Sigmoid and softmax need care with large inputs: never exponentiate a large positive
 #   number; rewrite or shift so the exponent is $\le 0$.
 # * A network is layers in a chain; keep every activation, `[X, A1, ..., AL]`.
-# * Seed 002's column notation and this course's row notation differ by a transpose.
+# * The 2-3-2 network's column notation and this course's row notation differ by a transpose.
 #
 # Next, **02 · Loss functions**: how wrong is a prediction, measured in a way we can
 # differentiate.

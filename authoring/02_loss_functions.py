@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt      # the pictures (not part of the setup: grad
 # %% [markdown]
 # ## 1 · Which loss for which task
 #
-# Seed 002 sorts the common losses by task. The short version:
+# The usual loss-function notes sort the common losses by task. The short version:
 #
 # | task | model output | loss | why |
 # |---|---|---|---|
@@ -109,18 +109,19 @@ check_array(mse_grad(Y, Y_hat), np.full((2, 3), 2 / 6), what="mse_grad for shape
 print("✓ mse_grad")
 
 # %% [markdown]
-# ### The ½·sum convention (seed 003)
+# ### The ½·sum convention (the 0.875 regression program)
 #
-# Seed 003's training loop uses `mse = 0.5 * np.square(x - y).sum()` and
+# A classic small program that trains a 2-2-2-1 network to the target 0.875 (the 0.875
+# regression program, met again in notebooks 03 and 04) uses `mse = 0.5 * np.square(x - y).sum()` and
 # `dmse = x - y`. Halving the **sum** makes the 2 cancel, which is tidy on paper. It is a
 # different loss, though: $\tfrac12\sum r_i^2 = \tfrac{N}{2}\,\text{MSE}$, so its gradient is
-# $\tfrac{N}{2}$ times ours. With $N = 1$ (seed 003 trains on one sample) it is exactly half;
+# $\tfrac{N}{2}$ times ours. With $N = 1$ (that program trains on one sample) it is exactly half;
 # on a batch of 1000 it is 500 times larger, and a learning rate tuned for one convention
 # is wrong for the other. This course uses the mean throughout. The two side by side:
 
 # %%
 y_batch, y_hat_batch = np.zeros(1000), np.full(1000, 0.1)
-half_sum_grad = y_hat_batch - y_batch                      # seed 003's dmse
+half_sum_grad = y_hat_batch - y_batch                      # the 0.875 program's dmse
 mean_grad = mse_grad(y_batch, y_hat_batch)
 print("ratio, batch of 1000:", half_sum_grad[0] / mean_grad[0])        # N / 2 = 500
 print("ratio, one sample:   ", (0.1 - 0.0) / mse_grad(np.zeros(1), np.full(1, 0.1))[0])   # 1/2
@@ -132,7 +133,7 @@ print("ratio, one sample:   ", (0.1 - 0.0) / mse_grad(np.zeros(1), np.full(1, 0.
 # \frac{\partial\,\text{MAE}}{\partial \hat y_i} = \frac{1}{N}\operatorname{sign}(\hat y_i - y_i).$$
 #
 # The slope of $|r|$ is $+1$ or $-1$, whatever the size of the error: a point 100 units off
-# pulls no harder than one 1 unit off. That is MAE's robustness to outliers (seed 002), and
+# pulls no harder than one 1 unit off. That is MAE's robustness to outliers (the loss-function notes), and
 # also its weakness: the gradient does not shrink near the optimum, so plain gradient
 # descent keeps overshooting. At $r = 0$, $|r|$ has no derivative; any value in $[-1, 1]$
 # is a valid *subgradient*, and `np.sign(0) = 0` is the usual choice (we use it).
@@ -472,7 +473,7 @@ for name, (f, analytic, at) in checks.items():
 # %% [markdown]
 # ## Summary
 #
-# * A loss is a mean; its gradient carries the $1/N$ (or $1/n$ for CCE). Seed 003's ½·sum
+# * A loss is a mean; its gradient carries the $1/N$ (or $1/n$ for CCE). The 0.875 regression program's ½·sum
 #   is a different loss whose gradient is $N/2$ times larger.
 # * MSE's gradient grows with the error, MAE's does not, Huber's grows up to $\delta$: that is
 #   the whole story of robustness to outliers.

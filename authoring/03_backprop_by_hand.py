@@ -4,7 +4,7 @@
 # Notebook 01 pushed numbers forward; notebook 02 measured the error and its gradient
 # with respect to the prediction. **Backpropagation** carries that gradient back through
 # the network, layer by layer, to every weight and bias, using nothing but the chain rule.
-# You will reproduce seed 004's worked example to the digit, then write the pieces every
+# You will reproduce a published worked example of one backprop step to the digit, then write the pieces every
 # framework has inside:
 #
 # | § | you write | points |
@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt      # the pictures (not part of the setup: grad
 # If $L$ depends on $w$ only through $z$, then
 # $\dfrac{\partial L}{\partial w} = \dfrac{\partial L}{\partial z}\cdot\dfrac{\partial z}{\partial w}$.
 # A network is a long chain of such steps, best drawn as a **computational graph**: one
-# node per intermediate value. Here is seed 004's network: two inputs, two sigmoid hidden
+# node per intermediate value. Here is the worked example's network: two inputs, two sigmoid hidden
 # units, one sigmoid output, binary cross-entropy.
 #
 # Backpropagation visits the graph **backwards**. Each node receives the gradient of $L$
@@ -56,13 +56,13 @@ graph.update(values={}, grads={}, active=set(), caption="forward: left to right;
 plt.show()
 
 # %% [markdown]
-# ## 2 · Seed 004's example, forward, to the digit
+# ## 2 · The worked example, forward, to the digit
 #
-# Seed 004 works in **column-vector** notation: $z_1 = W_1 x + b_1$ with
+# The worked example works in **column-vector** notation: $z_1 = W_1 x + b_1$ with
 # $x = [1, 0]^\top$, $W_1 = \begin{bmatrix}0.1 & 0.2\\ 0.3 & 0.4\end{bmatrix}$,
 # $b_1 = [0.1, 0.1]^\top$, $W_2 = [0.2, 0.3]$, $b_2 = 0.1$, label $y = 1$. Row $j$ of its
-# $W_1$ holds the weights **into** hidden unit $j$. The seed rounds as it goes; below, every
-# number is computed, next to the seed's.
+# $W_1$ holds the weights **into** hidden unit $j$. The example rounds as it goes; below, every
+# number is computed, next to the example's.
 
 # %% kind="readonly" grade_id="seed004_forward"
 x_col = np.array([1.0, 0.0])
@@ -80,41 +80,41 @@ loss = -(y_seed * np.log(y_hat) + (1 - y_seed) * np.log(1 - y_hat))
 
 rows = [("z1", "[0.2, 0.4]", z1), ("a1", "≈ [0.55, 0.60]", a1), ("z2", "0.39", z2),
         ("ŷ", "≈ 0.596", y_hat), ("L", "≈ 0.517", loss)]
-print(f"{'':4s}{'seed 004':>16s}   computed")
+print(f"{'':4s}{'worked example':>16s}   computed")
 for name, seed_value, value in rows:
     print(f"{name:4s}{seed_value:>16s}   {np.round(value, 6)}")
 
 # %% [markdown]
-# All the seed's forward numbers are right to the digits it shows. (Its $z_2 = 0.39$ comes
+# All the example's forward numbers are right to the digits it shows. (Its $z_2 = 0.39$ comes
 # from the *rounded* $a_1 = [0.55, 0.60]$: $0.2 \cdot 0.55 + 0.3 \cdot 0.60 + 0.1 = 0.39$;
 # the exact value is $0.389573$.)
 #
 # **The same network in this course's notation.** Samples are rows, so the input is the
 # $1 \times 2$ matrix $X = x^\top$, and transposing $z_1 = W_1 x + b_1$ gives
-# $z_1^\top = x^\top W_1^\top + b_1^\top$. The course's weight matrix is therefore the seed's
+# $z_1^\top = x^\top W_1^\top + b_1^\top$. The course's weight matrix is therefore the example's
 # **transposed**: shape `(d_in, d_out)`, column $j$ = the weights into unit $j$.
 
 # %% kind="readonly" grade_id="seed004_rows"
 X4 = x_col[None, :]                       # (1, 2): one sample, one row
 W1 = W1_seed.T                            # (2, 2): W1[i, j] connects input i to hidden unit j
 b1 = b1_seed                              # (2,)
-W2 = W2_seed[:, None]                     # (2, 1): the seed's row [w31, w32] as a column
+W2 = W2_seed[:, None]                     # (2, 1): the example's row [w31, w32] as a column
 b2 = np.array([b2_seed])                  # (1,)
 y4 = np.array([[y_seed]])                 # (1, 1)
 A1 = sigmoid(X4 @ W1 + b1)
 A2 = sigmoid(A1 @ W2 + b2)
-print("row notation: A1 =", A1, " A2 =", A2, " same as the seed's:", np.allclose(A1[0], a1), np.allclose(A2[0, 0], y_hat))
+print("row notation: A1 =", A1, " A2 =", A2, " same as the example's:", np.allclose(A1[0], a1), np.allclose(A2[0, 0], y_hat))
 
 # %% [markdown]
-# **Seed 002's notation on the same graph.** Seed 002 writes the hidden pre-activations as
+# **The 2-3-2 network's notation on the same graph.** Notebook 01's notes write the hidden pre-activations as
 # $O_{11} = x_{11} w^1_{11} + x_{12} w^1_{21} + b_{11}$ and
 # $O_{12} = x_{11} w^1_{12} + x_{12} w^1_{22} + b_{12}$, and the output as
 # $O_{21} = w^2_{11} O_{11} + w^2_{21} O_{12} + b_{21}$. So $O_{11}, O_{12}$ are our
-# $z^{(1)}_1, z^{(1)}_2$ (the seed leaves out the activation there; with it, the inputs of
+# $z^{(1)}_1, z^{(1)}_2$ (the notes leave out the activation there; with it, the inputs of
 # layer 2 are $a^{(1)}_j = \sigma(O_{1j})$), $O_{21}$ is $z^{(2)}$, and $w^1_{ij}$ connects input
 # $i$ to unit $j$: it is exactly `W1[i-1, j-1]` in this course's layout. Its chain rule
 # $\partial L/\partial w^2_{11} = \partial L/\partial \hat y \cdot \partial \hat y/\partial w^2_{11}$
-# is the last edge of the graph. (The seed's list of layer-2 gradients,
+# is the last edge of the graph. (The notes' list of layer-2 gradients,
 # "$[\partial L/\partial\hat y, \partial L/\partial w^2_{11}, \partial L/\partial b_{21}, \partial L/\partial b_{21}]$",
 # repeats $b_{21}$ and omits $w^2_{21}$: layer 2's three learnable parameters are
 # $w^2_{11}, w^2_{21}, b_{21}$.)
@@ -129,7 +129,7 @@ print("row notation: A1 =", A1, " A2 =", A2, " same as the seed's:", np.allclose
 # \sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = A\,(1 - A).$$
 #
 # The derivative is written with the layer's **output** $A$, which the forward pass already
-# stored; no new exponential is needed. (Seeds 001 and 003 use it that way too:
+# stored; no new exponential is needed. (The classic XOR program and the 0.875 regression program use it that way too:
 # `sigmoid_deriv(x) = x * (1 - x)` is called with the activation, not with $z$.) Passing $Z$
 # to that formula, or taking $\sigma(A)$, is a classic bug.
 #
@@ -318,7 +318,7 @@ for h in (1e-5, 1e-2):
     print(f"float32, h = {h:g}: relative error {err:.1e} ({verdict(err)})")
 
 # %% [markdown]
-# ## 6 · Seed 004's network, backwards
+# ## 6 · The worked example's network, backwards
 #
 # With binary cross-entropy after a sigmoid, notebook 02 showed that the chain rule
 # collapses at the output: $\partial L/\partial z^{(2)} = \hat y - y$ per sample. With the
@@ -329,7 +329,7 @@ for h in (1e-5, 1e-2):
 # dA_1 = dZ_2 W_2^\top, \quad dZ_1 = dA_1 \odot A_1(1 - A_1), \quad dW_1 = X^\top dZ_1, \quad db_1 = \textstyle\sum_i dZ_1.$$
 #
 # That is `dense_backward` and `sigmoid_backward`, chained. Do not multiply $A_2 - Y$ by
-# $A_2(1 - A_2)$ again: the sigmoid's derivative is already inside it. (Seed 001 does
+# $A_2(1 - A_2)$ again: the sigmoid's derivative is already inside it. (The classic XOR program does
 # multiply, because its loss is the squared error, not cross-entropy.)
 #
 # **Exercise 6.1 (4 points).** Write `two_layer_backprop(X, y, W1, b1, W2, b2)` for a sigmoid
@@ -338,7 +338,7 @@ for h in (1e-5, 1e-2):
 
 # %% kind="solution" grade_id="two_layer_backprop"
 def two_layer_backprop(X, y, W1, b1, W2, b2):
-    """Loss and gradients of seed 004's network.
+    """Loss and gradients of the worked example's network.
 
     X (n, d), y (n, k) labels 0/1, W1 (d, h), b1 (h,), W2 (h, k), b2 (k,).
     Returns (loss, grads): loss = mean binary cross-entropy (a float), grads = {"dW1", "db1", "dW2", "db2"}.
@@ -365,19 +365,19 @@ hidden.check_two_layer_backprop(two_layer_backprop)
 hidden.check_two_layer_backprop_saturated(two_layer_backprop)
 ### END HIDDEN TESTS
 loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
-check_array(loss4, 0.5172127665584896, what="two_layer_backprop on seed 004: loss")
+check_array(loss4, 0.5172127665584896, what="two_layer_backprop on the worked example: loss")
 check_true(isinstance(grads4, dict) and {"dW1", "db1", "dW2", "db2"} <= set(grads4), what="two_layer_backprop",
            mistake="grads_keys", problem="grads must be a dict with keys dW1, db1, dW2, db2")
-check_array(grads4["dW2"], [[-0.222034], [-0.24176209]], what="seed 004: grads['dW2']",
+check_array(grads4["dW2"], [[-0.222034], [-0.24176209]], what="worked example: grads['dW2']",
             variants=[("bce_sigmoid_double", [[-0.222034 * 0.59617993 * 0.40382007], [-0.24176209 * 0.59617993 * 0.40382007]])])
-check_array(grads4["db2"], [-0.40382007], what="seed 004: grads['db2']")
-check_array(grads4["dW1"], [[-0.01999043, -0.02910663], [0.0, 0.0]], what="seed 004: grads['dW1']",
+check_array(grads4["db2"], [-0.40382007], what="worked example: grads['db2']")
+check_array(grads4["dW1"], [[-0.01999043, -0.02910663], [0.0, 0.0]], what="worked example: grads['dW1']",
             variants=[("transposed", [[-0.01999043, 0.0], [-0.02910663, 0.0]])])
-check_array(grads4["db1"], [-0.01999043, -0.02910663], what="seed 004: grads['db1']")
-print("✓ two_layer_backprop reproduces seed 004")
+check_array(grads4["db1"], [-0.01999043, -0.02910663], what="worked example: grads['db1']")
+print("✓ two_layer_backprop reproduces the worked example")
 
 # %% [markdown]
-# Your backward pass next to the seed's hand-rounded numbers. The seed writes gradients
+# Your backward pass next to the example's hand-rounded numbers. The example writes gradients
 # as columns ($\delta_1 x^\top$ is `(hidden, input)`); ours are the transposes.
 
 # %%
@@ -392,15 +392,15 @@ for name, seed_value, value in table:
 print("check: -0.404 × 0.60 =", round(-0.404 * 0.60, 4), "and exactly", round(delta2 * A1[0, 1], 6))
 
 # %% [markdown]
-# Every backward number matches except one: the seed's $dW_2 = [-0.222, -0.243]$ has a
+# Every backward number matches except one: the example's $dW_2 = [-0.222, -0.243]$ has a
 # rounding slip in the second entry. $\delta_2 a^{(1)}_2 = -0.403820 \times 0.598688 = -0.241762$,
-# which rounds to $-0.242$ (even the seed's own rounded factors give $-0.404 \times 0.60 = -0.2424$).
-# Everything else agrees with the seed to the digits it shows.
+# which rounds to $-0.242$ (even the example's own rounded factors give $-0.404 \times 0.60 = -0.2424$).
+# Everything else agrees with the example to the digits it shows.
 
 # %% [markdown]
 # ## 7 · The backprop stepper
 #
-# Step through seed 004's graph: **next ▶** moves forward node by node (values in black),
+# Step through the worked example's graph: **next ▶** moves forward node by node (values in black),
 # then backward (gradients $\partial L/\partial\,\text{node}$ in red), with the formula and
 # numbers of each step underneath. Change the input, the label or any weight and everything
 # is recomputed; your `sigmoid_backward` and `dense_backward` do the backward pass.
@@ -413,7 +413,7 @@ widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
 # %% [markdown]
 # ## 8 · Any depth: `mlp_backward`
 #
-# Seed 003 trains a 2-2-2-1 all-sigmoid network. Its `backward_pass` walks the layers from
+# The 0.875 regression program (notebook 02) trains a 2-2-2-1 all-sigmoid network. Its `backward_pass` walks the layers from
 # last to first; at each layer it turns the gradient with respect to the layer's output
 # into one with respect to its pre-activation (the sigmoid's local derivative), reads off
 # the weight and bias gradients, and passes the gradient on to the previous layer's
@@ -473,9 +473,9 @@ check_array(got[0][0], expected_dW1, what="mlp_backward: dW1", variants=[("grads
 print("✓ mlp_backward")
 
 # %% [markdown]
-# **Seed 003's network, checked.** Seed 003 uses the ½·sum squared error, so
+# **The 0.875 regression program's network, checked.** It uses the ½·sum squared error, so
 # $\partial L/\partial A_L = A_L - Y$. Its first epoch's gradients, from your `mlp_backward`,
-# against your `numerical_gradient` of the same loss (the seed draws its weights without a
+# against your `numerical_gradient` of the same loss (the program draws its weights without a
 # seed; we fix one):
 
 # %%
@@ -492,9 +492,9 @@ for l, ((W, b), (dW, db)) in enumerate(zip(net3, grads3), start=1):
     print(f"layer {l}: dW relative error {relative_error(dW, num_W):.1e}, db {relative_error(db, num_b):.1e}")
 
 # %% [markdown]
-# ## 9 · Seed 000: a stock-price regression, one full backward pass
+# ## 9 · The stock-price model: a regression, one full backward pass
 #
-# Seed 000's backpropagation example predicts tomorrow's price from today's open, close and
+# The stock-price model, a classic backpropagation example, predicts tomorrow's price from today's open, close and
 # volume, with MSE. The prices here are **synthetic** (`course.data.make_stock_days`: a
 # random walk with momentum, its docstring says exactly how), standardised. The model:
 # 3 inputs, 4 sigmoid hidden units, 1 **linear** output (a price can be any number), so the
@@ -560,6 +560,6 @@ print("last layer / first layer:", f"{norms[-1] / norms[0]:.0f}x")
 # * A sigmoid's local derivative is $A(1 - A)$, from the stored output; ReLU's is $\mathbb 1[Z > 0]$.
 # * A dense layer: $dW = X^\top dZ$, $db = $ the sum of $dZ$'s rows, $dX = dZ W^\top$; shapes say which.
 # * Check every gradient with centered differences and a relative error.
-# * Seed 004's example reproduces exactly, apart from one rounding slip in its $dW_2$.
+# * The worked example reproduces exactly, apart from one rounding slip in its $dW_2$.
 #
 # Next, **04 · XOR training**: put the forward pass, the loss and these gradients in a loop.

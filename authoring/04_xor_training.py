@@ -3,7 +3,7 @@
 #
 # XOR is the smallest problem one neuron cannot solve: the points $(0,1)$ and $(1,0)$ are
 # class 1, $(0,0)$ and $(1,1)$ class 0, and no straight line separates them. A hidden layer
-# can. This notebook first runs seed 001's XOR program exactly as published and reads its
+# can. This notebook first runs a classic XOR program that circulates in tutorials, exactly as published, and reads its
 # output honestly, then builds the course's training loop from the pieces of notebooks 01–03:
 #
 # | § | you write | points |
@@ -14,7 +14,7 @@
 # | 4 | `train(X, y, sizes, lr, epochs, seed)` → `(layers, loss_history)` | 4 |
 #
 # Then you experiment: learning rates, how often training gets stuck, depth and vanishing
-# gradients, seed 003's regression target, mini-batches, and a live trainer.
+# gradients, the 0.875 regression program's target, mini-batches, and a live trainer.
 
 # %% kind="readonly" grade_id="setup"
 import numpy as np
@@ -31,16 +31,16 @@ X_xor, y_xor = data.xor()
 import matplotlib.pyplot as plt      # the pictures (not part of the setup: grading draws none)
 
 # %% [markdown]
-# ## 1 · Seed 001's program, exactly
+# ## 1 · The classic XOR program, exactly
 #
-# Seed 001 trains a 2-2-1 network on XOR: `np.random.seed(1)`, weights from `np.random.rand`
+# The classic XOR program trains a 2-2-1 network on XOR: `np.random.seed(1)`, weights from `np.random.rand`
 # (uniform on $[0, 1)$), **no biases**, learning rate 0.1, 10 000 epochs. Below is the same
 # program. The only change: `np.random.RandomState(1).rand` instead of seeding NumPy's
 # global generator, which draws the very same numbers without touching global state.
 
 # %%
 def seed001_xor(epochs=10_000, lr=0.1):
-    """Seed 001's program, line for line (its sigmoid_deriv takes the sigmoid's OUTPUT)."""
+    """The classic XOR program, line for line (its sigmoid_deriv takes the sigmoid's OUTPUT)."""
     sigmoid_001 = lambda x: 1 / (1 + np.exp(-x))
     sigmoid_deriv = lambda x: x * (1 - x)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
@@ -236,17 +236,17 @@ check_true(np.allclose(history, history_again), what="train twice with seed 0", 
 print(f"✓ train: loss {history[0]:.3f} -> {history[-1]:.5f}, XOR solved, reproducible")
 
 # %% [markdown]
-# ## 5 · The course's XOR next to seed 001's
+# ## 5 · The course's XOR next to the classic program's
 #
 # Same architecture size (2-3-1 here, with biases), mean cross-entropy, 1 500 epochs:
 
 # %%
 layers_xor, history_xor = train(X_xor, y_xor, [2, 3, 1], lr=5.0, epochs=1500, seed=0)
 ours = mlp_forward(X_xor, layers_xor)[-1].ravel()
-print("input      seed 001   course")
+print("input      classic    course")
 for x, theirs, mine in zip(X_xor, output_001.ravel(), ours):
     print(f"{x}   {theirs:.3f}      {mine:.3f}")
-print(f"worst distance from the right label: seed 001 {np.max(np.abs(output_001.ravel() - y_xor.ravel())):.3f}, "
+print(f"worst distance from the right label: classic program {np.max(np.abs(output_001.ravel() - y_xor.ravel())):.3f}, "
       f"course {np.max(np.abs(ours - y_xor.ravel())):.3f}")
 
 # %% [markdown]
@@ -287,9 +287,9 @@ for hidden_units in (2, 3, 8):
 # solution; that *over-parameterisation* is one reason larger networks train more reliably.
 
 # %% [markdown]
-# ## 8 · Depth and vanishing gradients (seed 003's limitation)
+# ## 8 · Depth and vanishing gradients (the 0.875 regression program's limitation)
 #
-# Seed 003 lists vanishing gradients among backprop's limitations. Here it is, measured:
+# The 0.875 regression program's notes list vanishing gradients among backprop's limitations. Here it is, measured:
 # a 10-layer network of width 16, one batch, and the size of each layer's weight gradient,
 # for sigmoid everywhere (`mlp_backward`) and for ReLU hidden layers (a sigmoid output,
 # backpropagated with `relu_backward` and `dense_backward`). Weights are scaled for each
@@ -340,13 +340,13 @@ print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, 
 # activations for this reason.
 
 # %% [markdown]
-# ## 9 · Seed 003's 2-2-2-1 network, trained to 0.875
+# ## 9 · The 0.875 regression program's 2-2-2-1 network
 #
-# Seed 003 trains a 2-2-2-1 sigmoid network on one sample, $x = (0.6, 0.4)$, target
+# The 0.875 regression program trains a 2-2-2-1 sigmoid network on one sample, $x = (0.6, 0.4)$, target
 # $0.875$, with the ½·sum squared error (so $\partial L/\partial\hat y = \hat y - y$), learning
 # rate 0.5, 501 epochs, logging every 20. Its weights come from `np.random.randn` without a
 # seed, so its exact numbers cannot be reproduced; here the same algorithm starts from a
-# seeded draw, with your `gradient_descent_step` doing the updates. (Seed 003's loop prints
+# seeded draw, with your `gradient_descent_step` doing the updates. (Its loop prints
 # the prediction *before* each epoch's update, as here.)
 
 # %%
@@ -362,9 +362,9 @@ for epoch in range(501):
     net3 = gradient_descent_step(net3, mlp_backward(acts3, net3, pred - Y3), 0.5)
 
 # %% [markdown]
-# Like the seed's log, the prediction climbs towards 0.875 and the loss falls below $10^{-6}$
+# Like the program's log, the prediction climbs towards 0.875 and the loss falls below $10^{-6}$
 # by epoch 500. One sample and one target: this network memorises a number, which is all the
-# seed's example asks of it.
+# program's example asks of it.
 
 # %% [markdown]
 # ## 10 · Full batch or mini-batches
@@ -418,7 +418,7 @@ widgets.xor_trainer(train, predict, mlp_forward)
 # %% [markdown]
 # ## Summary
 #
-# * Seed 001's output rounds to XOR but is unsure (26–69%): no biases, a fading squared-error
+# * The classic program's output rounds to XOR but is unsure (26–69%): no biases, a fading squared-error
 #   gradient and a small learning rate. Biases and cross-entropy fix it.
 # * A training loop is four calls: forward, loss, backward, step. Random, seeded initialisation
 #   breaks symmetry and makes runs reproducible.

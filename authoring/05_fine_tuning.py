@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 05 · Fine-tuning a pretrained network
 #
-# Seed 000's third example: a hospital wants a pneumonia detector, but has only a few
+# The pneumonia screening workflow: a hospital wants a pneumonia detector, but has only a few
 # labelled X-rays of its own. Training a network from nothing on so little data overfits.
 # Instead, start from a network **pretrained** on a large archive, **freeze** it, add a new
 # **head**, train only the head on the hospital's images, then **unfreeze** and fine-tune
@@ -92,7 +92,7 @@ print(open(os.path.join(os.path.dirname(xray.__file__), "assets", "xray_base.jso
 # %% [markdown]
 # ## 3 · Adam
 #
-# Seed 000 fine-tunes with `Adam(1e-5)`. Adam keeps, for every parameter, a running mean of
+# The screening workflow fine-tunes with `Adam(1e-5)`. Adam keeps, for every parameter, a running mean of
 # its gradients $m$ and of their squares $v$, and steps by their ratio, so each weight gets
 # its own step size:
 #
@@ -229,7 +229,7 @@ print(f"✓ fit: loss {history[0]:.3f} -> {history[-1]:.3f}, base untouched")
 # %% [markdown]
 # Now the flow, step by step, with seed 0: train the head (300 epochs at learning rate
 # 0.01), then unfreeze and fine-tune everything at a small learning rate ($10^{-4}$, the
-# spirit of seed 000's `Adam(1e-5)`; our network and data are small, so a little larger).
+# spirit of the workflow's `Adam(1e-5)`; our network and data are small, so a little larger).
 # Frozen weights stay put, which we check.
 
 # %%
@@ -275,7 +275,7 @@ plt.show()
 # the base to scanner B a little further. Fine-tuning everything at a **large** learning rate
 # from a random head is the cautionary tale: the head's first, random gradients are large,
 # they rewrite the pretrained features before the head has learned anything (*catastrophic
-# forgetting*), and some runs end no better than a coin. That is why seed 000 trains the head
+# forgetting*), and some runs end no better than a coin. That is why the workflow trains the head
 # first and unfreezes with a tiny learning rate.
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Deterministic, offline data sets for the notebooks. Every one is SYNTHETIC.
 
-Spam emails (01_forward_pass, seed 000's example)
+Spam emails (01_forward_pass, the spam-filter example)
 -------------------------------------------------
 No real emails are shipped. An email is simulated the way a bag-of-words model
 sees one: a length L (20 + Poisson(80) words) and word counts drawn from a
@@ -118,7 +118,7 @@ def make_line_with_outlier(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.n
 
 
 def make_stock_days(n_days: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A synthetic share price, as seed 000's stock example needs: today's data -> tomorrow's close.
+    """A synthetic share price, as the stock-price model needs: today's data -> tomorrow's close.
 
     The close follows a geometric random walk (daily log-return N(0.0005, 0.015²)) with
     momentum (20% of yesterday's return carries over); the open is yesterday's close moved
@@ -146,7 +146,7 @@ def make_stock_days(n_days: int = 120, seed: int = 0) -> tuple[np.ndarray, np.nd
 
 
 def xor() -> tuple[np.ndarray, np.ndarray]:
-    """The four XOR points: X of shape (4, 2) and labels y of shape (4, 1), float64 (seed 001's)."""
+    """The four XOR points: X of shape (4, 2) and labels y of shape (4, 1), float64 (the classic XOR program's)."""
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
     return X, y

@@ -192,7 +192,7 @@ class LineFits:
 
 
 class ComputationGraph:
-    """Seed 004's 2-2-1 network as a computational graph, with values and gradients on it.
+    """The worked example's 2-2-1 network (notebook 03) as a computational graph, with values and gradients on it.
 
     Nodes (keys): x1 x2 z1_1 z1_2 a1_1 a1_2 z2 yhat L. update(values, grads, active) writes
     each node's value (black) and gradient dL/dnode (red) where given, and rings the nodes

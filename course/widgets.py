@@ -339,11 +339,11 @@ def outlier_explorer(mse_grad, mae_grad, huber_grad):
 
 
 class BackpropStepper(Explorer):
-    """Seed 004's network, one step at a time: forward node by node, then backward.
+    """The worked example's network (notebook 03), one step at a time: forward node by node, then backward.
 
     Forward values use `sigmoid`; the backward pass is built from your
     `sigmoid_backward` and `dense_backward`. Every slider recomputes everything.
-    Parameters are in the seed's column notation (W1 rows = hidden units); the course's
+    Parameters are in the example's column notation (W1 rows = hidden units); the course's
     row-notation matrices are their transposes.
     """
 
@@ -354,7 +354,7 @@ class BackpropStepper(Explorer):
     def __init__(self, sigmoid, sigmoid_backward, dense_backward):
         import ipywidgets as w
         self.fns = (sigmoid, sigmoid_backward, dense_backward)
-        self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # seed 004
+        self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # the worked example's
         self.fig, self.canvas = figure(8.4, 3.5)
         # The step's caption is text under the picture, not in it: a screen reader reads it, it
         # can be selected and copied, and a frame no longer lays out and renders two long lines
@@ -436,7 +436,7 @@ class BackpropStepper(Explorer):
             f"{f(v['dW2'][1])}), db2 = {f(v['db2'])}",
             f"dL/da1 = W2 · dL/dz2 = ({f(v['dA1'][0, 0])}, {f(v['dA1'][0, 1])})",
             f"dL/dz1 = dL/da1 · a1(1 - a1) = ({f(v['dZ1'][0, 0])}, {f(v['dZ1'][0, 1])});   "
-            f"dW1 (seed's layout) = dz1·xᵀ = [[{f(v['dW1'][0, 0])}, {f(v['dW1'][1, 0])}], "
+            f"dW1 (the example's layout) = dz1·xᵀ = [[{f(v['dW1'][0, 0])}, {f(v['dW1'][1, 0])}], "
             f"[{f(v['dW1'][0, 1])}, {f(v['dW1'][1, 1])}]]",
             f"dL/dx = W1ᵀ · dL/dz1 = ({f(v['dX'][0, 0])}, {f(v['dX'][0, 1])})",
         ]
@@ -451,7 +451,7 @@ class BackpropStepper(Explorer):
 
 
 def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
-    """The backprop stepper over seed 004's network, built from the functions you pass (your own)."""
+    """The backprop stepper over the worked example's network, built from the functions you pass (your own)."""
     if grading():
         return Idle("backprop stepper")
     return BackpropStepper(sigmoid, sigmoid_backward, dense_backward)
