@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import linecache
+import traceback
 import warnings
+from pathlib import Path
+from types import TracebackType
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -35,12 +39,128 @@ NO_GRADER = (
 )
 
 
+COURSE = Path(__file__).resolve().parent
+NOT_WRITTEN = ("is not written yet: replace `raise NotImplementedError()` in its cell with your code, "
+               "run that cell, then this one.")
+
+
+def _ours(filename: str) -> bool:
+    """Whether a traceback frame's file belongs to the course package (not to the student)."""
+    try:
+        return Path(filename).resolve().is_relative_to(COURSE)
+    except (OSError, ValueError):
+        return False
+
+
+def _cell_line(tb: TracebackType | None) -> str | None:
+    """The innermost line of a traceback that is not the course's own code: the line of the
+    student's notebook cell that ran the failed check, as `----> 12 check_array(...)`."""
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if not _ours(frame.f_code.co_filename):
+            found = (frame.f_code.co_filename, lineno)
+    if found is None:
+        return None
+    text = linecache.getline(*found).strip()
+    return f"----> {found[1]} {text}" if text else None
+
+
 class CheckFailed(AssertionError):
-    """A failed check. `mistake` is the catalog key it matched, or None."""
+    """A failed check. `mistake` is the catalog key it matched, or None.
+
+    In a notebook it shows as its message (what was checked, expected vs got, the likely
+    mistake and a hint) after the one line of the cell that failed: not as a traceback
+    through this module. IPython asks an exception for that rendering through
+    `_render_traceback_` (documented in "Integrating your objects with IPython"). When the
+    check failed because the student's own code raised, that exception's traceback follows
+    in full, without this module's frames.
+    """
 
     def __init__(self, message: str, mistake: str | None = None):
         super().__init__(message)
         self.mistake = mistake
+
+    def _render_traceback_(self) -> list[str]:
+        lines = []
+        where = _cell_line(self.__traceback__)
+        if where is not None:
+            lines.append(where)
+        lines.append(f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}")
+        cause = self.__cause__
+        if cause is not None and not isinstance(cause, NotImplementedError):
+            frames = [f for f in traceback.extract_tb(cause.__traceback__) if not _ours(f.filename)]
+            if frames:
+                lines.append("Your code raised it here:")
+                lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
+                lines += [line.rstrip("\n") for line in traceback.format_exception_only(cause)]
+        return lines
+
+
+class NotWrittenYet(CheckFailed):
+    """An exercise still raises the `NotImplementedError()` the student is asked to replace.
+    Shows as one line naming the function."""
+
+    def __init__(self, function: str, what: str | None = None):
+        prefix = f"{what}: " if what else ""
+        super().__init__(f"{prefix}`{function}` {NOT_WRITTEN}", mistake=None)
+        self.function = function
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
+def unwritten(exc: BaseException) -> str | None:
+    """The name of the unfinished exercise behind `exc`, or None: the function whose own
+    code raised a NotImplementedError (the innermost frame, outside this package)."""
+    if isinstance(exc, NotWrittenYet):
+        return exc.function
+    if not isinstance(exc, NotImplementedError):
+        return None
+    frames = [f for f, _ in traceback.walk_tb(exc.__traceback__)]
+    if not frames or _ours(frames[-1].f_code.co_filename) or frames[-1].f_code.co_name == "<module>":
+        return None
+    return frames[-1].f_code.co_name
+
+
+def run(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` in a test cell: when an exercise it needs is not written yet,
+    a one-line NotWrittenYet that names it; anything else it raises keeps its traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        name = unwritten(exc)
+        if name is None:
+            raise
+        raise NotWrittenYet(name) from None
+
+
+class using_your_code:
+    """For a demonstration cell that runs the student's functions:
+
+        with using_your_code():
+            widgets.neuron_explorer(sigmoid)
+
+    While an exercise it needs is not written, the cell prints one line saying which, and
+    stops there, instead of failing with a traceback (so "Run All" goes on to the end). The
+    same for a name an earlier such cell would have made. Any other error shows as usual.
+    """
+
+    def __enter__(self) -> "using_your_code":
+        return self
+
+    def __exit__(self, etype, exc, tb) -> bool:
+        if exc is None:
+            return False
+        name = unwritten(exc)
+        if name is not None:
+            print(f"This cell runs your `{name}`, which is not written yet: finish that exercise, "
+                  "then run this cell again.")
+            return True
+        if isinstance(exc, NameError) and getattr(exc, "name", None):
+            print(f"This cell needs `{exc.name}`, which a cell above makes once its exercises are "
+                  "written: finish them, run the cells above, then this one.")
+            return True
+        return False
 
 
 # --- formatting ------------------------------------------------------------------
@@ -244,8 +364,9 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
             result = fn(*args, **kwargs)
         except CheckFailed:
             raise
-        except NotImplementedError:
-            _fail(what, "not written yet: replace the `raise NotImplementedError()` line with your code.")
+        except NotImplementedError as exc:
+            name = unwritten(exc) or getattr(fn, "__name__", "this function")
+            raise NotWrittenYet(name, what) from None
         except Exception as exc:  # a student's code may raise anything
             text = str(exc)
             shapes = isinstance(exc, ValueError) and any(
@@ -253,8 +374,11 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
             scalar = isinstance(exc, (ValueError, TypeError)) and (
                 "truth value of an array" in text or "only length-1 arrays" in text
                 or "only 0-dimensional arrays" in text)
-            _fail(what, f"your function raised {type(exc).__name__}: {text[:300]}",
-                  mistake="shape_mismatch" if shapes else "scalar_only" if scalar else None)
+            try:
+                _fail(what, f"your function raised {type(exc).__name__}: {text[:300]}",
+                      mistake="shape_mismatch" if shapes else "scalar_only" if scalar else None)
+            except CheckFailed as failure:
+                raise failure from exc
     if hits:
         _fail(what, f"your function runs the course's own `{hits[0]}` instead of your code.",
               mistake="uses_reference")

@@ -138,7 +138,7 @@ def test_a_picture_is_blitted_on_a_kept_background_and_drawn_in_full_for_a_new_v
 
 LIBRARIES = ("matplotlib", "ipympl", "ipywidgets")
 # IPython's documented rich-display hook: a public protocol despite its underscore
-PROTOCOL = {"_repr_mimebundle_"}
+PROTOCOL = {"_repr_mimebundle_", "_render_traceback_"}   # documented IPython protocols
 
 
 def private(name: str) -> bool:

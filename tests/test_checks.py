@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from course.checks import CheckFailed, call, check_array, check_sequence, check_true
+from course.checks import (NOT_WRITTEN, CheckFailed, NotWrittenYet, call, check_array, check_sequence,
+                           check_true, run, using_your_code)
 from course.mistakes import CATALOG, describe
 
 
@@ -144,3 +145,65 @@ def test_an_unfinished_function_is_reported_kindly():
 
     e = failure(call, stub, np.ones(2), what="sigmoid(z)")
     assert "not written yet" in str(e) and "raise NotImplementedError()" in str(e)
+
+
+# --- what a student sees in the notebook (IPython renders the exception itself) -----
+
+def test_an_unfinished_function_names_itself_in_one_line():
+    def relu(z):
+        raise NotImplementedError()
+
+    def mlp_forward(x):
+        return relu(x) + 1           # finished, but needs an unfinished one
+
+    e = failure(run, mlp_forward, np.ones(2))
+    assert isinstance(e, NotWrittenYet) and e.function == "relu"
+    assert e._render_traceback_() == [f"\x1b[0;31mNotWrittenYet\x1b[0m: `relu` {NOT_WRITTEN}"]
+    e = failure(call, relu, np.ones(2), what="relu(z)")
+    assert e.function == "relu" and str(e).startswith("relu(z): `relu` is not written yet")
+
+
+def test_run_leaves_any_other_error_alone_with_its_traceback():
+    def relu(z):
+        return z.nope
+
+    with pytest.raises(AttributeError):
+        run(relu, np.ones(2))
+
+
+def test_a_failed_check_renders_as_the_failing_line_and_its_message(tmp_path):
+    with pytest.raises(CheckFailed) as info:
+        check_array(np.array([1.0, 3.0]), np.array([1.0, 2.0]), what="f(x)")
+    e = info.value
+    shown = e._render_traceback_()
+    assert shown[0].startswith("----> ") and "check_array" in shown[0]      # this test's own line
+    assert shown[1].endswith(str(e)) and str(e).startswith("f(x): wrong values.")
+    assert not any("course/checks.py" in line for line in shown)
+
+
+def test_a_check_failed_by_the_students_own_error_keeps_that_traceback():
+    def dense_forward(X):
+        return X @ np.ones((3, 2))
+
+    e = failure(call, dense_forward, np.ones((2, 2)), what="dense_forward(X)")
+    text = "\n".join(e._render_traceback_())
+    assert e.mistake == "shape_mismatch" and "Your code raised it here:" in text
+    assert "in dense_forward" in text and "return X @ np.ones((3, 2))" in text and "ValueError" in text
+    assert "course/checks.py" not in text
+
+
+def test_a_demonstration_prints_which_exercise_to_finish(capsys):
+    def sigmoid(z):
+        raise NotImplementedError()
+
+    with using_your_code():
+        sigmoid(1.0)
+        raise AssertionError("never reached")
+    assert capsys.readouterr().out.strip() == (
+        "This cell runs your `sigmoid`, which is not written yet: finish that exercise, then run this cell again.")
+    with using_your_code():
+        print(model_made_above)  # noqa: F821 - an earlier demonstration never got to make it
+    assert "`model_made_above`" in capsys.readouterr().out
+    with pytest.raises(ZeroDivisionError):
+        with using_your_code():
+            1 / 0

@@ -67,6 +67,7 @@ LAYOUT = {"lines_to_next_cell"}     # jupytext's record of blank lines: not the 
 SHARED_INPUTS = ("nbgrader_config.py", "tools/build.py", "grader/isolation.py", "grader/nbgrader_plugin.py",
                  "grader/pipeline.py")
 VERSIONED = ("nbgrader", "jupytext", "nbformat", "nbconvert")
+RAISES = "raises-exception"      # the cell tag JupyterLab's and nbclient's "run all" honour
 
 
 class FormatError(ValueError):
@@ -151,6 +152,11 @@ def parse(path: Path):
                 raise FormatError(f"{where}: a solution cell needs ### BEGIN SOLUTION / ### END SOLUTION")
             if meta["grade"]:
                 _check_hidden_tests(out.source, f"{where} test cell {meta['grade_id']!r}")
+                # A test fails (raises) until its exercise is done; "Run All" in JupyterLab and
+                # nbclient go on past a cell with this tag, so one unfinished exercise does not
+                # stop the rest of the notebook. Grading still scores the failure: it runs
+                # every cell whatever the tags, and reads the error output.
+                out.metadata["tags"] = [RAISES]
         else:
             out.id = f"cell-{index:03d}"
         nb.cells.append(out)
