@@ -395,19 +395,23 @@ class LabNotebook:
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
+    def run_all_started(self) -> None:
+        """Run > Run All Cells, and wait until the first cell is queued or ran."""
+        started = "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'))" \
+                  ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+        self._click_run_all()
+        try:
+            self.page.wait_for_function(started, timeout=10_000, polling=100)
+        except Exception:               # the click raced the kernel's start-up: once more
+            self.wait_for_kernel_idle()
+            self._click_run_all()
+            self.page.wait_for_function(started, timeout=10_000, polling=100)
+
     def run_all(self, timeout: float = 180.0) -> float:
         """Run > Run All Cells; wait until every code cell has run. Returns the seconds taken."""
         page = self.page
         start = time.monotonic()
-        self._click_run_all()
-        started = "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'))" \
-                  ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
-        try:
-            page.wait_for_function(started, timeout=10_000, polling=100)
-        except Exception:               # the click raced the kernel's start-up: once more
-            self.wait_for_kernel_idle()
-            self._click_run_all()
-            page.wait_for_function(started, timeout=10_000, polling=100)
+        self.run_all_started()
         # a prompt reads [*]: while queued or running and [n]: when done; a cell that raised
         # stops the run, so the cells after it keep [ ]: and this times out
         page.wait_for_function(
@@ -415,6 +419,18 @@ class LabNotebook:
                  const prompts = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'));
                  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
                }""", timeout=timeout * 1000, polling=250)
+        self.wait_for_kernel_idle(timeout)
+        return time.monotonic() - start
+
+    def run_all_until_idle(self, timeout: float = 180.0) -> float:
+        """Run > Run All Cells; wait until the run is over, whether or not it reached the last
+        cell (no prompt reads [*] and the kernel is idle). Returns the seconds taken; then
+        `unrun_cells()` says how many cells it left."""
+        start = time.monotonic()
+        self.run_all_started()
+        self.page.wait_for_function(
+            """() => !Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'))
+                       .some(p => /\\[\\*\\]/.test(p.textContent))""", timeout=timeout * 1000, polling=250)
         self.wait_for_kernel_idle(timeout)
         return time.monotonic() - start
 

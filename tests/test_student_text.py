@@ -1,0 +1,109 @@
+"""What students read: no private names of our source documents, no answers in docstrings.
+
+* A student never saw a "seed": the source examples are named for them ("the spam filter",
+  "the published worked example"), so no student-facing text says "seed 004".
+* An exercise's docstring states its contract (arguments, shapes, what it returns), never
+  the formula the exercise asks the student to derive. Each grader module keeps, next to
+  its references, `FORMULAS`: for every exercise of its notebook, the patterns that would
+  give the answer away (regular expressions matched, case-insensitively, against the
+  docstring with all whitespace removed).
+"""
+import ast
+import importlib
+import re
+
+import nbformat
+import pytest
+
+from tools.build import ROOT
+from tools.registry import assignments, notebook, topic
+
+SEED_NAME = re.compile(r"\bseeds?[\s_]*0\d\d", re.IGNORECASE)   # "seed 004", "seed004_forward"
+SEED_WORD = re.compile(r"\w*seed\w*", re.IGNORECASE)
+RANDOM_SEED = {"seed", "seeds", "seeded", "seeding"}       # a random seed: the only sense students meet
+
+
+def student_texts():
+    """(where, text) for everything a student or self-learner reads."""
+    for name in assignments():
+        for top in ("release", "solutions"):
+            nb = nbformat.read(notebook(top, name), as_version=4)
+            for i, cell in enumerate(nb.cells):
+                yield f"{top}/{name} cell {i + 1}", cell.source
+    for path in sorted((ROOT / "course").glob("*.py")):       # widgets, checks, feedback catalog
+        yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
+    yield "README.md", (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def named_sources(text: str) -> list[str]:
+    """Where `text` names a source document as a "seed": "seed 004", or a name like `W1_seed`."""
+    return [m.group(0) for m in SEED_NAME.finditer(text)] + [
+        w for w in SEED_WORD.findall(text) if w.lower() not in RANDOM_SEED]
+
+
+def test_no_student_facing_text_names_a_source_document_as_a_seed():
+    found = [(where, hit) for where, text in student_texts() for hit in named_sources(text)]
+    assert not found, found
+
+
+def test_the_scan_sees_a_source_document_named_as_a_seed():
+    for text in ("as seed 004's worked example shows", "Seeds 000 and 001", "W1_seed = ...",
+                 "def seed001_xor():", "seed_names = [...]"):
+        assert named_sources(text), text
+    assert not named_sources("make_spam_emails(500, seed=0); five seeds; a seeded generator")
+
+
+def exercises(name: str) -> dict[str, str]:
+    """{function name: docstring} for every function the student writes in assignment `name`."""
+    found = {}
+    for cell in nbformat.read(notebook("release", name), as_version=4).cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.FunctionDef):
+                    found[node.name] = ast.get_docstring(node) or ""
+    return found
+
+
+def gives_away(patterns: list[str], docstring: str) -> list[str]:
+    text = re.sub(r"\s+", "", docstring)
+    return [p for p in patterns if re.search(p, text, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_exercise_lists_the_formulas_its_docstring_must_not_state(name):
+    formulas = importlib.import_module(f"grader.{topic(name)}").FORMULAS
+    written = exercises(name)
+    assert written, f"{name} has exercises"
+    assert set(formulas) == set(written), "FORMULAS names exactly the notebook's exercises"
+    for fn, patterns in formulas.items():
+        assert patterns, f"{fn}: at least one give-away pattern"
+        for p in patterns:
+            re.compile(p)
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_no_exercise_docstring_states_its_formula(name):
+    formulas = importlib.import_module(f"grader.{topic(name)}").FORMULAS
+    leaks = {fn: gives_away(formulas.get(fn, []), doc) for fn, doc in exercises(name).items()}
+    assert not {fn: p for fn, p in leaks.items() if p}, leaks
+    for fn, doc in exercises(name).items():
+        assert len(doc.split()) >= 4, f"{fn}: the docstring states the contract (arguments, shapes, result)"
+
+
+# The docstrings that gave the answers away before (issue #13): the patterns must catch them.
+GIVEAWAYS = {
+    ("02_loss_functions", "mse_grad"): "d mse / d y_pred = 2 (y_pred - y_true) / N, N = y_pred.size.",
+    ("02_loss_functions", "mae_grad"): "d mae / d y_pred = sign(y_pred - y_true) / N (0 where equal).",
+    ("02_loss_functions", "huber_grad"): "d huber / d y_pred = clip(y_pred - y_true, -delta, delta) / N.",
+    ("02_loss_functions", "binary_cross_entropy_grad"): "d bce / d p = (p - y) / (p (1 - p)) / N, with p clipped as in the loss.",
+    ("02_loss_functions", "softmax_cross_entropy_grad"):
+        "Gradient of categorical_cross_entropy(Y, softmax(logits)) w.r.t. the logits: (softmax - Y) / n.",
+}
+
+
+@pytest.mark.parametrize("key", sorted(GIVEAWAYS))
+def test_the_patterns_catch_the_answers_the_docstrings_used_to_give(key):
+    name, fn = key
+    formulas = importlib.import_module(f"grader.{topic(name)}").FORMULAS
+    assert fn in formulas, f"{fn} is an exercise of {name}"
+    assert gives_away(formulas[fn], GIVEAWAYS[key]), f"{fn}'s patterns miss {GIVEAWAYS[key]!r}"
