@@ -450,6 +450,23 @@ def test_untouched_release_earns_nothing(graded):
 
 
 @pytest.mark.slow
+def test_feedback_on_unfinished_work_names_each_function_in_one_line(graded):
+    """The untouched release, autograded: each test cell's error is one short line naming a
+    function that is not written yet, never a traceback, in the notebook and the feedback."""
+    nb = read(notebook_path(Path("autograded") / UNTOUCHED, graded.name, graded.root))
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    for cell in tests:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert len(errors) == 1, (cell.metadata.nbgrader["grade_id"], errors)
+        shown = "\n".join(errors[0].traceback)
+        assert re.search(r"`\w+` is not written yet", shown), shown
+        assert len(shown.splitlines()) == 1 and "Traceback" not in shown and "checks.py" not in shown, shown
+    assert graded.feedback.returncode == 0, output(graded.feedback)
+    page = notebook_path(Path("feedback") / UNTOUCHED, graded.name, graded.root).with_suffix(".html")
+    assert html_text(page.read_text(encoding="utf-8")).count("is not written yet") >= len(tests)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("student", STUDENTS)
 def test_feedback_shows_no_hidden_test_or_path(graded, student):
     """feedback/<student>/NN/NN.html exists and shows no hidden-test source (no marker,
