@@ -80,3 +80,19 @@ def test_hidden_tests_without_the_grader_fail_with_a_clear_message(name, student
     for cell in hidden:
         assert errors.get(cell) == ("AssertionError", NO_GRADER), (cell, errors.get(cell))
     assert set(errors) == set(hidden), "only hidden tests need the grader"
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_still_reports_each_unfinished_exercise(tmp_path, student_machine):
+    """The raises-exception tags that let Run All go on change nothing for `nbgrader
+    validate` (its Python API: the command exits 0 either way): an untouched notebook fails
+    validation, one failed test cell per test, each saying which function is not written."""
+    from nbgrader.validator import Validator
+
+    name = assignments()[0]
+    path = tmp_path / f"{name}.ipynb"
+    path.write_bytes((ROOT / "release" / name / f"{name}.ipynb").read_bytes())
+    tests = [c for c in nbformat.read(path, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade")]
+    failed = Validator().validate(str(path)).get("failed", [])
+    assert len(failed) == len(tests) > 0
+    assert all("is not written yet" in f["raw_error"] for f in failed), [f["raw_error"] for f in failed]
