@@ -381,7 +381,7 @@ with using_your_code():
 # %% [markdown]
 # The explorer draws this network with **your** `mlp_forward`. Move the inputs, or pick
 # any of $w_1, \dots, w_{12}, b_1, \dots, b_5$ and change it: node colours and numbers are
-# the activations, line colours and widths the weights (orange positive, purple negative).
+# the activations, line colours and widths the weights (purple positive, orange negative).
 # Which weights can change output $a^3_1$ without touching $a^3_2$?
 
 # %%
