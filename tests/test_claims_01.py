@@ -130,7 +130,9 @@ def test_raising_the_threshold_flags_fewer_real_emails_and_lets_more_spam_throug
     said(r"raise it and fewer real emails are flagged, at the price of more spam getting through", markdown(NAME))
     low, high = (float(t) for t in said(r"for threshold in \(([\d.]+), ([\d.]+)\)",
                                         code_cell(NAME, "for threshold in")))
-    X, y = data.make_spam_emails(500, seed=0)
+    n, = said(r"Now the detector on all (\d+) emails", markdown(NAME))
+    assert f"make_spam_emails({n}, seed=0)" in code_cell(NAME, "X_mail, y_mail = ")
+    X, y = data.make_spam_emails(int(n), seed=0)
     w, b = data.spam_detector()
     flagged, caught = {}, {}
     for t in (low, high):

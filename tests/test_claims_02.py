@@ -41,6 +41,8 @@ def test_the_half_sum_convention_is_n_over_2_times_the_mean():
     said(r"its gradient is \$\\tfrac\{N\}\{2\}\$ times ours", text)
     n, times = (int(v) for v in said(r"on a batch of (\d+) it is (\d+) times larger", text))
     said(r"With \$N = 1\$ \(that program trains on one sample\) it is exactly half", text)
+    said(r"The 0.875 regression program's ½·sum is a different loss whose gradient is \$N/2\$ times larger",
+         markdown(NAME))
     for size, ratio in ((n, times), (1, 0.5)):
         y, y_hat = np.zeros(size), np.full(size, 0.1)
         half_sum_grad = y_hat - y                                       # d/dy_hat of 0.5 * sum(r**2)
