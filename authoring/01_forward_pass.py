@@ -31,7 +31,7 @@
 import numpy as np
 
 from course import data, plots, widgets
-from course.checks import NO_GRADER, call, check_array, check_sequence, check_true
+from course.checks import NO_GRADER, call, check_array, check_sequence, check_true, run, using_your_code
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -81,9 +81,10 @@ print("z =", z)        # -0.4: this neuron leans towards "no"
 
 # %% kind="solution" grade_id="sigmoid"
 def sigmoid(z):
-    """Element-wise logistic function 1 / (1 + exp(-z)), stable for large |z|.
+    """The logistic function σ, element-wise.
 
-    z: array of any shape. Returns a float array of the same shape, values in [0, 1].
+    z: array of any shape. Returns a float array of the same shape, values in [0, 1],
+    with no overflow warning and no NaN for |z| up to 1000.
     """
     ### BEGIN SOLUTION
     z = np.asarray(z, dtype=float)
@@ -101,10 +102,10 @@ hidden.check_sigmoid(sigmoid)
 ### END HIDDEN TESTS
 z = np.array([-2.0, 0.0, 3.0])
 s = np.array([0.11920292, 0.5, 0.95257413])
-check_array(sigmoid(z), s, what="sigmoid([-2, 0, 3])",
+check_array(run(sigmoid, z), s, what="sigmoid([-2, 0, 3])",
             variants=[("sigmoid_sign", 1 - s), ("sigmoid_derivative", s * (1 - s))])
 Z = np.array([[0.0, 1.0, -1.0], [2.0, -2.0, 0.5]])
-check_array(sigmoid(Z) + sigmoid(-Z), np.ones((2, 3)), what="sigmoid(Z) + sigmoid(-Z) for Z of shape (2, 3)")
+check_array(run(sigmoid, Z) + run(sigmoid, -Z), np.ones((2, 3)), what="sigmoid(Z) + sigmoid(-Z) for Z of shape (2, 3)")
 print("✓ sigmoid: values and shapes")
 
 # %% kind="test" grade_id="test_sigmoid_stable" points=1
@@ -138,7 +139,7 @@ print("✓ sigmoid: stable for |z| up to 1000")
 
 # %% kind="solution" grade_id="relu"
 def relu(z):
-    """Element-wise max(z, 0). z: array of any shape; returns a float array of that shape."""
+    """The rectified linear unit, element-wise. z: array of any shape; returns a float array of that shape."""
     ### BEGIN SOLUTION
     return np.maximum(np.asarray(z, dtype=float), 0.0)
     ### END SOLUTION
@@ -152,7 +153,7 @@ except ImportError:
 hidden.check_relu(relu)
 ### END HIDDEN TESTS
 Z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.5, 1.0]])
-check_array(relu(Z), [[0.0, 0.0, 2.0], [3.0, 0.0, 1.0]], what="relu(Z) for Z of shape (2, 3)",
+check_array(run(relu, Z), [[0.0, 0.0, 2.0], [3.0, 0.0, 1.0]], what="relu(Z) for Z of shape (2, 3)",
             variants=[("relu_max", np.max(Z, axis=0)), ("relu_abs", np.abs(Z))])
 print("✓ relu")
 
@@ -192,7 +193,7 @@ def dense_forward(X, W, b):
     """Pre-activations of a dense layer.
 
     X: (n, d_in) inputs, one sample per row.  W: (d_in, d_out) weights.  b: (d_out,) biases.
-    Returns Z = X @ W + b, shape (n, d_out).
+    Returns Z of shape (n, d_out): Z[i, j] is neuron j's pre-activation on sample i (no activation).
     """
     ### BEGIN SOLUTION
     return X @ W + b
@@ -213,7 +214,7 @@ got, _ = call(dense_forward, X, W, b, what="dense_forward(X, W, b) with X (3, 2)
 check_array(got, [[2.6, -0.8, 1.3, 1.0], [-0.9, 0.2, 0.8, -2.0], [2.6, -2.8, 5.8, 0.0]],
             what="dense_forward(X, W, b) with X (3, 2), W (2, 4), b (4,)",
             variants=[("dense_no_bias", X @ W), ("dense_activated", 1 / (1 + np.exp(-(X @ W + b))))])
-check_array(dense_forward(X[:1], W, b), [[2.6, -0.8, 1.3, 1.0]], what="dense_forward on a batch of one")
+check_array(run(dense_forward, X[:1], W, b), [[2.6, -0.8, 1.3, 1.0]], what="dense_forward on a batch of one")
 print("✓ dense_forward")
 
 # %% [markdown]
@@ -254,13 +255,13 @@ except ImportError:
 hidden.check_softmax(softmax)
 ### END HIDDEN TESTS
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-P = softmax(Z)
+P = run(softmax, Z)
 check_array(P, [[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]],
             what="softmax([[1, 2, 3], [0, 0, 0]])",
             variants=[("softmax_axis", np.exp(Z) / np.exp(Z).sum(axis=0)),
                       ("softmax_global", np.exp(Z) / np.exp(Z).sum())])
 Z = np.random.default_rng(1).normal(size=(4, 5))
-check_array(softmax(Z).sum(axis=1), np.ones(4), what="the row sums of softmax(Z), Z of shape (4, 5)",
+check_array(run(softmax, Z).sum(axis=1), np.ones(4), what="the row sums of softmax(Z), Z of shape (4, 5)",
             variants=[("softmax_axis", (np.exp(Z) / np.exp(Z).sum(axis=0)).sum(axis=1))])
 print("✓ softmax: values, row sums")
 
@@ -325,11 +326,11 @@ layers = [(np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]]), np.array([0.0, 1.0, 0.
 Z1 = X @ layers[0][0] + layers[0][1]                     # [[-1, 0, -0.5]]
 A1 = 1 / (1 + np.exp(-Z1))
 A2 = 1 / (1 + np.exp(-(A1 @ layers[1][0] + layers[1][1])))
-check_sequence(mlp_forward(X, layers), [X, A1, A2], what="mlp_forward on a 2-3-1 network",
+check_sequence(run(mlp_forward, X, layers), [X, A1, A2], what="mlp_forward on a 2-3-1 network",
                item="activations",
                variants=[("mlp_no_input", [A1, A2]), ("mlp_last_linear", [X, A1, A1 @ layers[1][0] + layers[1][1]]),
                          ("mlp_pre_activation", [X, Z1, A1 @ layers[1][0] + layers[1][1]]), ("mlp_only_output", [])])
-relu_out = mlp_forward(X, layers, activation=relu)
+relu_out = run(mlp_forward, X, layers, activation=relu)
 check_array(relu_out[1], np.maximum(Z1, 0), what="mlp_forward(..., activation=relu): activations[1]",
             variants=[("mlp_ignores_activation", A1)])
 print("✓ mlp_forward")
@@ -367,25 +368,26 @@ a1 = np.array([1.0, 0.5])                # the input, a^1
 # The course's notation: one row per sample, W = the notes' matrix transposed.
 network = [(M1.T, b_hidden), (M2.T, b_out)]
 
-# The notes' notation: matrices times columns.
-a2_seed = sigmoid(M1 @ a1 + b_hidden)
-a3_seed = sigmoid(M2 @ a2_seed + b_out)
+with using_your_code():
+    # The notes' notation: matrices times columns.
+    a2_notes = sigmoid(M1 @ a1 + b_hidden)
+    a3_notes = sigmoid(M2 @ a2_notes + b_out)
 
-activations = mlp_forward(a1[None, :], network)     # a1[None, :] is the batch of one, shape (1, 2)
-print("hidden a2:", a2_seed, "  course:", activations[1][0])
-print("output a3:", a3_seed, "  course:", activations[2][0])
-print("same numbers:", np.allclose(a3_seed, activations[2][0]))
+    activations = mlp_forward(a1[None, :], network)     # a1[None, :] is the batch of one, shape (1, 2)
+    print("hidden a2:", a2_notes, "  course:", activations[1][0])
+    print("output a3:", a3_notes, "  course:", activations[2][0])
+    print("same numbers:", np.allclose(a2_notes, activations[1][0]) and np.allclose(a3_notes, activations[2][0]))
 
 # %% [markdown]
 # The explorer draws this network with **your** `mlp_forward`. Move the inputs, or pick
 # any of $w_1, \dots, w_{12}, b_1, \dots, b_5$ and change it: node colours and numbers are
-# the activations, line colours and widths the weights (orange positive, purple negative).
+# the activations, line colours and widths the weights (purple positive, orange negative).
 # Which weights can change output $a^3_1$ without touching $a^3_2$?
 
 # %%
-seed_names = ["w1", "w3", "w5", "w2", "w4", "w6", "b1", "b2", "b3",     # W1 = M1.T, row by row
-              "w7", "w10", "w8", "w11", "w9", "w12", "b4", "b5"]        # W2 = M2.T, row by row
-widgets.network_explorer(mlp_forward, network, x=a1, param_names=seed_names,
+notes_names = ["w1", "w3", "w5", "w2", "w4", "w6", "b1", "b2", "b3",     # W1 = M1.T, row by row
+               "w7", "w10", "w8", "w11", "w9", "w12", "b4", "b5"]        # W2 = M2.T, row by row
+widgets.network_explorer(mlp_forward, network, x=a1, param_names=notes_names,
                          node_labels=[["a¹₁", "a¹₂"], ["a²₁", "a²₂", "a²₃"], ["a³₁", "a³₂"]])
 
 # %% [markdown]
@@ -409,9 +411,14 @@ top = np.argsort(first)[::-1][:8]
 print("email 0 (label", y_mail[0], "):", ", ".join(f"{vocabulary[j]} {first[j]:.2f}" for j in top))
 
 # %% [markdown]
-# The weights come from the model that generated the data (the log-odds of each word;
-# see `course.data.spam_detector`), standing in for a trained detector. Positive weights
-# push towards spam:
+# Where do the 300 weights come from? **They were not learned**: nothing in this notebook
+# trains anything. They are computed from the two word distributions that generated the
+# emails: each word's weight is its log-odds, $\log\frac{P(\text{word} \mid \text{spam})}{P(\text{word} \mid \text{normal})}$,
+# scaled to an email of average length, and the bias is the log-odds of spam before reading
+# a word (`course.data.spam_detector` shows the computation). Calling them a neuron's weights
+# is fair, since the neuron computes with them exactly as with learned ones, but they stand in
+# for a trained detector; finding weights from examples starts in notebook 04. Positive
+# weights push towards spam:
 
 # %%
 w_spam, b_spam = data.spam_detector()
@@ -433,8 +440,8 @@ plt.show()
 def predict_spam(X, w, b, threshold=0.5):
     """Spam labels from one sigmoid neuron.
 
-    X: (n, d) word frequencies.  w: (d,) weights.  b: scalar bias.
-    Returns an int array of shape (n,): 1 where sigmoid(X @ w + b) > threshold, else 0.
+    X: (n, d) word frequencies.  w: (d,) weights.  b: scalar bias.  threshold: a probability.
+    Returns an int array of shape (n,): 1 for an email the neuron calls spam, 0 for normal mail.
     """
     ### BEGIN SOLUTION
     return (sigmoid(X @ w + b) > threshold).astype(int)
@@ -451,9 +458,9 @@ hidden.check_predict_spam(predict_spam, sigmoid)
 X = np.array([[0.2, 0.0], [0.0, 0.3], [0.1, 0.1]])
 w = np.array([10.0, -10.0])
 p = 1 / (1 + np.exp(-(X @ w + 0.5)))          # [0.924, 0.076, 0.622]
-check_array(predict_spam(X, w, 0.5), [1, 0, 1], what="predict_spam on 3 emails", integer=True,
+check_array(run(predict_spam, X, w, 0.5), [1, 0, 1], what="predict_spam on 3 emails", integer=True,
             variants=[("spam_probabilities", p), ("spam_inverted", [0, 1, 0])])
-check_array(predict_spam(X, w, 0.5, threshold=0.7), [1, 0, 0], what="predict_spam(..., threshold=0.7)",
+check_array(run(predict_spam, X, w, 0.5, threshold=0.7), [1, 0, 0], what="predict_spam(..., threshold=0.7)",
             integer=True, variants=[("spam_fixed_threshold", [1, 0, 1])])
 print("✓ predict_spam")
 
@@ -464,12 +471,13 @@ print("✓ predict_spam")
 # are flagged, at the price of more spam getting through.
 
 # %%
-for threshold in (0.5, 0.9):
-    labels = predict_spam(X_mail, w_spam, b_spam, threshold)
-    caught = np.sum((labels == 1) & (y_mail == 1))
-    flagged_by_mistake = np.sum((labels == 1) & (y_mail == 0))
-    print(f"threshold {threshold}: accuracy {np.mean(labels == y_mail):.3f}, "
-          f"spam caught {caught}/{y_mail.sum()}, real emails flagged {flagged_by_mistake}/{(y_mail == 0).sum()}")
+with using_your_code():
+    for threshold in (0.5, 0.9):
+        labels = predict_spam(X_mail, w_spam, b_spam, threshold)
+        caught = np.sum((labels == 1) & (y_mail == 1))
+        flagged_by_mistake = np.sum((labels == 1) & (y_mail == 0))
+        print(f"threshold {threshold}: accuracy {np.mean(labels == y_mail):.3f}, "
+              f"spam caught {caught}/{y_mail.sum()}, real emails flagged {flagged_by_mistake}/{(y_mail == 0).sum()}")
 
 # %% [markdown]
 # ## Summary

@@ -26,7 +26,7 @@
 import numpy as np
 
 from course import data, widgets
-from course.checks import NO_GRADER, call, check_array, check_true
+from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
 from course.gradcheck import numerical_gradient, relative_error, verdict
 
 np.set_printoptions(precision=4, suppress=True)
@@ -55,27 +55,32 @@ import matplotlib.pyplot as plt      # the pictures (not part of the setup: grad
 #
 # With residuals $r_i = \hat y_i - y_i$ over all $N$ elements,
 #
-# $$\text{MSE} = \frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i)^2, \qquad
-# \frac{\partial\,\text{MSE}}{\partial \hat y_i} = \frac{2}{N}(\hat y_i - y_i).$$
+# $$\text{MSE} = \frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i)^2.$$
 #
-# Each prediction appears in exactly one term, so its derivative is that term's: the
-# square gives the factor 2, the mean the $1/N$. The gradient points **away** from the
-# target (positive when $\hat y > y$), so gradient *descent*, $\hat y \leftarrow \hat y - \eta\,\nabla$,
-# moves the prediction towards it. For a 2-D `y_pred` of shape `(n, d)`, $N = nd$:
-# `np.mean` and `y_pred.size` count every element.
+# Its gradient, $\partial\,\text{MSE}/\partial \hat y_i$ for every $i$, is yours to derive:
+#
+# 1. Each prediction $\hat y_i$ appears in exactly one term of the sum, so only that term
+#    matters. What is $\dfrac{d}{d\hat y_i}(\hat y_i - y_i)^2$?
+# 2. The mean multiplies every term by $\tfrac1N$. What does that do to the derivative?
+# 3. Check the sign: where $\hat y_i > y_i$ the loss grows as $\hat y_i$ grows, so your
+#    gradient must be positive there. Then gradient *descent*, $\hat y \leftarrow \hat y - \eta\,\nabla$,
+#    moves each prediction towards its target.
+#
+# For a 2-D `y_pred` of shape `(n, d)`, $N = nd$: `np.mean` and `y_pred.size` count every
+# element. The tests check your result on a vector and on a `(2, 3)` batch.
 #
 # **Exercise 2.1 (1 + 2 points).** Write `mse(y_true, y_pred)` and `mse_grad(y_true, y_pred)`.
 
 # %% kind="solution" grade_id="mse"
 def mse(y_true, y_pred):
-    """Mean squared error over all elements. y_true, y_pred: same shape. Returns a float."""
+    """Mean squared error over all elements. y_true, y_pred: arrays of the same shape. Returns a float."""
     ### BEGIN SOLUTION
     return float(np.mean((y_pred - y_true) ** 2))
     ### END SOLUTION
 
 
 def mse_grad(y_true, y_pred):
-    """d mse / d y_pred = 2 (y_pred - y_true) / N, N = y_pred.size. Returns y_pred's shape."""
+    """Gradient of mse(y_true, y_pred) with respect to y_pred. Returns an array of y_pred's shape."""
     ### BEGIN SOLUTION
     return 2 * (y_pred - y_true) / y_pred.size
     ### END SOLUTION
@@ -89,7 +94,7 @@ except ImportError:
 hidden.check_mse(mse)
 ### END HIDDEN TESTS
 y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])       # residuals 0.5, 0, -3
-check_array(mse(y, y_hat), (0.25 + 0 + 9) / 3, what="mse([1, 2, 3], [1.5, 2, 0])",
+check_array(run(mse, y, y_hat), (0.25 + 0 + 9) / 3, what="mse([1, 2, 3], [1.5, 2, 0])",
             variants=[("half", (0.25 + 9) / 6), ("missing_mean", 9.25), ("rmse", np.sqrt(9.25 / 3))])
 print("✓ mse")
 
@@ -102,9 +107,9 @@ except ImportError:
 hidden.check_mse_grad(mse_grad)
 ### END HIDDEN TESTS
 y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])
-check_array(mse_grad(y, y_hat), [1 / 3, 0.0, -2.0], what="mse_grad([1, 2, 3], [1.5, 2, 0])", n=3)
+check_array(run(mse_grad, y, y_hat), [1 / 3, 0.0, -2.0], what="mse_grad([1, 2, 3], [1.5, 2, 0])", n=3)
 Y, Y_hat = np.zeros((2, 3)), np.ones((2, 3))
-check_array(mse_grad(Y, Y_hat), np.full((2, 3), 2 / 6), what="mse_grad for shape (2, 3): N counts all 6 elements",
+check_array(run(mse_grad, Y, Y_hat), np.full((2, 3), 2 / 6), what="mse_grad for shape (2, 3): N counts all 6 elements",
             variants=[("mean_over_rows", np.full((2, 3), 2 / 2))])
 print("✓ mse_grad")
 
@@ -122,34 +127,42 @@ print("✓ mse_grad")
 # %%
 y_batch, y_hat_batch = np.zeros(1000), np.full(1000, 0.1)
 half_sum_grad = y_hat_batch - y_batch                      # the 0.875 program's dmse
-mean_grad = mse_grad(y_batch, y_hat_batch)
-print("ratio, batch of 1000:", half_sum_grad[0] / mean_grad[0])        # N / 2 = 500
-print("ratio, one sample:   ", (0.1 - 0.0) / mse_grad(np.zeros(1), np.full(1, 0.1))[0])   # 1/2
+with using_your_code():
+    mean_grad = mse_grad(y_batch, y_hat_batch)
+    print("ratio, batch of 1000:", half_sum_grad[0] / mean_grad[0])        # N / 2 = 500
+    print("ratio, one sample:   ", (0.1 - 0.0) / mse_grad(np.zeros(1), np.full(1, 0.1))[0])   # 1/2
 
 # %% [markdown]
 # ## 3 · Mean absolute error
 #
-# $$\text{MAE} = \frac{1}{N}\sum_{i} |\hat y_i - y_i|, \qquad
-# \frac{\partial\,\text{MAE}}{\partial \hat y_i} = \frac{1}{N}\operatorname{sign}(\hat y_i - y_i).$$
+# $$\text{MAE} = \frac{1}{N}\sum_{i} |\hat y_i - y_i|.$$
 #
-# The slope of $|r|$ is $+1$ or $-1$, whatever the size of the error: a point 100 units off
-# pulls no harder than one 1 unit off. That is MAE's robustness to outliers (the loss-function notes), and
-# also its weakness: the gradient does not shrink near the optimum, so plain gradient
-# descent keeps overshooting. At $r = 0$, $|r|$ has no derivative; any value in $[-1, 1]$
-# is a valid *subgradient*, and `np.sign(0) = 0` is the usual choice (we use it).
+# Derive its gradient the way you derived MSE's:
+#
+# 1. Draw $|r|$ as a function of $r$. What is its slope for $r > 0$? For $r < 0$?
+# 2. With $r_i = \hat y_i - y_i$, the chain rule multiplies by $dr_i/d\hat y_i = 1$, and the
+#    mean contributes its $\tfrac1N$.
+# 3. At $r = 0$, $|r|$ has a corner and no derivative: any value in $[-1, 1]$ is a valid
+#    *subgradient*. Use 0 there (the test expects 0 where $\hat y_i = y_i$).
+#
+# Before you write it, compare with step 1 for MSE: does your slope depend on how large
+# the error is?
 #
 # **Exercise 3.1 (1 + 2 points).** Write `mae` and `mae_grad`.
 
 # %% kind="solution" grade_id="mae"
 def mae(y_true, y_pred):
-    """Mean absolute error over all elements. Returns a float."""
+    """Mean absolute error over all elements. y_true, y_pred: arrays of the same shape. Returns a float."""
     ### BEGIN SOLUTION
     return float(np.mean(np.abs(y_pred - y_true)))
     ### END SOLUTION
 
 
 def mae_grad(y_true, y_pred):
-    """d mae / d y_pred = sign(y_pred - y_true) / N (0 where equal). Returns y_pred's shape."""
+    """Gradient of mae(y_true, y_pred) with respect to y_pred, 0 where y_pred equals y_true.
+
+    Returns an array of y_pred's shape.
+    """
     ### BEGIN SOLUTION
     return np.sign(y_pred - y_true) / y_pred.size
     ### END SOLUTION
@@ -163,7 +176,7 @@ except ImportError:
 hidden.check_mae(mae)
 ### END HIDDEN TESTS
 y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])
-check_array(mae(y, y_hat), 3.5 / 3, what="mae([1, 2, 3], [1.5, 2, 0])",
+check_array(run(mae, y, y_hat), 3.5 / 3, what="mae([1, 2, 3], [1.5, 2, 0])",
             variants=[("missing_mean", 3.5), ("mae_no_abs", -2.5 / 3), ("mse_for_mae", 9.25 / 3)])
 print("✓ mae")
 
@@ -175,9 +188,24 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_mae_grad(mae_grad)
 ### END HIDDEN TESTS
-check_array(mae_grad(y, y_hat), [1 / 3, 0.0, -1 / 3], what="mae_grad([1, 2, 3], [1.5, 2, 0])", n=3,
+check_array(run(mae_grad, y, y_hat), [1 / 3, 0.0, -1 / 3], what="mae_grad([1, 2, 3], [1.5, 2, 0])", n=3,
             nonfinite="mae_grad_zero", variants=[("mae_grad_abs", [0.5 / 3, 0, 1.0])])
 print("✓ mae_grad")
+
+# %% [markdown]
+# Your `mae_grad` is $\pm\frac1N$ whatever the size of the error: a point 100 units off
+# pulls no harder than one 1 unit off. That is MAE's robustness to outliers (the
+# loss-function notes), and also its weakness: the gradient does not shrink near the
+# optimum, so plain gradient descent with a fixed step keeps overshooting. One prediction,
+# target 0, step $\eta = 0.1$, from $\hat y = 0.55$, fifty steps each:
+
+# %%
+with using_your_code():
+    for name, grad in (("MSE", mse_grad), ("MAE", mae_grad)):
+        y_hat_1 = np.array([0.55])
+        for step in range(50):
+            y_hat_1 = y_hat_1 - 0.1 * grad(np.zeros(1), y_hat_1)
+        print(f"{name}: after 50 steps y_hat = {y_hat_1[0]:+.6f}")
 
 # %% [markdown]
 # ## 4 · Outliers, and Huber in between
@@ -186,23 +214,32 @@ print("✓ mae_grad")
 # 100 points 0.1 off. MAE's gradient does not grow at all. The **Huber loss** is quadratic
 # for small residuals and linear beyond a threshold $\delta$:
 #
-# $$h_\delta(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ \delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}
-# \qquad
-# h_\delta'(r) = \begin{cases} r & |r| \le \delta \\ \delta\,\operatorname{sign}(r) & |r| > \delta \end{cases}
-# = \operatorname{clip}(r, -\delta, \delta).$$
+# $$h_\delta(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ \delta\,(|r| - \tfrac12\delta) & |r| > \delta. \end{cases}$$
 #
-# The ½ and the $-\tfrac12\delta$ are what make the two pieces meet at $|r| = \delta$ with the
-# same value and the same slope, so the loss is smooth (unlike MAE) yet its gradient never
-# exceeds $\delta$ (unlike MSE). The loss is the mean of $h_\delta(\hat y_i - y_i)$ over all
-# elements, so its gradient is $\operatorname{clip}(\hat y - y, -\delta, \delta)/N$. Small
-# $\delta$ behaves like MAE (scaled by $\delta$), large $\delta$ like MSE/2.
+# The loss is the mean of $h_\delta(\hat y_i - y_i)$ over all elements. Its gradient, in steps:
+#
+# 1. Inside, $|r| \le \delta$: what is $\dfrac{d}{dr}\,\tfrac12 r^2$?
+# 2. Outside, $|r| > \delta$: $\delta\,(|r| - \tfrac12\delta)$ is $\delta|r|$ plus a constant; use
+#    the slope of $|r|$ you found in §3.
+# 3. Check that your two pieces of $h_\delta'$ agree at $r = \pm\delta$. Then say it in words:
+#    "$r$, but never further from 0 than ...". NumPy has a one-call function for exactly that.
+# 4. As for MSE and MAE: the chain rule through $r_i = \hat y_i - y_i$, and the $\tfrac1N$ of the mean.
+#
+# The ½ and the $-\tfrac12\delta$ are what make the two pieces of $h_\delta$ meet at $|r| = \delta$
+# with the same value and the same slope, so the loss is smooth (unlike MAE) yet, as step 3
+# shows, its gradient never grows past a bound (unlike MSE). With all residuals inside
+# $\delta$, Huber is MSE/2; with $\delta$ smaller than every residual, it behaves like MAE
+# scaled by $\delta$.
 #
 # **Exercise 4.1 (2 + 2 points).** Write `huber(y_true, y_pred, delta=1.0)` and
 # `huber_grad(y_true, y_pred, delta=1.0)`.
 
 # %% kind="solution" grade_id="huber"
 def huber(y_true, y_pred, delta=1.0):
-    """Mean Huber loss over all elements with threshold delta > 0. Returns a float."""
+    """Mean Huber loss over all elements with threshold delta > 0.
+
+    y_true, y_pred: arrays of the same shape. Returns a float.
+    """
     ### BEGIN SOLUTION
     r = np.abs(y_pred - y_true)
     return float(np.mean(np.where(r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta))))
@@ -210,7 +247,7 @@ def huber(y_true, y_pred, delta=1.0):
 
 
 def huber_grad(y_true, y_pred, delta=1.0):
-    """d huber / d y_pred = clip(y_pred - y_true, -delta, delta) / N. Returns y_pred's shape."""
+    """Gradient of huber(y_true, y_pred, delta) with respect to y_pred. Returns an array of y_pred's shape."""
     ### BEGIN SOLUTION
     return np.clip(y_pred - y_true, -delta, delta) / y_pred.size
     ### END SOLUTION
@@ -224,9 +261,9 @@ except ImportError:
 hidden.check_huber(huber)
 ### END HIDDEN TESTS
 y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 0.0])       # residuals 0.5, 0, -3
-check_array(huber(y, y_hat), (0.125 + 0 + 2.5) / 3, what="huber([1, 2, 3], [1.5, 2, 0], delta=1)",
+check_array(run(huber, y, y_hat), (0.125 + 0 + 2.5) / 3, what="huber([1, 2, 3], [1.5, 2, 0], delta=1)",
             variants=[("huber_no_half", (0.25 + 2.5) / 3), ("huber_no_offset", (0.125 + 3) / 3)])
-check_array(huber(y, y_hat, delta=4.0), (0.125 + 0 + 4.5) / 3, what="huber(..., delta=4): all residuals inside delta",
+check_array(run(huber, y, y_hat, delta=4.0), (0.125 + 0 + 4.5) / 3, what="huber(..., delta=4): all residuals inside delta",
             variants=[("huber_delta_ignored", 0.875)])
 print("✓ huber")
 
@@ -238,9 +275,9 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_huber_grad(huber_grad)
 ### END HIDDEN TESTS
-check_array(huber_grad(y, y_hat), [0.5 / 3, 0.0, -1 / 3], what="huber_grad([1, 2, 3], [1.5, 2, 0], delta=1)", n=3,
+check_array(run(huber_grad, y, y_hat), [0.5 / 3, 0.0, -1 / 3], what="huber_grad([1, 2, 3], [1.5, 2, 0], delta=1)", n=3,
             variants=[("huber_grad_unclipped", [0.5 / 3, 0, -1.0]), ("huber_grad_sign", [1 / 3, 0, -1 / 3])])
-check_array(huber_grad(y, y_hat, delta=0.25), [0.25 / 3, 0.0, -0.25 / 3], what="huber_grad(..., delta=0.25)", n=3,
+check_array(run(huber_grad, y, y_hat, delta=0.25), [0.25 / 3, 0.0, -0.25 / 3], what="huber_grad(..., delta=0.25)", n=3,
             variants=[("huber_delta_ignored", [0.5 / 3, 0.0, -1 / 3])])
 print("✓ huber_grad")
 
@@ -263,20 +300,27 @@ widgets.outlier_explorer(mse_grad, mae_grad, huber_grad)
 # the probability the model gave to what actually happened is $p$ if $y = 1$ and $1 - p$ if
 # $y = 0$. Cross-entropy is the mean negative log of it:
 #
-# $$\text{BCE} = -\frac{1}{N}\sum_i \big[y_i \log p_i + (1 - y_i)\log(1 - p_i)\big], \qquad
-# \frac{\partial\,\text{BCE}}{\partial p_i} = \frac{1}{N}\,\frac{p_i - y_i}{p_i(1 - p_i)}.$$
+# $$\text{BCE} = -\frac{1}{N}\sum_i \big[y_i \log p_i + (1 - y_i)\log(1 - p_i)\big].$$
+#
+# Its gradient with respect to the probability $p_i$, in steps:
+#
+# 1. Only the $i$-th term contains $p_i$. What are $\dfrac{d}{dp}\log p$ and $\dfrac{d}{dp}\log(1 - p)$?
+#    (Mind the chain rule in the second.)
+# 2. Put $-\big[y_i\,(\ldots) + (1 - y_i)\,(\ldots)\big]$ over the common denominator
+#    $p_i(1 - p_i)$ and expand the numerator: it simplifies a lot. Check it with $y_i = 1$
+#    and with $y_i = 0$ separately.
+# 3. Do not forget the $\tfrac1N$ of the mean.
 #
 # A confident wrong answer costs a lot: $-\log(0.01) \approx 4.6$, and $-\log 0 = \infty$.
 # A model can output exactly 0 or 1 (a saturated sigmoid in float64), and one `inf` ruins
 # a whole training run. So **clip** first: $p \leftarrow \operatorname{clip}(p, \varepsilon, 1-\varepsilon)$
 # with $\varepsilon = 10^{-12}$ in this course, in the loss and in its gradient. (Libraries
-# pick other tiny values; Keras uses $10^{-7}$.)
+# pick other tiny values; the tests accept any $\varepsilon$ from $10^{-15}$ to $10^{-6}$.)
 #
-# **Which gradient?** The gradient above is with respect to the **probability** $p$. If
-# $p = \sigma(z)$, the chain rule multiplies it by $\sigma'(z) = p(1 - p)$, which cancels the
-# denominator: $\partial\,\text{BCE}/\partial z_i = (p_i - y_i)/N$. That simpler expression
-# is the gradient with respect to the **logit** $z$; it is not what `binary_cross_entropy_grad`
-# is asked for. Notebook 03 uses both.
+# **Which gradient?** `binary_cross_entropy_grad` is the gradient with respect to the
+# **probability** $p$, the one the steps above derive. The gradient with respect to the
+# sigmoid's input $z$ (the *logit*) is a different function; after the exercise we compare
+# the two.
 #
 # **Exercise 6.1 (2 + 2 points).** Write `binary_cross_entropy(y_true, p)` and
 # `binary_cross_entropy_grad(y_true, p)`, both clipping `p` to `[1e-12, 1 - 1e-12]`.
@@ -286,7 +330,11 @@ EPS = 1e-12
 
 
 def binary_cross_entropy(y_true, p):
-    """Mean binary cross-entropy over all elements, p clipped to [EPS, 1 - EPS]. Returns a float."""
+    """Mean binary cross-entropy over all elements.
+
+    y_true: labels 0 or 1.  p: predicted probabilities of label 1, the same shape, clipped to
+    [EPS, 1 - EPS]. Returns a float.
+    """
     ### BEGIN SOLUTION
     p = np.clip(p, EPS, 1 - EPS)
     return float(-np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)))
@@ -294,7 +342,9 @@ def binary_cross_entropy(y_true, p):
 
 
 def binary_cross_entropy_grad(y_true, p):
-    """d bce / d p = (p - y) / (p (1 - p)) / N, with p clipped as in the loss. Returns p's shape."""
+    """Gradient of binary_cross_entropy(y_true, p) with respect to p (not a logit), p clipped
+    as in the loss. Returns an array of p's shape.
+    """
     ### BEGIN SOLUTION
     p = np.clip(p, EPS, 1 - EPS)
     return (p - y_true) / (p * (1 - p)) / p.size
@@ -309,9 +359,9 @@ except ImportError:
 hidden.check_binary_cross_entropy(binary_cross_entropy)
 ### END HIDDEN TESTS
 y, p = np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.9, 0.2, 0.6, 0.7])
-check_array(binary_cross_entropy(y, p), 0.5108256237659907, what="binary_cross_entropy on 4 labels",
+check_array(run(binary_cross_entropy, y, p), 0.5108256237659907, what="binary_cross_entropy on 4 labels",
             variants=[("wrong_sign", -0.5108256237659907), ("missing_mean", 4 * 0.5108256237659907)])
-got = binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+got = run(binary_cross_entropy, np.array([1.0, 0.0]), np.array([0.0, 1.0]))
 check_true(np.isfinite(got), what="binary_cross_entropy with p exactly 0 and 1 (both wrong)", mistake="no_clip",
            problem=f"expected a finite loss (about 27.63 with eps = 1e-12), got {got}.")
 print("✓ binary_cross_entropy")
@@ -324,10 +374,10 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_binary_cross_entropy_grad(binary_cross_entropy_grad)
 ### END HIDDEN TESTS
-check_array(binary_cross_entropy_grad(y, p), [-0.1 / 0.09 / 4, 0.2 / 0.16 / 4, -0.4 / 0.24 / 4, 0.7 / 0.21 / 4],
+check_array(run(binary_cross_entropy_grad, y, p), [-0.1 / 0.09 / 4, 0.2 / 0.16 / 4, -0.4 / 0.24 / 4, 0.7 / 0.21 / 4],
             what="binary_cross_entropy_grad on 4 labels", n=4, nonfinite="no_clip",
             variants=[("logits_vs_probs", (p - y) / 4)])
-got = binary_cross_entropy_grad(np.array([1.0]), np.array([0.0]))
+got = run(binary_cross_entropy_grad, np.array([1.0]), np.array([0.0]))
 check_array(got, [-1e12], what="binary_cross_entropy_grad with p exactly 0 (any clip eps from 1e-15 to 1e-6 is fine)",
             nonfinite="no_clip", rtol=1.0, atol=np.inf)
 check_true(-1e15 * 1.01 <= float(np.ravel(got)[0]) <= -1e6 * 0.99, what="binary_cross_entropy_grad with p exactly 0",
@@ -335,18 +385,23 @@ check_true(-1e15 * 1.01 <= float(np.ravel(got)[0]) <= -1e6 * 0.99, what="binary_
 print("✓ binary_cross_entropy_grad")
 
 # %% [markdown]
-# The claim about logits, checked numerically: differentiate BCE through a sigmoid with
-# `course.gradcheck.numerical_gradient` and compare with $(p - y)/N$.
+# **Probability or logit?** If $p = \sigma(z)$, the chain rule multiplies your gradient by
+# $\sigma'(z) = p(1 - p)$, which cancels its denominator: $\partial\,\text{BCE}/\partial z_i = (p_i - y_i)/N$.
+# That simpler expression is the gradient with respect to the **logit** $z$; it is not what
+# `binary_cross_entropy_grad` returns. Notebook 03 uses both. Checked numerically:
+# differentiate BCE through a sigmoid with `course.gradcheck.numerical_gradient` and
+# compare with $(p - y)/N$.
 
 # %%
 z = np.array([-2.0, 0.5, 3.0])
 y = np.array([0.0, 1.0, 0.0])
 sigmoid = lambda t: 1 / (1 + np.exp(-t))                          # fine for these small z
-through_sigmoid = numerical_gradient(lambda t: binary_cross_entropy(y, sigmoid(t)), z)
-print("numerical d BCE / d z:", through_sigmoid)
-print("(p - y) / N:          ", (sigmoid(z) - y) / z.size)
-err = relative_error(through_sigmoid, (sigmoid(z) - y) / z.size)
-print(f"relative error {err:.1e}: {verdict(err)}")
+with using_your_code():
+    through_sigmoid = numerical_gradient(lambda t: binary_cross_entropy(y, sigmoid(t)), z)
+    print("numerical d BCE / d z:", through_sigmoid)
+    print("(p - y) / N:          ", (sigmoid(z) - y) / z.size)
+    err = relative_error(through_sigmoid, (sigmoid(z) - y) / z.size)
+    print(f"relative error {err:.1e}: {verdict(err)}")
 
 # %% [markdown]
 # **Loss explorer.** One target, one prediction: move the prediction and watch each loss
@@ -370,17 +425,23 @@ widgets.loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad,
 #
 # Clip $P$ to $[\varepsilon, 1]$ before the log, as for BCE.
 #
-# **The gradient with respect to the logits.** Write $\ell_i = -\sum_j Y_{ij} \log P_{ij}$ for
-# one sample. Since $\log P_{ij} = Z_{ij} - \log\sum_m e^{Z_{im}}$,
+# **The gradient with respect to the logits**, in steps. Write $\ell_i = -\sum_j Y_{ij} \log P_{ij}$
+# for the loss of one sample.
 #
-# $$\frac{\partial \ell_i}{\partial Z_{ic}} = -Y_{ic} + \Big(\sum_j Y_{ij}\Big)\frac{e^{Z_{ic}}}{\sum_m e^{Z_{im}}} = P_{ic} - Y_{ic},$$
+# 1. Since $P_{ij} = e^{Z_{ij}} / \sum_m e^{Z_{im}}$, $\log P_{ij} = Z_{ij} - \log\sum_m e^{Z_{im}}$.
+#    Substitute this into $\ell_i$: it splits into two parts.
+# 2. Differentiate the first part, $-\sum_j Y_{ij} Z_{ij}$, with respect to one logit $Z_{ic}$.
+#    Which terms of the sum contain it?
+# 3. Differentiate $\log\sum_m e^{Z_{im}}$ with respect to $Z_{ic}$. You met the ratio you
+#    get in notebook 01.
+# 4. Add the two parts and use that a one-hot row sums to 1. The result is short, and the
+#    softmax's own Jacobian never has to be built.
+# 5. Only sample $i$'s loss contains $Z_{ic}$; the mean over the $n$ samples contributes $\tfrac1n$.
 #
-# because a one-hot row sums to 1. With the mean over samples, $\nabla_Z\,\text{CCE} = (P - Y)/n$:
-# prediction minus target, the same shape as for MSE and for BCE through a sigmoid. The
-# softmax's own Jacobian never has to be built. Computing $P$ needs the stable softmax of
-# notebook 01 (subtract the row maximum): logits of 1000 are a normal sight in an
-# untrained network. The quantity $\log\sum_m e^{Z_{im}}$ computed that way,
-# $c + \log\sum_m e^{Z_{im} - c}$ with $c = \max_m Z_{im}$, is called **log-sum-exp**.
+# Computing the softmax needs the stable form of notebook 01 (subtract the row maximum):
+# $e^{1000}$ overflows, and the tests use logits of $\pm 1000$. The quantity
+# $\log\sum_m e^{Z_{im}}$ computed that way, $c + \log\sum_m e^{Z_{im} - c}$ with
+# $c = \max_m Z_{im}$, is called **log-sum-exp**.
 #
 # **Exercise 7.1 (2 + 3 points).** Write `categorical_cross_entropy(Y, P)` (from
 # probabilities) and `softmax_cross_entropy_grad(Y, logits)` (the gradient of
@@ -388,14 +449,17 @@ widgets.loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad,
 
 # %% kind="solution" grade_id="categorical_cross_entropy"
 def categorical_cross_entropy(Y, P):
-    """-(1/n) sum(Y log P) for targets Y and probabilities P of shape (n, k), P clipped to [EPS, 1]."""
+    """Categorical cross-entropy, a mean over the n samples.
+
+    Y: (n, k) one-hot targets.  P: (n, k) probabilities, clipped to [EPS, 1]. Returns a float.
+    """
     ### BEGIN SOLUTION
     return float(-np.sum(Y * np.log(np.clip(P, EPS, 1.0))) / Y.shape[0])
     ### END SOLUTION
 
 
 def softmax_cross_entropy_grad(Y, logits):
-    """Gradient of categorical_cross_entropy(Y, softmax(logits)) w.r.t. the logits: (softmax - Y) / n.
+    """Gradient of categorical_cross_entropy(Y, softmax(logits)) with respect to the logits.
 
     Y, logits: (n, k). Returns (n, k). Stable for logits in the thousands.
     """
@@ -415,10 +479,10 @@ hidden.check_categorical_cross_entropy(categorical_cross_entropy)
 ### END HIDDEN TESTS
 Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 P = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
-check_array(categorical_cross_entropy(Y, P), -(np.log(0.7) + np.log(0.6)) / 2, what="categorical_cross_entropy on 2 samples",
+check_array(run(categorical_cross_entropy, Y, P), -(np.log(0.7) + np.log(0.6)) / 2, what="categorical_cross_entropy on 2 samples",
             variants=[("cce_mean_over_elements", -(np.log(0.7) + np.log(0.6)) / 6),
                       ("missing_mean", -(np.log(0.7) + np.log(0.6)))])
-got = categorical_cross_entropy(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
+got = run(categorical_cross_entropy, np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
 check_true(np.isfinite(got), what="categorical_cross_entropy with the true class at probability 0", mistake="no_clip",
            problem=f"expected a finite loss (clip P to [1e-12, 1]), got {got}.")
 print("✓ categorical_cross_entropy")
@@ -434,7 +498,7 @@ hidden.check_softmax_cross_entropy_grad(softmax_cross_entropy_grad)
 Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
 P = np.array([[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]])
-check_array(softmax_cross_entropy_grad(Y, Z), (P - Y) / 2, what="softmax_cross_entropy_grad on 2 samples", n=2,
+check_array(run(softmax_cross_entropy_grad, Y, Z), (P - Y) / 2, what="softmax_cross_entropy_grad on 2 samples", n=2,
             variants=[("missing_mean", P - Y), ("sce_forgot_y", P / 2), ("probs_vs_logits", -Y / np.clip(P, 1e-12, 1) / 2)])
 got, warned = call(softmax_cross_entropy_grad, np.array([[1.0, 0.0]]), np.array([[1000.0, -1000.0]]),
                    what="softmax_cross_entropy_grad with logits ±1000")
@@ -442,6 +506,10 @@ check_array(got, [[0.0, 0.0]], what="softmax_cross_entropy_grad with logits ±10
 check_true(not warned, what="softmax_cross_entropy_grad with logits ±1000", mistake="unstable_softmax",
            problem="numpy warned: " + "; ".join(warned))
 print("✓ softmax_cross_entropy_grad")
+
+# %% [markdown]
+# So $\nabla_Z\,\text{CCE} = (P - Y)/n$: prediction minus target, the same form as the
+# gradient of BCE through a sigmoid with respect to its logit (§6).
 
 # %% [markdown]
 # ## 8 · Check every gradient numerically
@@ -458,17 +526,19 @@ y_bin, p_bin = rng.integers(0, 2, size=(5, 2)).astype(float), rng.uniform(0.05, 
 Y_cls, Z_cls = np.eye(4)[[0, 3, 1]], rng.normal(size=(3, 4))
 softmax_rows = lambda Z: np.exp(Z - Z.max(1, keepdims=True)) / np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True)
 
-checks = {
-    "mse": (lambda v: mse(y_reg, v), mse_grad(y_reg, y_hat_reg), y_hat_reg),
-    "mae": (lambda v: mae(y_reg, v), mae_grad(y_reg, y_hat_reg), y_hat_reg),
-    "huber (delta 0.7)": (lambda v: huber(y_reg, v, 0.7), huber_grad(y_reg, y_hat_reg, 0.7), y_hat_reg),
-    "binary cross-entropy": (lambda v: binary_cross_entropy(y_bin, v), binary_cross_entropy_grad(y_bin, p_bin), p_bin),
-    "softmax + cross-entropy": (lambda v: categorical_cross_entropy(Y_cls, softmax_rows(v)),
-                                softmax_cross_entropy_grad(Y_cls, Z_cls), Z_cls),
-}
-for name, (f, analytic, at) in checks.items():
-    err = relative_error(analytic, numerical_gradient(f, at))
-    print(f"{name:25s} relative error {err:.1e}  {verdict(err)}")
+with using_your_code():
+    checks = {
+        "mse": (lambda v: mse(y_reg, v), mse_grad(y_reg, y_hat_reg), y_hat_reg),
+        "mae": (lambda v: mae(y_reg, v), mae_grad(y_reg, y_hat_reg), y_hat_reg),
+        "huber (delta 0.7)": (lambda v: huber(y_reg, v, 0.7), huber_grad(y_reg, y_hat_reg, 0.7), y_hat_reg),
+        "binary cross-entropy": (lambda v: binary_cross_entropy(y_bin, v), binary_cross_entropy_grad(y_bin, p_bin),
+                                 p_bin),
+        "softmax + cross-entropy": (lambda v: categorical_cross_entropy(Y_cls, softmax_rows(v)),
+                                    softmax_cross_entropy_grad(Y_cls, Z_cls), Z_cls),
+    }
+    for name, (f, analytic, at) in checks.items():
+        err = relative_error(analytic, numerical_gradient(f, at))
+        print(f"{name:25s} relative error {err:.1e}  {verdict(err)}")
 
 # %% [markdown]
 # ## Summary

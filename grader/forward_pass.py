@@ -25,6 +25,23 @@ def predict_spam(X, w, b, threshold=0.5):
     return (sigmoid(X @ w + b) > threshold).astype(int)
 
 
+# What an exercise's docstring must not say, because it would give the answer away: regular
+# expressions, matched case-insensitively against the docstring with all whitespace removed
+# (so "X @ W + b" is looked for as "x@w\+b"). A docstring states the contract: arguments,
+# shapes, what is returned.
+FORMULAS: dict[str, list[str]] = {
+    "sigmoid": [r"1/\(1\+(np\.)?exp\(-z\)\)", r"exp\(-\|z\|\)", r"exp\(-(np\.)?abs\(z\)\)",
+                r"exp\(z\)/\(1\+(np\.)?exp\(z\)\)", r"where\(z"],
+    "relu": [r"max(imum)?\(z,0", r"max(imum)?\(0(\.0)?,z", r"z\*\(z>0\)", r"where\(z>0"],
+    "dense_forward": [r"x@w", r"xw\+b", r"dot\(x,w\)", r"x\.dot\(w\)", r"x\[i,k\]\*?w\[k,j\]"],
+    "softmax": [r"exp\(z-", r"exp\(z\)/", r"/(np\.)?sum\((np\.)?exp", r"max\(axis=1", r"keepdims"],
+    "mlp_forward": [r"activation\(dense_forward", r"activation\(a", r"dense_forward\(a",
+                    r"a_?\{?l-1\}?@w", r"a_?\{?l-1\}?w_?l\+b"],
+    "predict_spam": [r"sigmoid\(x@w\+b\)", r"σ\(xw\+b\)", r"sigmoid\(.*\)>threshold", r"p>threshold",
+                     r"\.astype\(int\)"],
+}
+
+
 # --- hidden checks ------------------------------------------------------------------
 
 def _values(rng, shape, scale=3.0):

@@ -59,6 +59,27 @@ def softmax_cross_entropy_grad(Y, logits):
     return (softmax(logits) - Y) / Y.shape[0]
 
 
+# What an exercise's docstring must not say, because it would give the answer away: regular
+# expressions, matched case-insensitively against the docstring with all whitespace removed
+# (so "2 (y_pred - y_true) / N" is looked for as "2\*?\(y_pred-y_true\)"). A docstring states
+# the contract: arguments, shapes, what is returned; the derivation is the notebook's text.
+FORMULAS: dict[str, list[str]] = {
+    "mse": [r"\(y_pred-y_true\)(\*\*2|²)", r"\(y_true-y_pred\)(\*\*2|²)", r"square\("],
+    "mse_grad": [r"2\*?\(y_pred-y_true\)", r"2\*?\(y_true-y_pred\)", r"\(y_pred-y_true\)/n", r"2/n",
+                 r"/(y_pred|y_true)\.size", r"2r/n"],
+    "mae": [r"abs\(", r"\|y_pred-y_true\|", r"\|y_true-y_pred\|"],
+    "mae_grad": [r"sign", r"±1", r"\+1or-1", r"\(y_pred-y_true\)/n"],
+    "huber": [r"½r(²|\*\*2)", r"0?\.5\*?r(²|\*\*2)", r"r(²|\*\*2)/2", r"delta\*?\(\|r\|-",
+              r"delta\*?\(r-0?\.5\*?delta\)", r"where\(r<=delta"],
+    "huber_grad": [r"clip\(", r"min\(delta", r"max\(-delta", r"delta\*?sign", r"\(y_pred-y_true\)/n"],
+    "binary_cross_entropy": [r"y(_true)?\*?(np\.)?log\(?p", r"log\(1-p\)"],
+    "binary_cross_entropy_grad": [r"\(p-y(_true)?\)/", r"p\*?\(1-p\)", r"-y(_true)?/p",
+                                  r"\(1-y(_true)?\)/\(1-p\)"],
+    "categorical_cross_entropy": [r"sum\(y\*?(np\.)?log", r"ylog", r"-\(1/n\)", r"y\*(np\.)?log\(p"],
+    "softmax_cross_entropy_grad": [r"softmax(\(logits\))?-y", r"p-y", r"\(softmax.*-y\)/n"],
+}
+
+
 # --- hidden checks ------------------------------------------------------------------
 
 def _regression_cases(name):
