@@ -339,5 +339,5 @@ def test_the_untouched_release_runs_to_its_last_cell_with_one_line_per_unfinishe
         else:
             assert errors == [], cell.source[:80]
             assert "NameError" not in shown and "Traceback" not in shown
-            if "using_your_code" in cell.source:
+            if "with using_your_code():" in cell.source:
                 assert shown.count("\n") <= 1 and ("not written yet" in shown or "needs `" in shown), cell.source[:80]
