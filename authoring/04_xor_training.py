@@ -558,7 +558,7 @@ widgets.xor_trainer(train, predict, mlp_forward)
 #   it reaches 0.03–0.12 and 0.92–0.93.
 # * A training loop is four calls: forward, loss, backward, step. Random, seeded initialisation
 #   breaks symmetry and makes runs reproducible.
-# * The learning rate decides between crawling and chaos; extra hidden units make getting
+# * The learning rate decides between standing still and chaos; extra hidden units make getting
 #   stuck on a plateau rarer; sigmoid stacks starve their first layers of gradient, ReLU does not;
 #   mini-batches make more progress per epoch, at the price of a noisy loss.
 #

@@ -167,6 +167,7 @@ def test_too_little_training_not_the_missing_biases_holds_the_classic_program_ba
     assert round(zeros.min(), 2) == lo0 and round(zeros.max(), 2) == hi0
     assert round(ones.min(), 2) == lo1 and round(ones.max(), 2) == hi1
     assert "trains for 1 500 epochs" in said and "epochs=1500" in code("5")
+    assert "classic_xor(lr=1.0)" in code("2") and "classic_xor(loss=\"cross-entropy\")" in code("2")
 
 
 # --- §5 ----------------------------------------------------------------------------
@@ -194,6 +195,7 @@ def test_each_learning_rate_does_what_its_bullet_says(nb):
     assert named == list(ns["rates"])
     small, right, large, huge = (np.asarray(ns["runs_lr"][lr][1]) for lr in named)
     assert "1 000 epochs" in said and all(len(h) == 1000 for h in (small, right, large, huge))
+    assert "The same 2-2-1 network from the same seed" in said and "[2, 2, 1]" in code("6") and "seed=0" in code("6")
     # too small: still at log 2 after 1000 epochs
     assert abs(small[-1] - np.log(2)) < 0.005 and np.all(np.abs(small - np.log(2)) < 0.01)
     # about right: a few hundred epochs on the plateau, then below the stated loss
@@ -248,6 +250,8 @@ def test_sigmoid_layers_starve_and_relu_layers_do_not(nb):
     said = text("8")
     depth, width = (int(v) for v in re.search(r"a (\d+)-layer network of width (\d+)", said).groups())
     assert (ns["depth"], ns["width"]) == (depth, width)
+    assert r"$1/\sqrt{d}$ for sigmoid, $\sqrt{2/d}$ for ReLU" in said
+    assert "deep_net(1 / np.sqrt(width))" in code("8") and "deep_net(np.sqrt(2 / width))" in code("8")
     sig, relu = ns["sig_norms"], ns["relu_norms"]
     assert "orders of magnitude smaller" in said and sig[-1] / sig[0] > 100
     assert "comparable size" in said and 0.2 < relu[-1] / relu[0] < 5
