@@ -16,6 +16,7 @@ import pytest
 from tools.build import ROOT, parse
 
 matplotlib.use("Agg")
+import matplotlib.pyplot  # noqa: E402  (after choosing the backend)
 
 NAME = "04_xor_training"
 NB = parse(ROOT / "authoring" / f"{NAME}.py")
