@@ -18,15 +18,30 @@ from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backw
 from .cases import layer_sizes, rng_for
 
 
+# --- what an exercise's docstring must not say -----------------------------------------
+# Regular expressions, matched case-insensitively against each exercise's docstring with all
+# whitespace removed: each would hand the student the rule the exercise asks for.
+FORMULAS: dict[str, list[str]] = {
+    "init_layers": [r"n\(0,1/", r"1/(np\.)?sqrt", r"rng\.(normal|standard_normal|uniform)\(", r"np\.zeros",
+                    r"zip\(sizes"],
+    "gradient_descent_step": [r"[wb][-−](lr|η|eta|\\eta|learning_?rate)", r"(lr|η|eta)[*·×]?\(?d[wb]\b",
+                              r"minus(lr|η|eta|the(learning)?rate)", r"subtract", r"(against|opposite(to)?)(the|its)gradient",
+                              r"(lr|η|learningrate)times(the|its)?(gradient|d[wb])"],
+    "predict": [r"mlp_forward\(", r"\[-1\]", r"astype", r"[>≥]=?0\.5\)?\.astype"],
+    "train": [r"mlp_backward\(", r"binary_cross_entropy_grad\(", r"gradient_descent_step\(", r"init_layers\(",
+              r"default_rng\(seed\)", r"\((p|a|y_?pred|yhat)-y(_?true)?\)", r"forward.*backward.*(step|update)"],
+}
+
+
 # --- references ---------------------------------------------------------------------
 
 def init_layers(sizes, rng):
-    """[(W1, b1), ...] for layer sizes [d0, d1, ..., dL]: W ~ N(0, 1/d_in) from rng, b = 0."""
+    """[(W1, b1), ...] for layer sizes [d0, d1, ..., dL], every random number drawn from rng."""
     return [(rng.normal(0.0, 1.0 / np.sqrt(a), size=(a, c)), np.zeros(c)) for a, c in zip(sizes, sizes[1:])]
 
 
 def gradient_descent_step(layers, grads, lr):
-    """New layers [(W - lr dW, b - lr db), ...]; the arguments are not modified."""
+    """The layers after one gradient-descent step with learning rate lr; the arguments are not modified."""
     return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads)]
 
 
