@@ -28,7 +28,7 @@ STRATEGIES = ("scratch", "head_only", "fine_tune", "large_lr")
 # the candidate fine-tuning settings notebook 05 compares on validation: (lr, epochs)
 GRID = tuple((lr, epochs) for lr in (1e-4, 1e-3, 1e-2, 1e-1) for epochs in (30, 100))
 DRAWS = range(5)                               # draws of the labelled images (their `seed`)
-SIZES = (10, 30, 100, 300)                     # labelled-set sizes of the learning curve
+SIZES = (10, 30, 100)                          # labelled-set sizes of the learning curve
 
 
 def accuracy(model: Sequential, X: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:

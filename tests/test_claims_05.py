@@ -72,6 +72,50 @@ def test_adams_first_step_moves_every_parameter_by_about_the_learning_rate():
     assert np.allclose(np.abs(new - param), 0.01, rtol=1e-4)
 
 
+def test_scanner_b_is_brighter_and_flatter_than_scanner_a():
+    says("flatter contrast, a brighter background")
+    A = xray.base_dataset(400, seed=3)[0].reshape(-1, 16, 16)
+    B = xray.hospital_dataset(400, seed=3)[0].reshape(-1, 16, 16)
+    assert B[:, :2, :2].mean() > A[:, :2, :2].mean() + 0.1                     # the background corners
+
+    def spread(X):
+        return np.mean(np.percentile(X.reshape(len(X), -1), 95, axis=1) - np.percentile(X.reshape(len(X), -1), 5, axis=1))
+    assert spread(B) < spread(A) - 0.05
+
+
+def test_adam_with_t_zero_divides_by_zero():
+    says("with $t = 0$ the correction divides by zero")
+    with np.errstate(all="ignore"):
+        new, _, _ = reference.adam_step(np.ones(3), np.ones(3), 0.0, 0.0, 0)
+    assert not np.all(np.isfinite(new))
+
+
+def test_gradients_flow_through_frozen_layers_but_are_not_applied():
+    says("(Gradients still flow through frozen layers; they just are not applied.)")
+    X, y = xray.hospital_splits(30, 0)["train"]
+    model = reference.add_head(load_base(), np.random.default_rng(0))
+    before = model.copy()
+    reference.fit(model, X, y, 0.01, 3)
+    first = model.layers[0]
+    assert np.any(first.grads["W"] != 0)
+    assert np.array_equal(first.params["W"], before.layers[0].params["W"])
+
+
+def test_the_settings_the_text_names_are_the_ones_used():
+    says("train the head (300 epochs at learning rate 0.01), then unfreeze and fine-tune everything gently "
+         "($10^{-4}$ for 100 epochs")
+    assert (transfer.EPOCHS, transfer.HEAD_LR, transfer.FINE_TUNE_LR, transfer.FINE_TUNE_EPOCHS) == (300, 0.01, 1e-4, 100)
+    says("We try rates $10^{-4}, 10^{-3}, 10^{-2}, 10^{-1}$ for 30 or 100 epochs")
+    assert transfer.GRID == tuple((lr, e) for lr in (1e-4, 1e-3, 1e-2, 1e-1) for e in (30, 100))
+    says("(base and a fresh head trained together at 0.05 from the start). Each is repeated on five "
+         "different draws of 30 labelled images")
+    assert transfer.LARGE_LR == 0.05 and len(transfer.DRAWS) == 5
+    says("for 10, 30 and 100 labelled images (five draws each)")
+    assert transfer.SIZES == (10, 30, 100)
+    says("the learning rate used after unfreezing (100 epochs)")
+    assert inspect.signature(transfer.fine_tune).parameters["epochs"].default == 100
+
+
 def _docstrings(path: Path) -> dict[str, str]:
     nb = nbformat.read(path, as_version=4)
     tree = ast.parse("\n".join(c.source for c in nb.cells
@@ -170,13 +214,13 @@ def _curve(printed: str) -> dict[int, dict]:
 
 @pytest.mark.slow
 def test_section5_fine_tuning_at_moderate_rates_beats_head_only(printed):
-    says("At rates $10^{-3}$ and $10^{-2}$, fine-tuning everything beats head only on average, and on at "
-         "least four of the five draws")
+    says("At rates $10^{-3}$ and $10^{-2}$, fine-tuning everything beats head only on average, and on most "
+         "of the five draws")
     head = _row(printed, "head only")
     for lr in ("1e-03", "1e-02"):
         for epochs in (" 30", "100"):
             mean, _, _, above = _row(printed, f"fine-tune lr {lr}, {epochs} epochs")
-            assert mean > head[0] and above >= 4, (lr, epochs)
+            assert mean > head[0] and above >= 3, (lr, epochs)
     match = re.search(r"best fine-tuning on validation: lr (\S+), (\d+) epochs, " + NUMBER + r"; head only "
                       + NUMBER + r"; chosen: (\w+)", printed)
     assert match and match.group(9) == "fine_tune"
@@ -213,14 +257,16 @@ def test_learning_curve_where_pretraining_and_fine_tuning_pay(printed):
     assert lead[10] >= 0.05 and all(lead[10] > 2 * lead[n] for n in curve if n != 10), lead
     says("Fine-tuning everything is ahead of training from scratch at every size.")
     assert all(c["fine_tune"][0] > c["scratch"][0] for c in curve.values())
-    says("Against head only, it wins on average and on at least four of the five draws from 30 images on.")
-    assert all(c["fine_tune"][0] > c["head_only"][0] and c["above"] >= 4 for n, c in curve.items() if n >= 30)
+    says("Against head only, it wins on average and on most of the five draws from 30 images on.")
+    assert all(c["fine_tune"][0] > c["head_only"][0] and c["above"] >= 3 for n, c in curve.items() if n >= 30)
     says("With 10 images it does not reliably win: its mean gain is smaller than the spread between draws, "
          "and it loses or ties on some of them")
     ten = curve[10]
     assert ten["fine_tune"][0] - ten["head_only"][0] < min(ten["head_only"][1], ten["fine_tune"][1])
     assert ten["above"] < 5
     says("with 10 labels, a frozen base and a small head beat training everything from scratch by far.")
+    says("Fine-tuning everything after the head, at a rate chosen on validation, beats head only from 30 "
+         "labelled images on; with 10 it is no reliable gain.")
 
 
 @pytest.mark.slow
