@@ -296,7 +296,7 @@ with using_your_code():
     commoner = max(y_val.mean(), 1 - y_val.mean())
     print(f"always answering the commoner class scores {commoner:.3f} on validation; at lr 1e-01, draws that end "
           "no better: " + ", ".join(f"{sum(run[0.1, e] <= commoner for run in runs)} of {len(runs)} ({e} epochs)"
-                                    for _, e in transfer.GRID if _ == 0.1))
+                                    for lr, e in transfer.GRID if lr == 0.1))
 
 # %% [markdown]
 # **Reading it.** Every fine-tuning setting starts from the trained head, so it is a
