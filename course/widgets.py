@@ -567,15 +567,17 @@ def xor_trainer(train: Callable, predict: Callable, forward: Callable):
 
 
 class FineTuningExplorer(Explorer):
-    """How many labelled hospital images, and how fast to fine-tune once unfrozen: test
+    """How many labelled hospital images, and how fast to fine-tune once unfrozen: validation
     accuracy of training from scratch, head-only and full fine-tuning, as bars.
 
-    Runs course.transfer with your `fit` and `add_head` (seed 0). Results are cached, so a
-    setting costs training time only the first time it is shown.
+    Runs course.transfer with your `fit` and `add_head` (one draw of the labelled images).
+    Results are cached, so a setting costs training time only the first time it is shown;
+    while it trains, the controls are disabled and the status line says so.
     """
 
     NAMES = ("scratch", "head_only", "fine_tune")
     LABELS = ("from scratch", "head only", "fine-tune all")
+    DRAW = 0
 
     def __init__(self, fit: Callable, add_head: Callable):
         import ipywidgets as w
@@ -589,32 +591,50 @@ class FineTuningExplorer(Explorer):
         self.texts = [ax.text(bar.get_x() + bar.get_width() / 2, 0.52, "", ha="center", va="bottom")
                       for bar in self.bars]
         ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-        ax.set(ylim=(0.4, 1.0), ylabel="held-out accuracy (600 images)")
+        ax.set(ylim=(0.4, 1.0), ylabel="validation accuracy (200 images)")
         self.ax = ax
         self.controls = {"n": w.IntSlider(value=30, min=10, max=120, step=10, description="labelled images",
                                           layout=w.Layout(width="320px"), style=LABELS_WIDE,
                                           continuous_update=False),
-                         "lr": w.FloatLogSlider(value=1e-4, base=10, min=-5, max=-1, step=0.5,
+                         "lr": w.FloatLogSlider(value=transfer.FINE_TUNE_LR, base=10, min=-5, max=-1, step=0.5,
                                                 description="unfreeze lr", layout=w.Layout(width="320px"),
                                                 style=LABELS_WIDE, readout_format=".0e",
                                                 continuous_update=False)}
         self._wire(list(self.controls.values()))
 
+    @staticmethod
+    def key(n: int, lr: float) -> tuple:
+        return n, round(float(np.log10(lr)), 3)
+
     def results(self, n: int, lr: float) -> dict[str, float]:
-        """Test accuracies; scratch and head-only depend on n only, fine-tuning on (n, lr)."""
+        """Validation accuracies; scratch and head-only depend on n only, fine-tuning on (n, lr)."""
         from . import xray
-        key = (n, round(float(np.log10(lr)), 3))
+        key = self.key(n, lr)
         if key not in self.scores:
-            splits = xray.hospital_splits(n, 0)
+            splits = xray.hospital_splits(n, self.DRAW)
             if n not in self.models:
-                self.models[n] = self.transfer.train_strategies(self.fit, self.add_head, n, seed=0,
+                self.models[n] = self.transfer.train_strategies(self.fit, self.add_head, n, seed=self.DRAW,
                                                                 strategies=("scratch", "head_only"))
             scratch, head = self.models[n]["scratch"], self.models[n]["head_only"]
             tuned = self.transfer.fine_tune(self.fit, head, *splits["train"], lr)
-            X_test, y_test = splits["test"]
-            self.scores[key] = {name: self.transfer.accuracy(model, X_test, y_test)
+            X_val, y_val = splits["val"]
+            self.scores[key] = {name: self.transfer.accuracy(model, X_val, y_val)
                                 for name, model in zip(self.NAMES, (scratch, head, tuned))}
         return self.scores[key]
+
+    def update(self) -> None:
+        """As Explorer.update; a setting not seen before trains first, and the widget says so."""
+        n, lr = self.controls["n"].value, self.controls["lr"].value
+        busy = self.key(n, lr) not in self.scores
+        if busy:
+            self.status.value = f"training… ({n} labelled images, unfreeze lr {lr:.0e})"
+            for control in self.controls.values():
+                control.disabled = True
+        try:
+            super().update()
+        finally:
+            for control in self.controls.values():
+                control.disabled = False
 
     def redraw(self) -> None:
         n, lr = self.controls["n"].value, self.controls["lr"].value
@@ -623,7 +643,7 @@ class FineTuningExplorer(Explorer):
             bar.set_height(accuracies[name])
             text.set_position((text.get_position()[0], accuracies[name] + 0.01))
             text.set_text(f"{accuracies[name]:.3f}")
-        self.ax.set_title(f"{n} labelled images, unfreeze lr {lr:.0e} (seed 0)")
+        self.ax.set_title(f"{n} labelled images, unfreeze lr {lr:.0e}: validation accuracy")
 
     def dynamic_artists(self) -> list:
         return [*self.bars, *self.texts, self.ax.title]

@@ -17,6 +17,23 @@ from .cases import rng_for
 
 # --- references ---------------------------------------------------------------------
 
+# What would give each exercise away if an exercise's docstring said it: regular expressions,
+# matched case-insensitively against the docstring with all whitespace removed.
+FORMULAS: dict[str, list[str]] = {
+    "adam_step": [r"beta1\*m\+", r"beta2\*v\+", r"\(1-beta[12]\)\*", r"grad\*\*2", r"g\^?2",
+                  r"1-beta[12]\*\*t", r"/\(1-β", r"sqrt\(v", r"√v", r"m_?hat", r"lr\*m",
+                  r"param-lr"],
+    "add_head": [r"sequential\(base\.layers\+", r"dense\(d,1", r"\[dense\(", r"base\.freeze\(\)",
+                 r"sigmoid\(\)\]"],
+    "fit": [r"binary_cross_entropy_grad", r"adam_step\(layer", r"state\[key\]",
+            r"formodel\.parameters\(\)", r"t=epoch", r"\(p-y\)/"],
+    "binary_metrics": [r"tp/\(tp\+fn\)", r"tn/\(tn\+fp\)", r"\(tp\+tn\)/", r"mean\(y_pred==y_true\)",
+                       r"truepositives/"],
+    "threshold_for_sensitivity": [r"ceil\(", r"⌈", r"sort", r"target\*n", r"positives\[",
+                                  r"\(target\*"],
+}
+
+
 def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One Adam update; t counts from 1. Returns (new param, new m, new v); nothing is modified."""
     m = beta1 * m + (1 - beta1) * grad

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # small matrices: threads only cost time
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -76,29 +78,33 @@ def pretrain() -> tuple[Sequential, float]:
 
 
 def lessons(base: Sequential) -> dict[str, list[float]]:
-    """Notebook 05's comparison (course.transfer.compare: 30 labelled hospital images, seeds
-    0-4, the reference fit and add_head) with `base` in place of the shipped base: each
-    strategy's held-out accuracy per seed."""
+    """Notebook 05's §5 comparison (course.transfer.tuning_grid: 30 labelled hospital images,
+    draws 0-4, the reference fit and add_head, validation accuracy) with `base` in place of
+    the shipped base: each strategy's accuracy per draw, "fine_tune" at the fine-tuning
+    setting with the best mean, as the notebook chooses it."""
     from course import transfer
     from grader.fine_tuning import add_head, fit
 
     def add_head_to_base(_shipped: Sequential, rng: np.random.Generator) -> Sequential:
         return add_head(base.copy(), rng)       # a fresh copy each time, as load_base() gives
 
-    runs = [transfer.compare(fit, add_head_to_base, n_train=N_LABELLED, seed=seed) for seed in SEEDS]
-    return {name: [run[name] for run in runs] for name in transfer.STRATEGIES}
+    runs = [transfer.tuning_grid(fit, add_head_to_base, N_LABELLED, seed) for seed in SEEDS]
+    best = transfer.best_fine_tuning(runs)
+    return {name: [run[best if name == "fine_tune" else name] for run in runs] for name in transfer.STRATEGIES}
 
 
-# What notebook 05 teaches from its comparison ("Reading it" and the summary), as checks on
-# lessons(base) that hold for every base the script rebuilt in our measurements. (With the
-# shipped base, two of the five large-learning-rate runs also end no better than a coin; a
-# base rebuilt on other BLAS kernels forgot less dramatically, its worst run 0.68-0.75.)
+# What notebook 05 teaches from its §5 comparison at 30 labelled images ("Reading it" and the
+# summary), as checks on lessons(base) that hold for the shipped base. (The learning curve
+# over 10-300 images and the unfreeze rate 0.1 are checked with the shipped base by
+# tests/test_claims_05.py.)
 LESSONS = {
     "head only beats training from scratch":
         lambda r: np.mean(r["head_only"]) > np.mean(r["scratch"]),
-    "gentle fine-tuning of everything beats training from scratch":
+    "fine-tuning everything at the setting chosen on validation beats head only":
+        lambda r: np.mean(r["fine_tune"]) > np.mean(r["head_only"]),
+    "fine-tuning everything at the setting chosen on validation beats training from scratch":
         lambda r: np.mean(r["fine_tune"]) > np.mean(r["scratch"]),
-    "a large learning rate forgets: on average and in its worst run it ends below head first, then gentle "
+    "a large learning rate forgets: on average and in its worst run it ends below head first, then "
     "fine-tuning":
         lambda r: np.mean(r["large_lr"]) < np.mean(r["fine_tune"]) and min(r["large_lr"]) < min(r["fine_tune"]),
 }
@@ -118,7 +124,7 @@ def check(model: Sequential, accuracy: float, out=print) -> bool:
         "kernels round differently, and training amplifies it)")
     results = {"shipped": lessons(Sequential(shipped.layers[:4])), "rebuilt": lessons(Sequential(model.layers[:4]))}
     out(f"notebook 05's comparison, {N_LABELLED} labelled images, seeds {SEEDS.start}-{SEEDS.stop - 1}, "
-        "held-out accuracy (mean, lowest):")
+        "validation accuracy (mean, lowest):")
     for name in results["shipped"]:
         out(f"  {name:10s}" + "".join(f"  {base} base {np.mean(r[name]):.3f}, {min(r[name]):.3f}"
                                         for base, r in results.items()))
