@@ -354,11 +354,11 @@ with using_your_code():
 # %% [markdown]
 # Read the table by rows. At $h = 10^{-2}$ float64 and float32 agree (1.2e-05): that is the
 # formula's own $h^2$ error, and the one-sided difference is worse (order $h$). Going down to
-# $h = 10^{-5}$, float64's error shrinks with $h^2$ to 1.2e-11 (the table's "correct"), while
-# float32's **grows**, to 1.1e-04: the same function, the same exact gradient and the same $h$,
+# $h = 10^{-5}$, float64's error shrinks with $h^2$ to about 1e-11 (the table's "correct"), while
+# float32's **grows**, to about 1e-04: the same function, the same exact gradient and the same $h$,
 # only the precision changed, so the whole difference is rounding; neither a kink nor a bug.
-# Yet the table above would call 1.1e-04 "suspicious: a kink or a bug": its bands are for
-# float64. Check gradients in float64, where $h = 10^{-5}$ is a good step.
+# Yet the table above would call that "suspicious: a kink or a bug": its bands are for float64.
+# Check gradients in float64, where $h = 10^{-5}$ is a good step.
 
 # %% [markdown]
 # ## 6 · The worked example's network, backwards
