@@ -23,7 +23,7 @@
 import numpy as np
 
 from course import data, plots, widgets
-from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
+from course.checks import NO_GRADER, check_array, check_true, run, using_your_code
 from course.gradcheck import relative_error, verdict
 from course.nn import mlp_forward, sigmoid       # notebook 01's functions
 
@@ -535,7 +535,7 @@ dA_out2 = np.array([[0.5], [-1.0]])
 dZ2 = dA_out2 * acts2[2] * (1 - acts2[2])                  # expected values first, before any call
 dZ1 = (dZ2 @ layers2[1][0].T) * acts2[1] * (1 - acts2[1])
 expected_dW2, expected_db2, expected_dW1 = acts2[1].T @ dZ2, dZ2.sum(axis=0), X2.T @ dZ1
-got, _ = call(mlp_backward, acts2, layers2, dA_out2, what="mlp_backward on a 2-3-1 network")
+got = run(mlp_backward, acts2, layers2, dA_out2)
 check_true(isinstance(got, (list, tuple)) and len(got) == 2, what="mlp_backward on a 2-3-1 network",
            mistake="wrong_return", problem="expected a list of one (dW, db) pair per layer")
 check_array(got[1][0], expected_dW2, what="mlp_backward: dW2 of a 2-3-1 network",
