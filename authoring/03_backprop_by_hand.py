@@ -23,7 +23,7 @@
 import numpy as np
 
 from course import data, plots, widgets
-from course.checks import NO_GRADER, call, check_array, check_true
+from course.checks import NO_GRADER, check_array, check_true, run, using_your_code
 from course.gradcheck import relative_error, verdict
 from course.nn import mlp_forward, sigmoid       # notebook 01's functions
 
@@ -45,7 +45,10 @@ import matplotlib.pyplot as plt      # the pictures (not part of the setup: grad
 # with respect to its own value (the *upstream* gradient), multiplies it by its *local*
 # derivative, and passes the product to the nodes that feed it. A node that feeds several
 # others (like $x_1$ here) adds up what comes back from each. Nothing is computed twice:
-# that is why backprop costs about as much as one forward pass.
+# where a dense layer's forward pass does one matrix product, its backward pass does two
+# (one for its weights, one to pass the gradient on), so the whole backward pass costs about
+# two forward passes, however many weights the network has. Checking every weight numerically,
+# as §5 does, costs two forward passes **per weight**.
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.4))
@@ -66,26 +69,27 @@ plt.show()
 
 # %% kind="readonly" grade_id="seed004_forward"
 x_col = np.array([1.0, 0.0])
-W1_seed = np.array([[0.1, 0.2], [0.3, 0.4]])
-b1_seed = np.array([0.1, 0.1])
-W2_seed = np.array([0.2, 0.3])
-b2_seed = 0.1
-y_seed = 1.0
+W1_col = np.array([[0.1, 0.2], [0.3, 0.4]])
+b1_col = np.array([0.1, 0.1])
+W2_col = np.array([0.2, 0.3])
+b2_col = 0.1
+y_example = 1.0
 
-z1 = W1_seed @ x_col + b1_seed
+z1 = W1_col @ x_col + b1_col
 a1 = sigmoid(z1)
-z2 = W2_seed @ a1 + b2_seed
+z2 = W2_col @ a1 + b2_col
 y_hat = sigmoid(z2)
-loss = -(y_seed * np.log(y_hat) + (1 - y_seed) * np.log(1 - y_hat))
+loss = -(y_example * np.log(y_hat) + (1 - y_example) * np.log(1 - y_hat))
 
-rows = [("z1", "[0.2, 0.4]", z1), ("a1", "≈ [0.55, 0.60]", a1), ("z2", "0.39", z2),
-        ("ŷ", "≈ 0.596", y_hat), ("L", "≈ 0.517", loss)]
-print(f"{'':4s}{'worked example':>16s}   computed")
-for name, seed_value, value in rows:
-    print(f"{name:4s}{seed_value:>16s}   {np.round(value, 6)}")
+rows = [("z1", "0.2 0.4", z1), ("a1", "0.55 0.60", a1), ("z2", "0.39", z2), ("ŷ", "0.596", y_hat), ("L", "0.517", loss)]
+print(f"{'':4s}{'worked example':>16s}   {'computed':22s} rounded as the example rounds")
+for name, shown, value in rows:
+    digits = len(shown.split()[0].split(".")[1])         # the decimals the example shows
+    same = np.allclose(np.round(np.ravel(value), digits), [float(v) for v in shown.split()])
+    print(f"{name:4s}{shown:>16s}   {str(np.round(value, 6)):22s} {'agrees' if same else 'DIFFERS'}")
 
 # %% [markdown]
-# All the example's forward numbers are right to the digits it shows. (Its $z_2 = 0.39$ comes
+# All the example's forward numbers agree to the digits it shows. (Its $z_2 = 0.39$ comes
 # from the *rounded* $a_1 = [0.55, 0.60]$: $0.2 \cdot 0.55 + 0.3 \cdot 0.60 + 0.1 = 0.39$;
 # the exact value is $0.389573$.)
 #
@@ -96,11 +100,11 @@ for name, seed_value, value in rows:
 
 # %% kind="readonly" grade_id="seed004_rows"
 X4 = x_col[None, :]                       # (1, 2): one sample, one row
-W1 = W1_seed.T                            # (2, 2): W1[i, j] connects input i to hidden unit j
-b1 = b1_seed                              # (2,)
-W2 = W2_seed[:, None]                     # (2, 1): the example's row [w31, w32] as a column
-b2 = np.array([b2_seed])                  # (1,)
-y4 = np.array([[y_seed]])                 # (1, 1)
+W1 = W1_col.T                             # (2, 2): W1[i, j] connects input i to hidden unit j
+b1 = b1_col                               # (2,)
+W2 = W2_col[:, None]                      # (2, 1): the example's row [w31, w32] as a column
+b2 = np.array([b2_col])                   # (1,)
+y4 = np.array([[y_example]])              # (1, 1)
 A1 = sigmoid(X4 @ W1 + b1)
 A2 = sigmoid(A1 @ W2 + b2)
 print("row notation: A1 =", A1, " A2 =", A2, " same as the example's:", np.allclose(A1[0], a1), np.allclose(A2[0, 0], y_hat))
@@ -125,22 +129,34 @@ print("row notation: A1 =", A1, " A2 =", A2, " same as the example's:", np.allcl
 # A sigmoid layer computes $A = \sigma(Z)$ element by element, so each $Z_{ij}$ affects only
 # $A_{ij}$ and the chain rule is an element-wise product:
 #
-# $$\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A}\odot\sigma'(Z), \qquad
-# \sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = A\,(1 - A).$$
+# $$\frac{\partial L}{\partial Z_{ij}} = \frac{\partial L}{\partial A_{ij}}\cdot\sigma'(Z_{ij}).$$
 #
-# The derivative is written with the layer's **output** $A$, which the forward pass already
-# stored; no new exponential is needed. (The classic XOR program and the 0.875 regression program use it that way too:
-# `sigmoid_deriv(x) = x * (1 - x)` is called with the activation, not with $z$.) Passing $Z$
-# to that formula, or taking $\sigma(A)$, is a classic bug.
+# What is $\sigma'$? Derive it in three steps (paper first):
 #
-# ReLU's slope is 1 where the unit was active and 0 elsewhere:
-# $\partial L/\partial Z = \partial L/\partial A \odot \mathbb{1}[Z > 0]$ (at exactly $Z = 0$ we take 0).
+# 1. With $\sigma(z) = 1/(1 + e^{-z})$, the chain rule gives $\sigma'(z) = \dfrac{e^{-z}}{(1 + e^{-z})^2}$.
+# 2. Split that into $\dfrac{1}{1 + e^{-z}}\cdot\dfrac{e^{-z}}{1 + e^{-z}}$. The first factor is
+#    $\sigma(z)$. Write the second one with $\sigma(z)$ as well (add and subtract 1 in its numerator).
+# 3. Now $\sigma'(z)$ is a function of $\sigma(z)$ alone, that is of the layer's **output** $A$,
+#    which the forward pass already stored: no new exponential is needed. That is why
+#    `sigmoid_backward` receives $A$, not $Z$. Check your result at $z = 0$: there $\sigma = \tfrac12$,
+#    and step 1 gives $\sigma'(0) = \tfrac14$.
+#
+# (The classic XOR program and the 0.875 regression program do the same: their sigmoid-derivative
+# helper is called with the activation, not with $z$.) Feeding $Z$ to a formula written for $A$,
+# or applying $\sigma$ to $A$ again, is a classic bug.
+#
+# ReLU, $A = \max(Z, 0)$, has slope 1 where the unit was active ($Z > 0$) and 0 elsewhere; at
+# exactly $Z = 0$ we take 0. Put that slope into the chain rule above to get $\partial L/\partial Z$
+# from `dA` and `Z`.
 #
 # **Exercise 3.1 (2 + 1 points).** Write `sigmoid_backward(dA, A)` and `relu_backward(dA, Z)`.
 
 # %% kind="solution" grade_id="sigmoid_backward"
 def sigmoid_backward(dA, A):
-    """dL/dZ for a sigmoid layer. dA: dL/dA, (n, d). A: the layer's output sigmoid(Z), (n, d). Returns (n, d)."""
+    """dL/dZ for a sigmoid layer A = sigmoid(Z).
+
+    dA: dL/dA, (n, d).  A: the layer's output, (n, d).  Returns dL/dZ, (n, d).
+    """
     ### BEGIN SOLUTION
     return dA * A * (1 - A)
     ### END SOLUTION
@@ -155,13 +171,17 @@ hidden.check_sigmoid_backward(sigmoid_backward)
 ### END HIDDEN TESTS
 A = np.array([[0.5, 0.9, 0.2]])
 dA = np.array([[1.0, -2.0, 4.0]])
-check_array(sigmoid_backward(dA, A), [[0.25, -0.18, 0.64]], what="sigmoid_backward(dA, A) for one sample",
-            variants=[("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A))])
+check_array(run(sigmoid_backward, dA, A), [[0.25, -0.18, 0.64]], what="sigmoid_backward(dA, A) for one sample",
+            variants=[("derivative_on_z", [[0.23500371, -0.41100062, 0.99006629]]),
+                      ("chain_rule_broken", [[0.25, 0.09, 0.16]])])
 print("✓ sigmoid_backward")
 
 # %% kind="solution" grade_id="relu_backward"
 def relu_backward(dA, Z):
-    """dL/dZ for a ReLU layer. dA: dL/dA, (n, d). Z: the layer's input (pre-activation), (n, d). Returns (n, d)."""
+    """dL/dZ for a ReLU layer A = max(Z, 0).
+
+    dA: dL/dA, (n, d).  Z: the layer's input (pre-activation), (n, d).  Returns dL/dZ, (n, d).
+    """
     ### BEGIN SOLUTION
     return dA * (Z > 0)
     ### END SOLUTION
@@ -176,8 +196,8 @@ hidden.check_relu_backward(relu_backward)
 ### END HIDDEN TESTS
 Z = np.array([[-1.0, 2.0], [0.5, -3.0]])
 dA = np.array([[5.0, 6.0], [7.0, 8.0]])
-check_array(relu_backward(dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
-            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", dA * Z),
+check_array(run(relu_backward, dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
+            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", [[-5.0, 12.0], [3.5, -24.0]]),
                       ("relu_backward_sign", [[5.0, 0.0], [0.0, 8.0]])])
 print("✓ relu_backward")
 
@@ -185,18 +205,20 @@ print("✓ relu_backward")
 # ## 4 · The dense layer, backwards
 #
 # For $Z = XW + b$ with $X$ `(n, d_in)`, $W$ `(d_in, d_out)`, the upstream gradient
-# $\partial L/\partial Z$ (`dZ`, shape `(n, d_out)`) gives all three gradients:
+# $\partial L/\partial Z$ (`dZ`, shape `(n, d_out)`) gives all three gradients. Everything
+# follows from one line, $Z_{ij} = \sum_k X_{ik}W_{kj} + b_j$; derive each gradient entry by
+# entry, then find the NumPy expression that computes all its entries at once:
 #
-# $$\frac{\partial L}{\partial W} = X^\top\,\frac{\partial L}{\partial Z}, \qquad
-# \frac{\partial L}{\partial b} = \sum_{i=1}^{n}\frac{\partial L}{\partial Z_{i\cdot}}, \qquad
-# \frac{\partial L}{\partial X} = \frac{\partial L}{\partial Z}\,W^\top.$$
+# 1. **`dW`.** $W_{kj}$ touches $Z_{ij}$ of every sample $i$, with coefficient $X_{ik}$, so
+#    $\partial L/\partial W_{kj} = \sum_i X_{ik}\,(dZ)_{ij}$. Which matrix product of `X` and `dZ`
+#    (either may be transposed) computes that sum for every $k, j$? **Let the shapes guide you**:
+#    `dW` must have `W`'s shape `(d_in, d_out)`, and only one of those products has it.
+# 2. **`db`.** $b_j$ is added to $Z_{ij}$ of every row $i$, with coefficient 1. Write
+#    $\partial L/\partial b_j$ the same way: a sum over which index, so over which axis of `dZ`?
+# 3. **`dX`.** $X_{ik}$ touches $Z_{ij}$ for every output $j$, with coefficient $W_{kj}$. Write
+#    $\partial L/\partial X_{ik}$ as a sum over $j$, then as a matrix product of shape `(n, d_in)`.
 #
-# Why: $Z_{ij} = \sum_k X_{ik}W_{kj} + b_j$, so $W_{kj}$ touches $Z_{ij}$ for every sample $i$
-# with coefficient $X_{ik}$: $\partial L/\partial W_{kj} = \sum_i X_{ik}\,\partial L/\partial Z_{ij}$,
-# which is $(X^\top dZ)_{kj}$. The bias is added to every row, so its gradient **sums over
-# the batch**. **Let the shapes guide you**: `dW` must have `W`'s shape `(d_in, d_out)`,
-# and only $X^\top dZ$ (`(d_in, n) @ (n, d_out)`) has it; `dZ.T @ X` is its transpose. The
-# mean over the batch is already inside `dZ` (it came from the loss), so no $1/n$ here.
+# The mean over the batch is already inside `dZ` (it came from the loss), so no $1/n$ here.
 #
 # **Exercise 4.1 (3 points).** Write `dense_backward(dZ, X, W)` returning `(dX, dW, db)`.
 
@@ -222,13 +244,14 @@ hidden.check_dense_backward(dense_backward)
 X = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])        # n = 3, d_in = 2
 W = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]])          # d_out = 3
 dZ = np.array([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0], [1.0, 1.0, 0.0]])
-got = dense_backward(dZ, X, W)
+got = run(dense_backward, dZ, X, W)
 check_true(isinstance(got, tuple) and len(got) == 3, what="dense_backward(dZ, X, W)", mistake="wrong_return",
            problem=f"expected the tuple (dX, dW, db), got {type(got).__name__}")
 dX, dW, db = got
-check_array(dX, dZ @ W.T, what="dense_backward: dX", variants=[("dense_backward_order", X.T @ dZ)])
+check_array(dX, [[-1.0, 3.0], [-1.0, -0.5], [1.0, 3.0]], what="dense_backward: dX",
+            variants=[("dense_backward_order", [[1.0, -3.0, 5.0], [3.0, 2.0, 3.0]])])
 check_array(dW, [[1.0, -3.0, 5.0], [3.0, 2.0, 3.0]], what="dense_backward: dW", n=3,
-            variants=[("transposed", (X.T @ dZ).T)])
+            variants=[("transposed", [[1.0, 3.0], [-3.0, 2.0], [5.0, 3.0]])])
 check_array(db, [2.0, 0.0, 3.0], what="dense_backward: db", n=3, variants=[("bias_not_summed", dZ)])
 print("✓ dense_backward")
 
@@ -241,9 +264,10 @@ print("✓ dense_backward")
 # $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}$$
 #
 # has an error of order $h^2$ (the $h^2$ terms of the two Taylor expansions cancel), where the
-# one-sided $\big(f(x + h e_i) - f(x)\big)/h$ is off by order $h$. With $h = 10^{-5}$ in float64
-# that is about $10^{-10}$ against $10^{-5}$. Perturb one entry at a time, and put it back
-# afterwards: the caller's `x` must be unchanged when you return.
+# one-sided $\big(f(x + h e_i) - f(x)\big)/h$ is off by order $h$: with $h = 10^{-5}$, that is
+# $h^2 = 10^{-10}$ against $h = 10^{-5}$ (times the function's higher derivatives; the cell after
+# the exercise measures both). Perturb one entry at a time, and put it back afterwards: the
+# caller's `x` must be unchanged when you return.
 #
 # Compare two gradients with the **relative error**
 # $\max|a - b| / \max(|a| + |b|)$, which does not care about their scale:
@@ -290,32 +314,51 @@ hidden.check_numerical_gradient(numerical_gradient)
 x = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
 x_before = x.copy()
 f = lambda v: float(np.sum(v ** 3))                   # gradient 3 v²; a forward difference is off by ~3 h v
-got = numerical_gradient(f, x)
+got = run(numerical_gradient, f, x)
 check_array(got, 3 * x_before ** 2 + 1e-10, what="numerical_gradient(sum(x³)) at x of shape (2, 3)",
             rtol=1e-8, atol=1e-8, variants=[("forward_difference", 3 * x_before ** 2 + 3e-5 * x_before + 1e-10)])
 check_array(x, x_before, what="x after numerical_gradient", variants=[("mutates_input", x_before + 1e-5)])
-check_array(numerical_gradient(f, np.array([2.0]), h=1e-2), [12.0001], what="numerical_gradient(..., h=1e-2) at x = 2",
+check_array(run(numerical_gradient, f, np.array([2.0]), h=1e-2), [12.0001], what="numerical_gradient(..., h=1e-2) at x = 2",
             rtol=1e-10, variants=[("forward_difference", [(2.01 ** 3 - 8) / 0.01]), ("h_ignored", [12.0 + 1e-10])])
 print("✓ numerical_gradient")
 
 # %% [markdown]
 # **Where it misleads.** At a kink the two one-sided slopes differ and a centered difference
 # straddling it averages them. ReLU at exactly 0 has slopes 0 and 1; we defined the
-# derivative there as 0, the numerical gradient says 0.5. And in float32 (7 significant
-# digits) the difference $f(x + h) - f(x - h)$ drowns in rounding when $h = 10^{-5}$:
+# derivative there as 0, the numerical gradient says 0.5.
+#
+# And the step $h$ is a trade-off. A large $h$ pays the formula's error (order $h^2$); a small
+# one pays rounding: $f(x + h) - f(x - h)$ is a tiny difference of two nearly equal numbers,
+# each rounded to the precision of the computation, and the rounding error is then divided by
+# $2h$. Below, $f(x) = \sum \tanh(x)$ at $x = [0.3, -0.7]$, whose exact gradient is known,
+# with the centered difference computed in float64 and in float32 (about 7 significant digits:
+# float32's machine epsilon is 1.2e-07) and, for comparison, the one-sided difference in float64:
 
 # %%
-relu_sum = lambda v: float(np.sum(np.maximum(v, 0)))
-at_kink = np.array([0.0, 1.0, -1.0])
-print("ReLU slope at [0, 1, -1]: analytic", relu_backward(np.ones(3), at_kink),
-      " numerical", numerical_gradient(relu_sum, at_kink))
+with using_your_code():
+    relu_sum = lambda v: float(np.sum(np.maximum(v, 0)))
+    at_kink = np.array([0.0, 1.0, -1.0])
+    print("ReLU slope at [0, 1, -1]: analytic", relu_backward(np.ones(3), at_kink),
+          " numerical", numerical_gradient(relu_sum, at_kink))
 
-f32 = lambda v: float(np.sum(np.tanh(v.astype(np.float32))))
-x0 = np.array([0.3, -0.7])
-analytic = 1 - np.tanh(x0) ** 2
-for h in (1e-5, 1e-2):
-    err = relative_error(analytic, numerical_gradient(f32, x0, h))
-    print(f"float32, h = {h:g}: relative error {err:.1e} ({verdict(err)})")
+    x0 = np.array([0.3, -0.7])
+    tanh_slope = 1 - np.tanh(x0) ** 2                    # the exact gradient of sum(tanh(x))
+    sum_tanh = {p: (lambda v, p=p: float(np.sum(np.tanh(v.astype(p))))) for p in (np.float64, np.float32)}
+    print(f"\nrelative error against the exact gradient (float32's machine epsilon: {np.finfo(np.float32).eps:.1e})")
+    print(f"{'h':>7s} {'centered, float64':>18s} {'centered, float32':>18s} {'one-sided, float64':>19s}")
+    for h in (1e-2, 1e-3, 1e-5):
+        one_sided = (np.tanh(x0 + h) - np.tanh(x0)) / h  # sum(tanh) is separable: one entry at a time
+        errors = [relative_error(tanh_slope, numerical_gradient(sum_tanh[p], x0, h)) for p in (np.float64, np.float32)]
+        print(f"{h:7.0e} {errors[0]:18.1e} {errors[1]:18.1e} {relative_error(tanh_slope, one_sided):19.1e}")
+
+# %% [markdown]
+# Read the table by rows. At $h = 10^{-2}$ float64 and float32 agree (1.2e-05): that is the
+# formula's own $h^2$ error, and the one-sided difference is worse (order $h$). Going down to
+# $h = 10^{-5}$, float64's error shrinks with $h^2$ to about 1e-11 (the table's "correct"), while
+# float32's **grows**, to about 1e-04: the same function, the same exact gradient and the same $h$,
+# only the precision changed, so the whole difference is rounding; neither a kink nor a bug.
+# Yet the table above would call that "suspicious: a kink or a bug": its bands are for float64.
+# Check gradients in float64, where $h = 10^{-5}$ is a good step.
 
 # %% [markdown]
 # ## 6 · The worked example's network, backwards
@@ -323,14 +366,17 @@ for h in (1e-5, 1e-2):
 # With binary cross-entropy after a sigmoid, notebook 02 showed that the chain rule
 # collapses at the output: $\partial L/\partial z^{(2)} = \hat y - y$ per sample. With the
 # mean over the $N$ output elements (here $N = n$, one output per sample), the whole
-# backward pass is:
+# backward pass is four steps, each one a piece you have written:
 #
-# $$dZ_2 = \frac{A_2 - Y}{N}, \quad dW_2 = A_1^\top dZ_2, \quad db_2 = \textstyle\sum_i dZ_2, \quad
-# dA_1 = dZ_2 W_2^\top, \quad dZ_1 = dA_1 \odot A_1(1 - A_1), \quad dW_1 = X^\top dZ_1, \quad db_1 = \textstyle\sum_i dZ_1.$$
+# $$\begin{aligned}
+# &1.\;\; dZ_2 = \frac{A_2 - Y}{N} && \text{notebook 02: cross-entropy after a sigmoid}\\
+# &2.\;\; dZ_2 \;\longrightarrow\; dW_2,\ db_2,\ dA_1 && \text{§4: a dense layer with input } A_1 \text{ and weights } W_2\\
+# &3.\;\; dA_1 \;\longrightarrow\; dZ_1 && \text{§3: a sigmoid layer with output } A_1\\
+# &4.\;\; dZ_1 \;\longrightarrow\; dW_1,\ db_1 && \text{§4: a dense layer with input } X \text{ and weights } W_1
+# \end{aligned}$$
 #
-# That is `dense_backward` and `sigmoid_backward`, chained. Do not multiply $A_2 - Y$ by
-# $A_2(1 - A_2)$ again: the sigmoid's derivative is already inside it. (The classic XOR program does
-# multiply, because its loss is the squared error, not cross-entropy.)
+# Do not apply the output sigmoid's derivative to $A_2 - Y$ again: it is already inside it.
+# (The classic XOR program does apply it, because its loss is the squared error, not cross-entropy.)
 #
 # **Exercise 6.1 (4 points).** Write `two_layer_backprop(X, y, W1, b1, W2, b2)` for a sigmoid
 # hidden layer, a sigmoid output and mean binary cross-entropy (clip as in 02). Return
@@ -364,7 +410,7 @@ except ImportError:
 hidden.check_two_layer_backprop(two_layer_backprop)
 hidden.check_two_layer_backprop_saturated(two_layer_backprop)
 ### END HIDDEN TESTS
-loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
+loss4, grads4 = run(two_layer_backprop, X4, y4, W1, b1, W2, b2)
 check_array(loss4, 0.5172127665584896, what="two_layer_backprop on the worked example: loss")
 check_true(isinstance(grads4, dict) and {"dW1", "db1", "dW2", "db2"} <= set(grads4), what="two_layer_backprop",
            mistake="grads_keys", problem="grads must be a dict with keys dW1, db1, dW2, db2")
@@ -381,18 +427,25 @@ print("✓ two_layer_backprop reproduces the worked example")
 # as columns ($\delta_1 x^\top$ is `(hidden, input)`); ours are the transposes.
 
 # %%
-loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
-delta2 = grads4["db2"][0]
-table = [("δ2 = ŷ - y", "-0.404", delta2),
-         ("dW2", "[-0.222, -0.243]", grads4["dW2"].ravel()),
-         ("δ1", "≈ [-0.020, -0.029]", grads4["db1"]),
-         ("dW1 (seed layout)", "[[-0.020, 0], [-0.029, 0]]", grads4["dW1"].T)]
-for name, seed_value, value in table:
-    print(f"{name:18s} seed {seed_value:28s} computed {np.round(value, 6).tolist()}")
-print("check: -0.404 × 0.60 =", round(-0.404 * 0.60, 4), "and exactly", round(delta2 * A1[0, 1], 6))
+with using_your_code():
+    loss4, grads4 = two_layer_backprop(X4, y4, W1, b1, W2, b2)
+    delta2 = grads4["db2"][0]
+    table = [("δ2 = ŷ - y", [-0.404], delta2),                 # the example's numbers, 3 decimals
+             ("dW2", [-0.222, -0.243], grads4["dW2"].ravel()),
+             ("δ1", [-0.020, -0.029], grads4["db1"]),
+             ("dW1 (example's layout)", [[-0.020, 0.0], [-0.029, 0.0]], grads4["dW1"].T)]
+    fmt = lambda a, digits: " ".join(np.array2string(np.asarray(a), precision=digits, floatmode="fixed",
+                                                       separator=", ").split())
+    print(f"{'':23s}{'worked example':35s}{'computed':47s}rounded to 3 decimals")
+    for name, example, value in table:
+        same = np.isclose(np.round(value, 3), np.reshape(example, np.shape(value)), rtol=0, atol=1e-9)
+        verdict_here = "agrees" if same.all() else f"DIFFERS in {int((~same).sum())} of {same.size}"
+        print(f"{name:23s}{fmt(example, 3):35s}{fmt(value, 6):47s}{verdict_here}")
+    print("δ2 × a1[2]: exactly", round(delta2 * A1[0, 1], 6), " from the example's rounded factors, -0.404 × 0.60 =",
+          round(-0.404 * 0.60, 4))
 
 # %% [markdown]
-# Every backward number matches except one: the example's $dW_2 = [-0.222, -0.243]$ has a
+# Every backward number agrees except one: the example's $dW_2 = [-0.222, -0.243]$ has a
 # rounding slip in the second entry. $\delta_2 a^{(1)}_2 = -0.403820 \times 0.598688 = -0.241762$,
 # which rounds to $-0.242$ (even the example's own rounded factors give $-0.404 \times 0.60 = -0.2424$).
 # Everything else agrees with the example to the digits it shows.
@@ -404,8 +457,24 @@ print("check: -0.404 × 0.60 =", round(-0.404 * 0.60, 4), "and exactly", round(d
 # then backward (gradients $\partial L/\partial\,\text{node}$ in red), with the formula and
 # numbers of each step underneath. Change the input, the label or any weight and everything
 # is recomputed; your `sigmoid_backward` and `dense_backward` do the backward pass.
-# Try: at step 7, where is $\partial L/\partial z^{(2)} = \hat y - y$ zero? Set $x_2 = 0$ and
-# watch which entries of $dW_1$ vanish.
+#
+# Try, then open the answers below:
+#
+# 1. At step 7 the caption shows $\partial L/\partial z^{(2)} = \hat y - y$. Switch the label $y$
+#    from 1 to 0: by how much does $\partial L/\partial z^{(2)}$ change, and why by exactly that much?
+#    Which way does its new sign tell gradient descent to move $z^{(2)}$?
+# 2. The example's input has $x_2 = 0$, so at step 9 the gradients of $w_{12}$ and $w_{22}$ are 0.
+#    Set $x_1 = 0$ and $x_2 = 1$ instead: which entries of $dW_1$ are 0 now, and why?
+#
+# <details><summary>Answers</summary>
+#
+# 1. From $-0.4038$ to $0.5962$: up by exactly 1, because $\hat y = 0.5962$ does not depend on the
+#    label. Positive now, so gradient descent lowers $z^{(2)}$, and with it $\hat y$, towards the label 0.
+# 2. The gradients of $w_{11}$ and $w_{21}$, the weights leaving $x_1$ (the first column in the
+#    example's layout). A weight's gradient is the gradient at the unit it feeds times the input it
+#    carries, and that input is now 0.
+#
+# </details>
 
 # %%
 widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
@@ -419,7 +488,10 @@ widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
 # the weight and bias gradients, and passes the gradient on to the previous layer's
 # output. With `activations = [X, A1, ..., AL]` from notebook 01's `mlp_forward`:
 #
-# $$dZ_l = dA_l \odot A_l(1 - A_l), \qquad dW_l = A_{l-1}^\top dZ_l, \qquad db_l = \textstyle\sum_i (dZ_l)_i, \qquad dA_{l-1} = dZ_l W_l^\top.$$
+# $$\begin{aligned}
+# dA_l \;&\longrightarrow\; dZ_l && \text{§3: a sigmoid layer with output } A_l\\
+# dZ_l \;&\longrightarrow\; dW_l,\ db_l,\ dA_{l-1} && \text{§4: a dense layer with input } A_{l-1} \text{ and weights } W_l
+# \end{aligned}$$
 #
 # Note $A_{l-1}$, the activation flowing **into** layer $l$: with `activations` indexed from
 # 0 (= $X$), layer $l$'s output is `activations[l]` and its input `activations[l - 1]`.
@@ -463,7 +535,7 @@ dA_out2 = np.array([[0.5], [-1.0]])
 dZ2 = dA_out2 * acts2[2] * (1 - acts2[2])                  # expected values first, before any call
 dZ1 = (dZ2 @ layers2[1][0].T) * acts2[1] * (1 - acts2[1])
 expected_dW2, expected_db2, expected_dW1 = acts2[1].T @ dZ2, dZ2.sum(axis=0), X2.T @ dZ1
-got, _ = call(mlp_backward, acts2, layers2, dA_out2, what="mlp_backward on a 2-3-1 network")
+got = run(mlp_backward, acts2, layers2, dA_out2)
 check_true(isinstance(got, (list, tuple)) and len(got) == 2, what="mlp_backward on a 2-3-1 network",
            mistake="wrong_return", problem="expected a list of one (dW, db) pair per layer")
 check_array(got[1][0], expected_dW2, what="mlp_backward: dW2 of a 2-3-1 network",
@@ -479,17 +551,19 @@ print("✓ mlp_backward")
 # seed; we fix one):
 
 # %%
-rng = np.random.default_rng(3)
-X3, Y3 = np.array([[0.6, 0.4]]), np.array([[0.875]])
-net3 = [(rng.normal(size=(2, 2)), rng.normal(size=2)), (rng.normal(size=(2, 2)), rng.normal(size=2)),
-        (rng.normal(size=(2, 1)), rng.normal(size=1))]
-acts3 = mlp_forward(X3, net3)
-grads3 = mlp_backward(acts3, net3, acts3[-1] - Y3)
-half_sum_loss = lambda layers: 0.5 * float(np.sum((mlp_forward(X3, layers)[-1] - Y3) ** 2))
-for l, ((W, b), (dW, db)) in enumerate(zip(net3, grads3), start=1):
-    num_W = numerical_gradient(lambda v: half_sum_loss(net3[:l - 1] + [(v, b)] + net3[l:]), W)
-    num_b = numerical_gradient(lambda v: half_sum_loss(net3[:l - 1] + [(W, v)] + net3[l:]), b)
-    print(f"layer {l}: dW relative error {relative_error(dW, num_W):.1e}, db {relative_error(db, num_b):.1e}")
+with using_your_code():
+    rng = np.random.default_rng(3)
+    X3, Y3 = np.array([[0.6, 0.4]]), np.array([[0.875]])
+    net3 = [(rng.normal(size=(2, 2)), rng.normal(size=2)), (rng.normal(size=(2, 2)), rng.normal(size=2)),
+            (rng.normal(size=(2, 1)), rng.normal(size=1))]
+    acts3 = mlp_forward(X3, net3)
+    grads3 = mlp_backward(acts3, net3, acts3[-1] - Y3)
+    half_sum_loss = lambda layers: 0.5 * float(np.sum((mlp_forward(X3, layers)[-1] - Y3) ** 2))
+    for l, ((W, b), (dW, db)) in enumerate(zip(net3, grads3), start=1):
+        num_W = numerical_gradient(lambda v: half_sum_loss(net3[:l - 1] + [(v, b)] + net3[l:]), W)
+        num_b = numerical_gradient(lambda v: half_sum_loss(net3[:l - 1] + [(W, v)] + net3[l:]), b)
+        err_W, err_b = relative_error(dW, num_W), relative_error(db, num_b)
+        print(f"layer {l}: dW relative error {err_W:.1e}, db {err_b:.1e}  {verdict(max(err_W, err_b))}")
 
 # %% [markdown]
 # ## 9 · The stock-price model: a regression, one full backward pass
@@ -502,64 +576,70 @@ for l, ((W, b), (dW, db)) in enumerate(zip(net3, grads3), start=1):
 # $2(\hat y - y)/N$.
 
 # %%
-X_days, y_days = data.make_stock_days(120, seed=0)
-rng = np.random.default_rng(0)
-Ws = [rng.normal(0, 0.5, size=(3, 4)), rng.normal(0, 0.5, size=(4, 1))]
-bs = [np.zeros(4), np.zeros(1)]
+with using_your_code():
+    X_days, y_days = data.make_stock_days(120, seed=0)
+    rng = np.random.default_rng(0)
+    Ws = [rng.normal(0, 0.5, size=(3, 4)), rng.normal(0, 0.5, size=(4, 1))]
+    bs = [np.zeros(4), np.zeros(1)]
 
-def stock_loss(Ws, bs):
-    A1 = sigmoid(X_days @ Ws[0] + bs[0])
-    return float(np.mean((A1 @ Ws[1] + bs[1] - y_days) ** 2))
+    def stock_loss(Ws, bs):
+        A1 = sigmoid(X_days @ Ws[0] + bs[0])
+        return float(np.mean((A1 @ Ws[1] + bs[1] - y_days) ** 2))
 
-A1s = sigmoid(X_days @ Ws[0] + bs[0])
-pred = A1s @ Ws[1] + bs[1]
-dZ2s = 2 * (pred - y_days) / y_days.size                  # MSE's gradient (notebook 02)
-dA1s, dW2s, db2s = dense_backward(dZ2s, A1s, Ws[1])       # linear output layer
-dZ1s = sigmoid_backward(dA1s, A1s)
-_, dW1s, db1s = dense_backward(dZ1s, X_days, Ws[0])
+    A1s = sigmoid(X_days @ Ws[0] + bs[0])
+    pred = A1s @ Ws[1] + bs[1]
+    dZ2s = 2 * (pred - y_days) / y_days.size                  # MSE's gradient (notebook 02)
+    dA1s, dW2s, db2s = dense_backward(dZ2s, A1s, Ws[1])       # linear output layer
+    dZ1s = sigmoid_backward(dA1s, A1s)
+    _, dW1s, db1s = dense_backward(dZ1s, X_days, Ws[0])
 
-checks = {"dW1": (dW1s, numerical_gradient(lambda v: stock_loss([v, Ws[1]], bs), Ws[0])),
-          "db1": (db1s, numerical_gradient(lambda v: stock_loss(Ws, [v, bs[1]]), bs[0])),
-          "dW2": (dW2s, numerical_gradient(lambda v: stock_loss([Ws[0], v], bs), Ws[1])),
-          "db2": (db2s, numerical_gradient(lambda v: stock_loss(Ws, [bs[0], v]), bs[1]))}
-for name, (analytic, numeric) in checks.items():
-    err = relative_error(analytic, numeric)
-    print(f"{name}: relative error {err:.1e}  {verdict(err)}")
+    checks = {"dW1": (dW1s, numerical_gradient(lambda v: stock_loss([v, Ws[1]], bs), Ws[0])),
+              "db1": (db1s, numerical_gradient(lambda v: stock_loss(Ws, [v, bs[1]]), bs[0])),
+              "dW2": (dW2s, numerical_gradient(lambda v: stock_loss([Ws[0], v], bs), Ws[1])),
+              "db2": (db2s, numerical_gradient(lambda v: stock_loss(Ws, [bs[0], v]), bs[1]))}
+    for name, (analytic, numeric) in checks.items():
+        err = relative_error(analytic, numeric)
+        print(f"{name}: relative error {err:.1e}  {verdict(err)}")
 
-lr = 0.5
-before = stock_loss(Ws, bs)
-after = stock_loss([Ws[0] - lr * dW1s, Ws[1] - lr * dW2s], [bs[0] - lr * db1s, bs[1] - lr * db2s])
-print(f"one gradient-descent step (lr {lr}): MSE {before:.4f} -> {after:.4f}")
+    lr = 0.5
+    before = stock_loss(Ws, bs)
+    after = stock_loss([Ws[0] - lr * dW1s, Ws[1] - lr * dW2s], [bs[0] - lr * db1s, bs[1] - lr * db2s])
+    print(f"one gradient-descent step (lr {lr}): MSE {before:.4f} -> {after:.4f}")
 
 # %% [markdown]
 # ## 10 · A first look at vanishing gradients
 #
-# Every sigmoid layer multiplies the gradient by $A(1 - A) \le \tfrac14$. Through ten layers
-# that factor alone can shrink it by $4^{10} \approx 10^6$. Below, a 10-layer sigmoid network
-# of width 8 (weights $\mathcal N(0, 1/8)$), one batch, and the size of each layer's weight
-# gradient from your `mlp_backward`: the first layers barely learn. (Notebook 04 compares
-# ReLU and what depth does to training.)
+# Every sigmoid layer multiplies the gradient it passes back by the sigmoid's local derivative,
+# which is at most $\tfrac14$ (its value at $z = 0$, §3). From the last layer of a ten-layer
+# network back to the first, that is nine such factors: together at most
+# $4^{-9} \approx 4 \cdot 10^{-6}$, and unless the weights make up for it, the first layer's
+# gradient is that much smaller than the last one's. Below, a 10-layer sigmoid network of width 8
+# (weights $\mathcal N(0, 1/8)$), one batch, and the size of each layer's weight gradient from
+# your `mlp_backward`: the last layer's is about $2 \cdot 10^6$ times the first layer's, so the
+# first layers barely learn. (Notebook 04 compares ReLU and what depth does to training.)
 
 # %%
-rng = np.random.default_rng(4)
-deep = [(rng.normal(0, 1 / np.sqrt(8), size=(8, 8)), np.zeros(8)) for _ in range(10)]
-X_deep = rng.normal(size=(32, 8))
-acts_deep = mlp_forward(X_deep, deep)
-grads_deep = mlp_backward(acts_deep, deep, np.ones_like(acts_deep[-1]) / acts_deep[-1].size)
-norms = [np.linalg.norm(dW) for dW, _ in grads_deep]
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.semilogy(range(1, 11), norms, "o-")
-ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖dW‖", title="gradient size per layer, sigmoid")
-plt.show()
-print("last layer / first layer:", f"{norms[-1] / norms[0]:.0f}x")
+with using_your_code():
+    rng = np.random.default_rng(4)
+    deep = [(rng.normal(0, 1 / np.sqrt(8), size=(8, 8)), np.zeros(8)) for _ in range(10)]
+    X_deep = rng.normal(size=(32, 8))
+    acts_deep = mlp_forward(X_deep, deep)
+    grads_deep = mlp_backward(acts_deep, deep, np.ones_like(acts_deep[-1]) / acts_deep[-1].size)
+    norms = [np.linalg.norm(dW) for dW, _ in grads_deep]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.semilogy(range(1, 11), norms, "o-")
+    ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖dW‖", title="gradient size per layer, sigmoid")
+    plt.show()
+    print(f"last layer's ‖dW‖ / first layer's: {norms[-1] / norms[0]:.1e}   (4^9 = {4 ** 9:.1e})")
 
 # %% [markdown]
 # ## Summary
 #
 # * Backprop = the chain rule on a graph, visited backwards: upstream gradient × local derivative.
-# * A sigmoid's local derivative is $A(1 - A)$, from the stored output; ReLU's is $\mathbb 1[Z > 0]$.
-# * A dense layer: $dW = X^\top dZ$, $db = $ the sum of $dZ$'s rows, $dX = dZ W^\top$; shapes say which.
-# * Check every gradient with centered differences and a relative error.
-# * The worked example reproduces exactly, apart from one rounding slip in its $dW_2$.
+# * A sigmoid's local derivative needs only its stored output $A$; ReLU's only the sign of $Z$.
+# * A dense layer's three gradients each follow from $Z = XW + b$, entry by entry; the shapes say
+#   which product is which, and the bias's gradient sums over the batch.
+# * Check every gradient with centered differences and a relative error, in float64.
+# * The worked example reproduces to the digits it shows, apart from one rounding slip in its $dW_2$.
 #
 # Next, **04 · XOR training**: put the forward pass, the loss and these gradients in a loop.

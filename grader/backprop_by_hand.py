@@ -44,6 +44,24 @@ def two_layer_backprop(X, y, W1, b1, W2, b2):
     return loss, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
 
+# Give-aways: what an exercise's docstring must not say, because the student is asked to derive
+# it (notebook 03's markdown leads the derivation; the tests check the result). Regular
+# expressions, matched case-insensitively against the docstring with all whitespace removed.
+FORMULAS: dict[str, list[str]] = {
+    "sigmoid_backward": [r"A\*?\(1-A\)", r"\(1-A\)\*?A", r"σ\(z?\)?\*?\(1-σ", r"sigmoid\(Z\)\*?\(1-sigmoid",
+                         r"1-sigmoid", r"dA\*A"],
+    "relu_backward": [r"Z>0", r"Z>=0", r"Z<=0", r"1\[Z", r"where\(Z", r"dA\*\(?Z", r"slope(is)?1",
+                      r"dAwhere"],
+    "dense_backward": [r"X\.T@", r"X\.T\*", r"XᵀdZ", r"X\^\{?\\?top\}?dZ", r"dZ@W\.T", r"dZW\^?ᵀ", r"@W\.T",
+                       r"sum\(axis=0", r"sumofdZ", r"dZ\.sum", r"dW=", r"dX="],
+    "numerical_gradient": [r"f\(x\+h", r"f\(x-h", r"/\(?2\*?h", r"\(up-down\)", r"x\+h\*?e"],
+    "two_layer_backprop": [r"A2-y", r"ŷ-y", r"yhat-y", r"p-y\)", r"/y\.size", r"dZ2=", r"A1\*?\(1-A1\)",
+                           r"A1\.T@"],
+    "mlp_backward": [r"A\*?\(1-A\)", r"A_?l\*?\(1-A_?l\)", r"activations\[l-1\]", r"\.T@dZ", r"dZ@W",
+                     r"dZ_?l=", r"dW_?l="],
+}
+
+
 # --- checks ---------------------------------------------------------------------------
 
 def _agrees_with_numerical(loss_of: Callable[[np.ndarray], float], at: np.ndarray, analytic: np.ndarray) -> str:
