@@ -102,7 +102,8 @@ class Explorer:
         # picture is drawn yet: the browser asks for the first one when it shows the widget
         # (and a headless run, e.g. grading, never pays for one).
         self.layout = self.fig.get_layout_engine()
-        self.layout.execute(self.fig)
+        self.layouts: dict = {}
+        self.relayout()
         self.fig.set_layout_engine("none")
         # From now on a new picture redraws only what changes.
         self.live = LivePicture(self.canvas, self.dynamic_artists())
@@ -115,12 +116,25 @@ class Explorer:
         """The picture in words (its text alternative), after `redraw()`."""
         return ""
 
+    LAYOUTS_KEPT = 16
+
     def relayout(self) -> None:
-        """Lay the figure out again, for tick labels of a new width (new axis limits), so
-        no label is clipped. Call it after changing limits (a new view: the next picture is
-        a full draw anyway); a kept background of another view stays right as long as the
-        layout depends on the view alone."""
-        self.layout.execute(self.fig)
+        """Lay the figure out for its axis limits, so tick labels of a new width are not
+        clipped. Call it after changing limits (a new view: the next picture is a full draw
+        anyway). A layout costs ~0.2 s, so the layout of each view is kept: going back to a
+        view puts its Axes back where they were. The layout depends on the view alone, so a
+        kept background of another view stays right (`course.canvas.LivePicture`)."""
+        view = tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes)
+        positions = self.layouts.get(view)
+        if positions is None:
+            self.layout.execute(self.fig)
+            if len(self.layouts) >= self.LAYOUTS_KEPT:
+                self.layouts.pop(next(iter(self.layouts)))
+            self.layouts[view] = [(ax.get_position(original=True), ax.get_position()) for ax in self.fig.axes]
+        else:       # both positions: an Axes with a fixed aspect draws in a box inside its original one
+            for ax, (original, active) in zip(self.fig.axes, positions):
+                ax.set_position(original, which="original")
+                ax.set_position(active, which="active")
 
     def show_description(self) -> None:
         text = self.describe()
@@ -606,7 +620,7 @@ class XorTrainer(Explorer):
         self.fig, self.canvas = figure(8.4, 3.6)
         left, right = self.fig.subplots(1, 2)
         (self.loss_line,) = left.semilogy([], [], color="C0", lw=2)
-        left.set(xlabel="epoch", ylabel="loss (BCE)", title="loss (press Train)", xlim=(0, 1500), ylim=(1e-3, 1))
+        left.set(xlabel="epoch", ylabel="loss (BCE)", title="loss", xlim=(0, 1500), ylim=(1e-3, 1))
         grid = np.linspace(-0.5, 1.5, 81)
         g1, g2 = np.meshgrid(grid, grid)
         self.grid = np.column_stack([g1.ravel(), g2.ravel()])
@@ -666,7 +680,6 @@ class XorTrainer(Explorer):
                 self.show(layers, np.asarray(history, dtype=float).ravel())
                 self.progress.value = k
                 self.relayout()                           # a log axis's labels change width with its range
-                self.live.forget_backgrounds()            # and the loss panel's title changed
                 self.show_description()
                 self.live.show()                          # this picture now, mid-training
             self.status.value = ""
@@ -682,8 +695,10 @@ class XorTrainer(Explorer):
         self.loss_line.set_data(epochs, history)
         ax = self.loss_line.axes
         finite = history[np.isfinite(history) & (history > 0)]
-        if finite.size:
-            ax.set(xlim=(0, max(len(history), 2)), ylim=(finite.min() / 2, finite.max() * 2), title="loss")
+        if finite.size:   # whole decades: labelled ticks only at powers of 10, and few views
+            low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+            ax.set(xlim=(0, max(self.controls["epochs"].value, len(history))),
+                   ylim=(10.0 ** min(low, high - 1), 10.0 ** max(high, low + 1)))
         out = np.asarray(self.forward(self.grid, layers)[-1], dtype=float).reshape(self.image.get_array().shape)
         self.image.set_data(out)
         accuracy = float(np.mean(np.asarray(self.predict_fn(layers, self.X)).reshape(self.y.shape) == self.y))
