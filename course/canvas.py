@@ -43,7 +43,9 @@ def ipympl_canvas():
     `matplotlib.use`): after the first widget, `plt.show()` would show a live canvas
     instead of the notebook's inline PNG, which loses the inline backend's tight bounding
     box and so clips axis labels. The widgets need ipympl's classes, not pyplot's backend,
-    so the backend in use before the import is put back (`matplotlib.use`), once.
+    so the backend in use before the import is put back, once: the inline backend with
+    IPython's `%matplotlib inline` (which also makes IPython show figures as PNGs: a bare
+    `matplotlib.use` does not when no figure was drawn before), any other with `matplotlib.use`.
     """
     import sys
 
@@ -52,7 +54,12 @@ def ipympl_canvas():
     before = matplotlib.get_backend() if first_time else None
     from ipympl.backend_nbagg import Canvas, FigureManager
     if first_time and matplotlib.get_backend() != before:
-        matplotlib.use(before)
+        from IPython import get_ipython
+        shell = get_ipython()
+        if shell is not None and before in ("inline", "module://matplotlib_inline.backend_inline"):
+            shell.run_line_magic("matplotlib", "inline")
+        else:
+            matplotlib.use(before)
     return Canvas, FigureManager
 
 

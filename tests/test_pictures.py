@@ -40,20 +40,23 @@ def test_static_figures_stay_inline_and_whole_after_a_widget_is_built(tmp_path):
     ipympl's backend, so plt.show() showed a canvas without the inline backend's tight
     bounding box, and the axis labels were cut off."""
     from nbclient import NotebookClient
-    cells = ["import numpy as np, matplotlib, matplotlib.pyplot as plt\nfrom course import plots, widgets\n"
-             "print(matplotlib.get_backend())",
-             STATIC.format(show="plt.show()"),
-             "widgets.neuron_explorer(lambda z: 1 / (1 + np.exp(-z)))",
-             "print(matplotlib.get_backend())",
-             STATIC.format(show="plt.show()"),
-             STATIC.format(show='plots.show(fig, alt="300 weights from -3 to 3 <rising>")'),
-             "print(plt.get_fignums())"]
-    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    out = [c.outputs for c in nb.cells]
+    def run(cells):
+        nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        return [c.outputs for c in nb.cells]
+
+    setup = "import numpy as np, matplotlib, matplotlib.pyplot as plt\nfrom course import plots, widgets"
+    widget = "widgets.neuron_explorer(lambda z: 1 / (1 + np.exp(-z)))"
+    backend = "print(matplotlib.get_backend())"
+    # a static figure before the widget, then after it
+    out = run([setup + "\n" + backend, STATIC.format(show="plt.show()"), widget, backend,
+               STATIC.format(show="plt.show()"),
+               STATIC.format(show='plots.show(fig, alt="300 weights from -3 to 3 <rising>")'),
+               "print(plt.get_fignums())"])
     before_backend, after_backend = out[0][0].text.strip(), out[3][0].text.strip()
-    assert after_backend == before_backend == "module://matplotlib_inline.backend_inline"
+    inline = ("inline", "module://matplotlib_inline.backend_inline")   # %matplotlib inline names it "inline"
+    assert before_backend in inline and after_backend in inline
     assert "application/vnd.jupyter.widget-view+json" in out[2][0].data, "the widget is a live canvas"
     before, after = out[1][0].data, out[4][0].data
     assert set(after) == set(before) == {"image/png", "text/plain"}, "an inline PNG, not a canvas widget"
@@ -67,6 +70,10 @@ def test_static_figures_stay_inline_and_whole_after_a_widget_is_built(tmp_path):
     assert html.startswith("<img ") and 'alt="300 weights from -3 to 3 &lt;rising&gt;"' in html
     assert shown[0].data["image/png"] in html
     assert out[6][0].text.strip() == "[]", "plots.show closes the figure: pyplot shows it no second time"
+    # the widget before any figure (pyplot has not loaded its backend yet): still inline
+    out = run([setup, widget, STATIC.format(show="plt.show()")])
+    assert set(out[2][0].data) == {"image/png", "text/plain"}
+    assert png_size(out[2][0].data["image/png"]) == png_size(before["image/png"])
 
 
 # --- every widget, in the states the issue names ----------------------------------------
@@ -251,3 +258,55 @@ def test_the_network_explorer_has_a_key_for_node_colours_and_for_lines():
     assert [t.get_text() for t in legend.get_texts()] == ["weight > 0", "weight < 0", "thicker: larger |weight|"]
     (positive, negative, _) = legend.get_lines()
     assert positive.get_linestyle() == "-" and negative.get_linestyle() == "--"
+
+
+# --- in the browser: what a screen reader gets -------------------------------------------
+
+ALT = "A bar chart: 300 weights rising from -3 to 3."
+
+
+@pytest.mark.browser
+def test_in_jupyterlab_figures_carry_their_text_alternative_and_stay_inline(tmp_path):
+    """The alt text of plots.show and a widget's description reach the page's DOM; a
+    static figure drawn after a widget is an inline image, not a canvas."""
+    from tests.test_browser import gate
+    from tools import browser_harness as bh
+    gate()
+    cells = ["import numpy as np, matplotlib.pyplot as plt\nfrom course import plots, widgets\n"
+             "from grader import loss_functions as L",
+             "widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,\n"
+             "                      L.binary_cross_entropy, L.binary_cross_entropy_grad)",
+             STATIC.format(show=f"plots.show(fig, alt={ALT!r})"),
+             STATIC.format(show="plt.show()")]
+    path = tmp_path / "pictures.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}}), path)
+    with bh.JupyterLab([str(path)]) as lab, bh.chromium() as browser:
+        nb = bh.LabNotebook.open(browser, lab, "pictures", width=1400, height=1000)
+        try:
+            nb.run_all(timeout=120)
+            page = nb.page
+            outputs = page.locator(".jp-Notebook .jp-CodeCell")
+            img = outputs.nth(2).locator(".jp-OutputArea-output img").first
+            assert img.get_attribute("alt") == ALT
+            assert img.evaluate("(i) => i.complete && i.naturalWidth") > 600, "the PNG is shown"
+            after_widget = outputs.nth(3).locator(".jp-OutputArea-output")
+            assert after_widget.locator("img").count() == 1 and after_widget.locator("canvas").count() == 0, \
+                "plt.show() after a widget: an inline image, not an ipympl canvas"
+            loss = nb.widget("loss_explorer")
+            description = loss.root.locator("[aria-label='what the picture shows']").first
+            text = description.inner_text()
+            assert text.startswith("Picture:") and "MSE (solid line)" in text
+            before = loss.picture()
+            loss.toggle("binary").click()
+            loss.wait_for_new_picture(before)
+            p = loss.slider("p")
+            p.press("Home")                                     # the keyboard: p = 0.001
+            page.wait_for_function("(root) => root.querySelector(\"[aria-label='what the picture shows']\")"
+                                   ".innerText.includes('p = 0.001')", arg=loss.root.element_handle())
+            text = loss.root.locator("[aria-label='what the picture shows']").first.inner_text()
+            assert "gradient -1000" in text and "MSE" not in text
+            loss.screenshot(tmp_path / "loss-binary.png")
+            assert nb.console_errors == []
+        finally:
+            nb.close()
