@@ -87,7 +87,9 @@ def _values(control, moves: int, rng: np.random.Generator) -> list:
         options = list(control._options_values) if hasattr(control, "_options_values") else options
         start = options.index(control.value)
         return [options[(start + 1 + k) % len(options)] for k in range(moves)]
-    if isinstance(control, w.FloatLogSlider):
+    if isinstance(control, w.SelectionSlider):     # e.g. learning rates: the options, in order
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+    elif isinstance(control, w.FloatLogSlider):
         exps = np.arange(control.min, control.max + 1e-9, control.step)
         values = [float(control.base ** e) for e in exps]
     elif isinstance(control, w.IntSlider):

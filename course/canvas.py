@@ -22,7 +22,7 @@ from __future__ import annotations
 def figure(width: float, height: float):
     """A matplotlib Figure (inches, 90 dpi, constrained layout) on an ipympl canvas widget
     without header, footer, toolbar or resize handle, outside pyplot's state."""
-    from ipympl.backend_nbagg import Canvas, FigureManager
+    Canvas, FigureManager = ipympl_canvas()
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
@@ -34,6 +34,33 @@ def figure(width: float, height: float):
     canvas.toolbar_visible = False
     canvas.resizable = False
     return fig, canvas
+
+
+def ipympl_canvas():
+    """ipympl's Canvas and FigureManager classes, leaving pyplot's backend as it was.
+
+    Importing ipympl makes pyplot use ipympl's backend (its package `__init__` calls
+    `matplotlib.use`): after the first widget, `plt.show()` would show a live canvas
+    instead of the notebook's inline PNG, which loses the inline backend's tight bounding
+    box and so clips axis labels. The widgets need ipympl's classes, not pyplot's backend,
+    so the backend in use before the import is put back, once: the inline backend with
+    IPython's `%matplotlib inline` (which also makes IPython show figures as PNGs: a bare
+    `matplotlib.use` does not when no figure was drawn before), any other with `matplotlib.use`.
+    """
+    import sys
+
+    import matplotlib
+    first_time = "ipympl" not in sys.modules
+    before = matplotlib.get_backend() if first_time else None
+    from ipympl.backend_nbagg import Canvas, FigureManager
+    if first_time and matplotlib.get_backend() != before:
+        from IPython import get_ipython
+        shell = get_ipython()
+        if shell is not None and before in ("inline", "module://matplotlib_inline.backend_inline"):
+            shell.run_line_magic("matplotlib", "inline")
+        else:
+            matplotlib.use(before)
+    return Canvas, FigureManager
 
 
 def frames_stand_alone(fig) -> None:

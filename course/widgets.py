@@ -84,11 +84,16 @@ class Explorer:
 
     def _wire(self, column: list, below_picture: tuple = ()) -> None:
         import ipywidgets as w
-        self.status = w.HTML("", layout=w.Layout(width="320px"))
+        width = f"{round(self.fig.get_figwidth() * self.fig.dpi)}px"
+        # The picture's text alternative: what it shows, in words, under it and kept up to
+        # date with it, so a screen reader (or anyone) can read the picture. Under it, the
+        # status: why the picture did not change, when the student's code raised.
+        self.description = w.HTML("", layout=w.Layout(width=width, margin="0 0 0 8px"))
+        self.status = w.HTML("", layout=w.Layout(width=width, margin="0 0 0 8px"))
         # the controls keep their width (never squeezed under their labels and readouts); in a
         # window too narrow for both, the picture moves below them
-        picture = w.VBox([self.canvas, *below_picture]) if below_picture else self.canvas
-        self.box = w.HBox([w.VBox([*column, self.status], layout=w.Layout(flex="0 0 auto", margin="0 8px 0 0")),
+        picture = w.VBox([self.canvas, *below_picture, self.description, self.status])
+        self.box = w.HBox([w.VBox(column, layout=w.Layout(flex="0 0 auto", margin="0 8px 0 0")),
                            picture], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         for control in self.controls.values():
             control.observe(lambda _change: self.update(), names="value")
@@ -96,7 +101,9 @@ class Explorer:
         # Lay the figure out once; every later draw reuses that layout (much faster). No
         # picture is drawn yet: the browser asks for the first one when it shows the widget
         # (and a headless run, e.g. grading, never pays for one).
-        self.fig.get_layout_engine().execute(self.fig)
+        self.layout = self.fig.get_layout_engine()
+        self.layouts: dict = {}
+        self.relayout()
         self.fig.set_layout_engine("none")
         # From now on a new picture redraws only what changes.
         self.live = LivePicture(self.canvas, self.dynamic_artists())
@@ -104,6 +111,35 @@ class Explorer:
     def dynamic_artists(self) -> list:
         """The artists `redraw()` changes; the rest of the figure is drawn once."""
         return []
+
+    def describe(self) -> str:
+        """The picture in words (its text alternative), after `redraw()`."""
+        return ""
+
+    LAYOUTS_KEPT = 16
+
+    def relayout(self) -> None:
+        """Lay the figure out for its axis limits, so tick labels of a new width are not
+        clipped. Call it after changing limits (a new view: the next picture is a full draw
+        anyway). A layout costs ~0.2 s, so the layout of each view is kept: going back to a
+        view puts its Axes back where they were. The layout depends on the view alone, so a
+        kept background of another view stays right (`course.canvas.LivePicture`)."""
+        view = tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes)
+        positions = self.layouts.get(view)
+        if positions is None:
+            self.layout.execute(self.fig)
+            if len(self.layouts) >= self.LAYOUTS_KEPT:
+                self.layouts.pop(next(iter(self.layouts)))
+            self.layouts[view] = [(ax.get_position(original=True), ax.get_position()) for ax in self.fig.axes]
+        else:       # both positions: an Axes with a fixed aspect draws in a box inside its original one
+            for ax, (original, active) in zip(self.fig.axes, positions):
+                ax.set_position(original, which="original")
+                ax.set_position(active, which="active")
+
+    def show_description(self) -> None:
+        text = self.describe()
+        self.description.value = (f"<div role='note' aria-label='what the picture shows'>"
+                                  f"<i>Picture:</i> {html.escape(text)}</div>" if text else "")
 
     def redraw(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -117,6 +153,7 @@ class Explorer:
                                  f"{type(exc).__name__}: {html.escape(str(exc))[:200]}</span>")
             return
         self.status.value = ""
+        self.show_description()
         if self.live is not None:
             self.live.show()
 
@@ -144,6 +181,14 @@ class NeuronExplorer(Explorer):
         p = self.plane
         return [p.image, p.line, p.arrow, p.ax.title]
 
+    def describe(self) -> str:
+        c = {k: v.value for k, v in self.controls.items()}
+        out = self.plane.image.get_array()
+        return (f"the neuron's output over the plane, x1 and x2 from -3 to 3, as colour from blue (0) to red (1): "
+                f"from {float(out.min()):.2f} to {float(out.max()):.2f}. The decision line "
+                f"{c['w1']:+.2f}·x1 {c['w2']:+.2f}·x2 {c['b']:+.2f} = 0 splits the plane; the arrow (w1, w2) "
+                f"points towards higher output. 40 points: circles class 1, crosses class 0.")
+
 
 @factory("neuron explorer")
 def neuron_explorer(activation: Callable[[np.ndarray], np.ndarray]):
@@ -166,7 +211,7 @@ class NetworkExplorer(Explorer):
         self.forward = forward
         self.layers = [(np.array(W, dtype=float), np.array(b, dtype=float)) for W, b in layers]
         sizes = [self.layers[0][0].shape[0]] + [W.shape[1] for W, _ in self.layers]
-        self.fig, self.canvas = figure(6.4, 3.8)
+        self.fig, self.canvas = figure(7.2, 4.2)
         self.diagram = plots.NetworkDiagram(self.fig.add_subplot(), sizes, node_labels)
         self.slots = []
         for l, (W, b) in enumerate(self.layers):
@@ -200,6 +245,18 @@ class NetworkExplorer(Explorer):
     def dynamic_artists(self) -> list:
         return [self.diagram.edges, self.diagram.nodes, *self.diagram.texts]
 
+    def describe(self) -> str:
+        d = self.diagram
+        layers, start = [], 0
+        for l, n in enumerate(d.sizes):
+            texts = d.texts[start:start + n]
+            layers.append(("input " if l == 0 else f"layer {l} ") + ", ".join(t.get_text().replace("\n", " ")
+                                                                             for t in texts))
+            start += n
+        weights = ", ".join(f"{name} {self._parameter(i):.2f}" for (name, i) in self.which.options)
+        return (f"the network as circles (units) joined by lines (weights). Activations: {'; '.join(layers)}. "
+                f"Parameters: {weights}.")
+
 
 @factory("network explorer")
 def network_explorer(forward: Callable, layers: Sequence[tuple[np.ndarray, np.ndarray]], **kwargs):
@@ -230,9 +287,14 @@ class LossExplorer(Explorer):
         names = [*self.REGRESSION, "BCE"]
         self.loss_panel = plots.Curves(left, names, "prediction", "loss", legend=False)
         self.grad_panel = plots.Curves(right, names, "prediction", "d loss / d prediction", legend=False)
-        # one legend for both panels, under them: nothing covers the curves
-        self.fig.legend(handles=list(self.loss_panel.lines.values()), loc="outside lower center",
-                        ncol=len(names), fontsize="small", frameon=False)
+        # one legend for both panels, under them (nothing covers the curves), naming the
+        # curves the mode shows: the layout keeps a strip at the bottom for it
+        self.fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
+        lines = self.loss_panel.lines
+        self.legends = {mode: self.fig.legend(handles=[lines[n] for n in shown], loc="lower center",
+                                              bbox_to_anchor=(0.5, 0.0), ncol=len(shown), fontsize=plots.FONT,
+                                              frameon=False)
+                        for mode, shown in (("regression", self.REGRESSION), ("binary", ("BCE",)))}
         self.controls = {
             "task": w.ToggleButtons(options=["regression", "binary"], value="regression",
                                     layout=w.Layout(width="320px")),
@@ -245,6 +307,8 @@ class LossExplorer(Explorer):
         self.controls["p"].readout_format = ".3f"
         self._curves_key = None
         self._curve_cache: dict = {}
+        self.mode_shown = None
+        self.limits = None
         self._wire(list(self.controls.values()))
 
     CURVES_KEPT = 512     # (loss, target[, delta]) curves remembered: a drag back costs nothing
@@ -272,17 +336,38 @@ class LossExplorer(Explorer):
                 ys_loss[name], ys_grad[name] = self._curve(name, grid, target, delta)
             self.loss_panel.update_curves(grid, ys_loss)
             self.grad_panel.update_curves(grid, ys_grad)
-            self.loss_panel.set_limits((-4, 4), (-0.2, 6))
-            self.grad_panel.set_limits((-4, 4), (-4.5, 4.5))
         else:
             grid = np.linspace(0.001, 0.999, 161)
             empty = {name: [] for name in self.REGRESSION}
             loss_ys, grad_ys = self._curve("BCE", grid, target, delta)
             self.loss_panel.update_curves(grid, {**empty, "BCE": loss_ys})
             self.grad_panel.update_curves(grid, {**empty, "BCE": grad_ys})
-            self.loss_panel.set_limits((0, 1), (-0.2, 7))
-            self.grad_panel.set_limits((0, 1), (-25, 25))
         self._curves_key = key
+
+    # The y axes follow the data: each panel's usual range, widened in a few fixed steps
+    # until it holds the current points (a few views, so a drag seldom redraws everything).
+    LIMITS = {"regression": ((-4.2, 4.2), (-0.2, 6), (-4.5, 4.5)), "binary": ((-0.02, 1.02), (-0.2, 7.5), (-25, 25))}
+    WIDER = (1, 2, 5, 10, 20, 50, 100, 200)
+
+    @classmethod
+    def holding(cls, low: float, high: float, values) -> tuple[float, float]:
+        """The first of (low, high) times 1, 2, 5, ... that holds every finite value with room to spare."""
+        values = [v for v in values if np.isfinite(v)]
+        for scale in cls.WIDER:
+            lo, hi = low * scale, high * scale
+            room = 0.04 * (hi - lo)
+            if all(lo + room <= v <= hi - room for v in values):
+                break
+        return lo, hi
+
+    def _show_mode(self, mode: str) -> None:
+        if mode == self.mode_shown:
+            return
+        for name, legend in self.legends.items():
+            legend.set_visible(name == mode)
+        # The legend is part of the background; a kept background stays right, for each
+        # mode has its own x range, so its own views (`LivePicture.view`).
+        self.mode_shown = mode
 
     def redraw(self) -> None:
         c = {k: v.value for k, v in self.controls.items()}
@@ -300,11 +385,35 @@ class LossExplorer(Explorer):
         else:
             x, names, extra = c["p"], ("BCE",), {}
         hidden = {n: (np.nan, np.nan) for n in (*self.REGRESSION, "BCE") if n not in names}
-        self.loss_panel.update_points({**hidden, **{n: (x, _at(self.fns[n][0], target, x, **extra.get(n, {})))
-                                                    for n in names}})
-        self.grad_panel.update_points({**hidden, **{n: (x, _at(self.fns[n][1], target, x, **extra.get(n, {})))
-                                                    for n in names}})
+        self.at = {n: (_at(self.fns[n][0], target, x, **extra.get(n, {})),
+                       _at(self.fns[n][1], target, x, **extra.get(n, {}))) for n in names}
+        self.loss_panel.update_points({**hidden, **{n: (x, loss) for n, (loss, _) in self.at.items()}})
+        self.grad_panel.update_points({**hidden, **{n: (x, grad) for n, (_, grad) in self.at.items()}})
         self.loss_panel.ax.set_title(f"target {target:g}, prediction {x:.3g}")
+        mode = c["task"]
+        xlim, loss_y, grad_y = self.LIMITS[mode]
+        limits = (xlim, self.holding(*loss_y, [v for v, _ in self.at.values()]),
+                  self.holding(*grad_y, [g for _, g in self.at.values()]))
+        self._show_mode(mode)
+        if limits != self.limits:
+            self.loss_panel.set_limits(xlim, limits[1])
+            self.grad_panel.set_limits(xlim, limits[2])
+            self.limits = limits
+            if self.live is not None:
+                self.relayout()
+        self.state = (mode, target, x, c["delta"])
+
+    def describe(self) -> str:
+        mode, target, x, delta = self.state
+        styles = dict(zip((*self.REGRESSION, "BCE"), ("solid", "dashed", "dash-dot", "dotted")))
+        name = {"Huber": f"Huber (δ = {delta:.2f})"}
+        where = (f"target {target:g}, prediction {x:.2f}" if mode == "regression"
+                 else f"label {target:g}, predicted probability p = {x:.3f}")
+        points = "; ".join(f"{name.get(n, n)} ({styles[n]} line): loss {loss:.4g}, gradient {grad:.4g}"
+                           for n, (loss, grad) in self.at.items())
+        (_, top), (low, high) = self.loss_panel.ax.get_ylim(), self.grad_panel.ax.get_ylim()
+        return (f"left, each loss against the prediction; right, its gradient. At {where}: {points}. "
+                f"Axes: loss up to {top:g}, gradient from {low:g} to {high:g}.")
 
     def dynamic_artists(self) -> list:
         return [*(a for panel in (self.loss_panel, self.grad_panel)
@@ -350,6 +459,12 @@ class OutlierExplorer(Explorer):
 
     def dynamic_artists(self) -> list:
         return [self.picture.outlier, *self.picture.lines.values(), self.picture.ax.title]
+
+    def describe(self) -> str:
+        styles = dict(zip(self.grads, ("solid", "dashed", "dash-dot")))
+        lines = "; ".join(f"{n} ({styles[n]} line) slope {s:.2f}, intercept {b:.2f}" for n, (s, b) in self.fits.items())
+        return (f"{len(self.x) - 1} points along a line of slope 1.50, and one point you move (a red square) at "
+                f"x = {self.x[-1]:.2f}, y = {self.controls['outlier'].value:.1f}. The fitted lines: {lines}.")
 
 
 @factory("outlier explorer")
@@ -469,6 +584,16 @@ class BackpropStepper(Explorer):
         g = self.graph
         return [g.nodes, *g.values.values(), *g.grads.values(), *g.edge_labels.values()]
 
+    def describe(self) -> str:
+        g = self.graph
+        name = {"x1": "x1", "x2": "x2", "z1_1": "z1 (first)", "z1_2": "z1 (second)", "a1_1": "a1 (first)",
+                "a1_2": "a1 (second)", "z2": "z2", "yhat": "ŷ", "L": "L"}
+        nodes = [f"{name[k]} = {g.values[k].get_text() or '?'}"
+                 + (f" (∂L/∂{name[k]} = {g.grads[k].get_text()[3:]})" if g.grads[k].get_text() else "")
+                 for k in g.POS]
+        return ("the worked example's network as a graph, inputs on the left, loss on the right; ringed: the "
+                "nodes this step computes. " + ", ".join(nodes) + ".")
+
 
 @factory("backprop stepper")
 def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
@@ -485,6 +610,8 @@ class XorTrainer(Explorer):
     """
 
     CHUNKS = 10
+    # the learning rates the slider offers: exactly the values the notebook's text uses
+    RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
 
     def __init__(self, train: Callable, predict: Callable, forward: Callable):
         import ipywidgets as w
@@ -493,7 +620,7 @@ class XorTrainer(Explorer):
         self.fig, self.canvas = figure(8.4, 3.6)
         left, right = self.fig.subplots(1, 2)
         (self.loss_line,) = left.semilogy([], [], color="C0", lw=2)
-        left.set(xlabel="epoch", ylabel="loss (BCE)", title="loss")
+        left.set(xlabel="epoch", ylabel="loss (BCE)", title="loss", xlim=(0, 1500), ylim=(1e-3, 1))
         grid = np.linspace(-0.5, 1.5, 81)
         g1, g2 = np.meshgrid(grid, grid)
         self.grid = np.column_stack([g1.ravel(), g2.ravel()])
@@ -505,8 +632,9 @@ class XorTrainer(Explorer):
         right.set(xlabel="$x_1$", ylabel="$x_2$", title="network output (press Train)")
         self.fig.colorbar(self.image, ax=right, label="output")
         self.controls = {
-            "lr": w.FloatLogSlider(value=5.0, base=10, min=-2, max=2, step=0.1, description="learning rate",
-                                   layout=w.Layout(width="320px"), style=LABELS_WIDE),
+            "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=5.0,
+                                    description="learning rate", continuous_update=True,
+                                    layout=w.Layout(width="320px"), style=LABELS_WIDE),
             "hidden": w.IntSlider(value=3, min=1, max=10, description="hidden units",
                                   layout=w.Layout(width="320px"), style=LABELS_WIDE),
             "epochs": w.IntSlider(value=1500, min=100, max=5000, step=100, description="epochs",
@@ -518,12 +646,28 @@ class XorTrainer(Explorer):
         self.progress = w.IntProgress(value=0, min=0, max=self.CHUNKS, layout=w.Layout(width="320px"))
         self.button.on_click(lambda _b: self.run())
         self.history: np.ndarray = np.array([])
+        self.accuracy: float | None = None
         self._wire([*self.controls.values(), self.button, self.progress])
 
     def redraw(self) -> None:
         """A setting changed: the last run no longer describes it."""
         self.progress.value = 0
+        self.accuracy = None
         self.image.axes.set_title("network output (press Train)")
+
+    def describe(self) -> str:
+        c = {k: v.value for k, v in self.controls.items()}
+        setting = (f"learning rate {c['lr']:g}, {c['hidden']} hidden units, {c['epochs']} epochs, seed {c['seed']}")
+        if self.accuracy is None:
+            last = (f" The last run's loss went from {self.history[0]:.3g} to {self.history[-1]:.3g}."
+                    if self.history.size else "")
+            return f"not trained with these settings ({setting}) yet: press Train.{last}"
+        out = self.image.get_array()
+        return (f"after {self.history.size} epochs ({setting}): left, the loss per epoch on a log scale, from "
+                f"{self.history[0]:.3g} to {self.history[-1]:.3g}; right, the network's output over the plane as "
+                f"colour from blue (0) to red (1), from {float(out.min()):.2f} to {float(out.max()):.2f}, with "
+                f"XOR's four points (circles class 1, crosses class 0): {self.accuracy:.0%} of them right.")
+
 
     def run(self) -> None:
         c = {k: v.value for k, v in self.controls.items()}
@@ -535,6 +679,8 @@ class XorTrainer(Explorer):
                 layers, history = self.train_fn(self.X, self.y, sizes, c["lr"], epochs, c["seed"])
                 self.show(layers, np.asarray(history, dtype=float).ravel())
                 self.progress.value = k
+                self.relayout()                           # a log axis's labels change width with its range
+                self.show_description()
                 self.live.show()                          # this picture now, mid-training
             self.status.value = ""
         except Exception as exc:  # the student's train or predict is unfinished or wrong
@@ -549,11 +695,14 @@ class XorTrainer(Explorer):
         self.loss_line.set_data(epochs, history)
         ax = self.loss_line.axes
         finite = history[np.isfinite(history) & (history > 0)]
-        if finite.size:
-            ax.set(xlim=(0, max(len(history), 2)), ylim=(finite.min() / 2, finite.max() * 2))
+        if finite.size:   # whole decades: labelled ticks only at powers of 10, and few views
+            low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+            ax.set(xlim=(0, max(self.controls["epochs"].value, len(history))),
+                   ylim=(10.0 ** min(low, high - 1), 10.0 ** max(high, low + 1)))
         out = np.asarray(self.forward(self.grid, layers)[-1], dtype=float).reshape(self.image.get_array().shape)
         self.image.set_data(out)
         accuracy = float(np.mean(np.asarray(self.predict_fn(layers, self.X)).reshape(self.y.shape) == self.y))
+        self.accuracy = accuracy
         self.image.axes.set_title(f"network output: {accuracy:.0%} of XOR right")
 
     def dynamic_artists(self) -> list:

@@ -86,14 +86,21 @@ def test_network_diagram_edge_order_matches_the_weights():
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots()
     diagram = plots.NetworkDiagram(ax, (2, 3))
-    W = np.arange(6.0).reshape(2, 3) - 2.5
+    W = np.array([[-2.5, 0.05, 1.0], [-0.4, 2.0, -1.5]])
     diagram.update([np.zeros(2), np.zeros(3)], [W])
     segments = diagram.edges.get_segments()
-    values = diagram.edges.get_array()
-    # edge k joins input i to output j with weight W[i, j], row-major
+    widths, colours, styles = diagram.edges.get_linewidths(), diagram.edges.get_colors(), diagram.edges.get_linestyle()
+    # edge k joins input i to output j with weight W[i, j], row-major; its width grows with
+    # |W[i, j]|, its colour and style say the sign, and even a weight near 0 stays visible
     for k, (i, j) in enumerate(np.ndindex(2, 3)):
         assert np.allclose(segments[k][0], diagram.pos[0][i]) and np.allclose(segments[k][1], diagram.pos[1][j])
-        assert values[k] == W[i, j]
+        sign = diagram.POSITIVE if W[i, j] >= 0 else diagram.NEGATIVE
+        assert np.allclose(colours[k][:3], plots.to_rgba(sign)[:3])
+        assert (styles[k][1] is None) == (W[i, j] >= 0), "negative weights are dashed, positive solid"
+        assert widths[k] >= diagram.MIN_WIDTH and colours[k][3] >= diagram.MIN_ALPHA
+    order = np.argsort(np.abs(W).ravel())
+    assert np.all(np.diff(np.asarray(widths)[order]) > 0), "a larger |weight| draws a thicker line"
+    assert np.all(np.diff(colours[order, 3]) > 0), "...and a more opaque one"
     plt.close(fig)
 
 
