@@ -381,7 +381,8 @@ with using_your_code():
 # %% [markdown]
 # The explorer draws this network with **your** `mlp_forward`. Move the inputs, or pick
 # any of $w_1, \dots, w_{12}, b_1, \dots, b_5$ and change it: node colours and numbers are
-# the activations, line colours and widths the weights (purple positive, orange negative).
+# the activations (the colour bar is the key), line colours and widths the weights (orange positive,
+# purple negative and dashed; thicker for a larger weight).
 # Which weights can change output $a^3_1$ without touching $a^3_2$?
 
 # %%
@@ -428,7 +429,8 @@ print("most normal:", [vocabulary[j] for j in order[:6]])
 fig, ax = plt.subplots(figsize=(7, 2.5))
 ax.bar(range(300), w_spam, width=1.0, color=np.where(w_spam > 0, "tab:red", "tab:blue"))
 ax.set(xlabel="word (column of X)", ylabel="weight", title="one neuron, 300 weights")
-plt.show()
+plots.show(fig, alt=f"Bar chart of the spam filter's 300 weights, one bar per word (column of X): red bars "
+                    f"push towards spam, blue towards normal; from {w_spam.min():.2f} to {w_spam.max():.2f}.")
 
 # %% [markdown]
 # **Exercise 9.1 (2 points).** Write `predict_spam(X, w, b, threshold=0.5)`: the

@@ -56,7 +56,8 @@ graph = plots.ComputationGraph(ax)
 graph.update(values={}, grads={}, active=set(), caption="forward: left to right; backward: right to left",
              weights={("x1", "z1_1"): "w11", ("x2", "z1_1"): "w12", ("x1", "z1_2"): "w21", ("x2", "z1_2"): "w22",
                       ("a1_1", "z2"): "w31", ("a1_2", "z2"): "w32"})
-plt.show()
+plots.show(fig, alt="The worked example's 2-2-1 network as a computational graph: x1, x2 to z1, a1, then z2, "
+                    "ŷ and the loss L; edges labelled w11 to w32. Forward runs left to right, backward right to left.")
 
 # %% [markdown]
 # ## 2 · The worked example, forward, to the digit
@@ -629,7 +630,8 @@ with using_your_code():
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.semilogy(range(1, 11), norms, "o-")
     ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖dW‖", title="gradient size per layer, sigmoid")
-    plt.show()
+    plots.show(fig, alt=f"Gradient size ‖dW‖ per layer of a 10-layer sigmoid network, log scale: "
+                        f"layer 1 {norms[0]:.2g}, layer 10 {norms[-1]:.2g}.")
     print(f"last layer's ‖dW‖ / first layer's: {norms[-1] / norms[0]:.1e}   (4^9 = {4 ** 9:.1e})")
 
 # %% [markdown]

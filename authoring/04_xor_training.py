@@ -19,7 +19,7 @@
 # %% kind="readonly" grade_id="setup"
 import numpy as np
 
-from course import data, widgets
+from course import data, plots, widgets
 from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
 from course.nn import (binary_cross_entropy, binary_cross_entropy_grad, dense_backward, mlp_backward, mlp_forward,
                        relu, relu_backward, sigmoid)
@@ -313,7 +313,8 @@ with using_your_code():
         print(f"lr = {lr:>5g}: loss {h[0]:.4f} -> {h[-1]:.4g}, went up on {rises} of {len(h) - 1} epochs, "
               f"outputs {mlp_forward(X_xor, layers)[-1].ravel().round(3)}")
     axes[0].set_ylabel("binary cross-entropy")
-    plt.show()
+    plots.show(fig, alt="Loss per epoch, log scale, one panel per learning rate: "
+                        + ", ".join(f"lr {lr:g} ends at {runs_lr[lr][1][-1]:.3g}" for lr in rates) + ".")
 
 # %% [markdown]
 # * **Too small (0.5):** after 1 000 epochs the loss is still $\log 2 \approx 0.693$, the loss of a
@@ -430,7 +431,8 @@ ax.semilogy(range(1, depth + 1), sig_norms, "o-", label="sigmoid")
 ax.semilogy(range(1, depth + 1), relu_norms, "s-", label="ReLU")
 ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖dW‖", title="gradient size per layer")
 ax.legend()
-plt.show()
+plots.show(fig, alt=f"Gradient size ‖dW‖ per layer, log scale: the last layer's is {sig_norms[-1] / sig_norms[0]:.0f} "
+                    f"times the first's with sigmoid, {relu_norms[-1] / relu_norms[0]:.1f} times with ReLU.")
 print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, ReLU {relu_norms[-1] / relu_norms[0]:.1f}x")
 
 # %% [markdown]
@@ -522,7 +524,8 @@ with using_your_code():
     right.set(xlabel="epoch", title="validation loss after every epoch")
     left.legend()
     right.legend()
-    plt.show()
+    plots.show(fig, alt="Left: training loss after every step, log scale; right: validation loss after every "
+                        "epoch; full batch (dashed) against batches of 16 (solid), each at its best learning rate.")
 
 # %% [markdown]
 # With the same arithmetic per epoch and each with its best learning rate, batches of 16 end

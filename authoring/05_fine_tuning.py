@@ -28,7 +28,7 @@ import tempfile
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrices: one thread is many times faster
 import numpy as np
 
-from course import transfer, widgets, xray
+from course import plots, transfer, widgets, xray
 from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
 from course.nn import (Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad,
                        load_base, load_model)
@@ -68,13 +68,14 @@ print(f"pneumonia share: validation {y_val.mean():.3f}, test {y_test.mean():.3f}
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
 for ax, x, label in zip(axes[0], X_base, y_base):
     ax.imshow(x.reshape(16, 16), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"A: {xray.CLASSES[label]}", fontsize=8)
+    ax.set_title(f"A: {xray.CLASSES[label]}", fontsize=10)
 for ax, x, label in zip(axes[1], X_train, y_train.ravel()):
     ax.imshow(x.reshape(16, 16), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"B: {'pneumonia' if label else 'no pneumonia'}", fontsize=8)
+    ax.set_title(f"B: {'pneumonia' if label else 'no pneumonia'}", fontsize=10)
 for ax in axes.ravel():
     ax.axis("off")
-plt.show()
+plots.show(fig, alt="Eight 16x16 X-ray images from the base's dataset A (top row) and eight from your "
+                    "hospital's dataset B (bottom row), each titled with its label.")
 
 # %% [markdown]
 # ## 2 · The building blocks, and the pretrained base
@@ -332,7 +333,10 @@ with using_your_code():
     ax.set(xscale="log", xticks=list(curve), xticklabels=[str(n) for n in curve], ylim=(0.5, 1.0),
            xlabel="labelled images", ylabel="validation accuracy", title="mean ± sd over 5 draws")
     ax.legend(loc="lower right")
-    plt.show()
+    plots.show(fig, alt="Validation accuracy against the number of labelled images, mean and sd over 5 draws: "
+                        + "; ".join(f"{n} images: " + ", ".join(
+                            f"{name.replace('_', ' ')} {np.mean([d[name] for d in curve[n]]):.3f}"
+                            for name in strategies) for n in curve) + ".")
 
 # %% [markdown]
 # **Reading it.** Pretraining pays most when labels are fewest: with 10 images the head

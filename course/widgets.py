@@ -21,7 +21,7 @@ import numpy as np
 
 from . import data, plots
 from .canvas import LivePicture, figure
-from .checks import using_your_code
+from .checks import unwritten, using_your_code
 
 
 def grading() -> bool:
@@ -37,6 +37,15 @@ class Idle:
 
     def __repr__(self) -> str:
         return f"[{self.name}: not shown while the notebook is being graded]"
+
+
+def trouble(exc: Exception) -> str:
+    """The status line (HTML) for an error of the student's code inside a widget: which
+    exercise is not written yet, or what the code raised."""
+    name = unwritten(exc)
+    text = (f"your `{name}` is not written yet: finish that exercise, then run this cell again"
+            if name else f"your code raised {type(exc).__name__}: {str(exc)[:200]}")
+    return f"<span style='color:#b00'>⚠ {html.escape(text)}</span>"
 
 
 def factory(name: str):
@@ -149,8 +158,7 @@ class Explorer:
         try:
             self.redraw()
         except Exception as exc:  # the student's function is unfinished or wrong
-            self.status.value = (f"<span style='color:#b00'>⚠ your code raised "
-                                 f"{type(exc).__name__}: {html.escape(str(exc))[:200]}</span>")
+            self.status.value = trouble(exc)
             return
         self.status.value = ""
         self.show_description()
@@ -684,8 +692,7 @@ class XorTrainer(Explorer):
                 self.live.show()                          # this picture now, mid-training
             self.status.value = ""
         except Exception as exc:  # the student's train or predict is unfinished or wrong
-            self.status.value = (f"<span style='color:#b00'>⚠ your code raised {type(exc).__name__}: "
-                                 f"{html.escape(str(exc))[:200]}</span>")
+            self.status.value = trouble(exc)
         finally:
             self.button.disabled = False
 

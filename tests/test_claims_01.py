@@ -142,14 +142,13 @@ def test_raising_the_threshold_flags_fewer_real_emails_and_lets_more_spam_throug
 
 
 def test_the_network_explorer_colours_weights_as_the_text_says():
-    positive, negative = said(r"line colours and widths the weights \((\w+) positive, (\w+) negative\)",
+    positive, negative = said(r"line colours and widths the weights \((\w+) positive,\s*(\w+) negative",
                               markdown(NAME))
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots()
     diagram = plots.NetworkDiagram(ax, (1, 2))
     diagram.update([np.zeros(1), np.zeros(2)], [np.array([[2.0, -2.0]])])
-    r_pos, _, b_pos, _ = diagram.edges.to_rgba(diagram.edges.get_array())[0]
-    r_neg, _, b_neg, _ = diagram.edges.to_rgba(diagram.edges.get_array())[1]
+    (r_pos, _, b_pos, _), (r_neg, _, b_neg, _) = diagram.edges.get_colors()[:2]
     plt.close(fig)
     hue = lambda r, b: "orange" if r > b else "purple"
     assert (hue(r_pos, b_pos), hue(r_neg, b_neg)) == (positive, negative)

@@ -107,3 +107,11 @@ def test_the_patterns_catch_the_answers_the_docstrings_used_to_give(key):
     formulas = importlib.import_module(f"grader.{topic(name)}").FORMULAS
     assert fn in formulas, f"{fn} is an exercise of {name}"
     assert gives_away(formulas[fn], GIVEAWAYS[key]), f"{fn}'s patterns miss {GIVEAWAYS[key]!r}"
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_static_figure_carries_a_text_alternative(name):
+    """Static figures go through plots.show(fig, alt=...), never a bare plt.show()."""
+    cells = nbformat.read(notebook("release", name), as_version=4).cells
+    bare = [c.source[:80] for c in cells if c.cell_type == "code" and "plt.show()" in c.source]
+    assert not bare, bare

@@ -109,9 +109,13 @@ def test_an_unfinished_exercise_shows_a_message_instead_of_breaking_the_widget()
         raise NotImplementedError()
 
     explorer = widgets.neuron_explorer(unfinished)
-    assert "NotImplementedError" in explorer.status.value
+    assert "your `unfinished` is not written yet" in explorer.status.value
     explorer.controls["w1"].value = 0.5          # moving a slider still works
-    assert "NotImplementedError" in explorer.status.value
+    assert "your `unfinished` is not written yet" in explorer.status.value
+
+    def wrong(z):
+        return z.nope
+    assert "your code raised AttributeError" in widgets.neuron_explorer(wrong).status.value
     good = widgets.neuron_explorer(sigmoid)
     assert good.status.value == ""
 
@@ -216,7 +220,7 @@ def test_xor_trainer_reports_an_unfinished_train():
 
     trainer = widgets.xor_trainer(unfinished, predict, mlp_forward)
     trainer.button.click()
-    assert "NotImplementedError" in trainer.status.value and not trainer.button.disabled
+    assert "your `unfinished` is not written yet" in trainer.status.value and not trainer.button.disabled
 
 
 def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
