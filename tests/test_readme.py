@@ -159,3 +159,29 @@ def test_readme_open_command_in_a_browser(tmp_path):
     errors = [line for line in log.splitlines() if line.startswith(("[E ", "[C ")) and "ServerApp] " in line
               and not line.rstrip().endswith(("ServerApp]", "stopping"))]
     assert not errors, "\n".join(errors)
+
+
+def test_readme_shows_a_failed_check_exactly_as_the_notebook_renders_it():
+    """README "For students" quotes what 01's softmax test shows for a softmax summed over
+    the wrong axis: the failing line and the message, as IPython renders a CheckFailed."""
+    import linecache
+
+    import nbformat
+    import numpy as np
+
+    from course.checks import CheckFailed
+    from tools.registry import notebook
+
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+             for c in nbformat.read(notebook("release", "01_forward_pass"), as_version=4).cells}
+    namespace: dict = {}
+    exec(cells["setup"], namespace)
+    namespace["softmax"] = lambda z: np.exp(z) / np.exp(z).sum(axis=0)      # the planted mistake
+    source, name = cells["test_softmax_values"], "<test_softmax_values>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    with pytest.raises(CheckFailed) as failure:
+        exec(compile(source, name, "exec"), namespace)
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(failure.value._render_traceback_()))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = re.search(r"\n  ```\n(  ---->.*?)\n  ```", readme, re.S).group(1)
+    assert "\n".join(line[2:] for line in quoted.splitlines()) == shown
