@@ -6,7 +6,6 @@ section's demonstration cells); the widget cell is not run."""
 import contextlib
 import io
 import re
-import time
 
 import matplotlib
 import nbformat
@@ -316,33 +315,3 @@ def test_the_stuck_seeds_stay_stuck_in_the_trainer_and_three_units_free_them(nb)
         three = ns["train"](X, y, [2, 3, 1], lr, epochs, seed)[0]
         assert not np.all(ns["predict"](two, X) == y) and np.all(ns["predict"](three, X) == y), seed
     matplotlib.pyplot.close("all")
-
-
-# --- the release notebook, Run All, untouched -----------------------------------------
-
-@pytest.mark.slow
-def test_the_untouched_release_runs_to_its_last_cell_with_one_line_per_unfinished_exercise(tmp_path, monkeypatch):
-    from nbclient import NotebookClient
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "course").symlink_to(ROOT / "course")
-    monkeypatch.setenv("PYTHONPATH", str(site))
-    path = ROOT / "release" / NAME / f"{NAME}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    started = time.perf_counter()
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,      # the tags let tests fail
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    print(f"release ran in {time.perf_counter() - started:.1f} s")
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    assert code_cells[-1].get("execution_count"), "the last cell ran"
-    for cell in code_cells:
-        errors = [o for o in cell.outputs if o.output_type == "error"]
-        shown = "".join(o.get("text", "") for o in cell.outputs)
-        if cell.metadata.get("nbgrader", {}).get("grade"):
-            assert [e.ename for e in errors] == ["NotWrittenYet"], cell.source[:80]
-            assert len(errors[0].traceback) == 1 and "is not written yet" in errors[0].evalue
-        else:
-            assert errors == [], cell.source[:80]
-            assert "NameError" not in shown and "Traceback" not in shown
-            if "with using_your_code():" in cell.source:
-                assert shown.count("\n") <= 1 and ("not written yet" in shown or "needs `" in shown), cell.source[:80]

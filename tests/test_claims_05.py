@@ -280,21 +280,3 @@ def test_deployment_threshold_and_the_one_test_report(printed):
     assert float(val_sens) >= 0.95 and chosen == chosen_again and half == "0.500"
     says("and specificity is the price: compare it with the default 0.5.")
     assert float(chosen) < 0.5 and float(sens_t) >= float(sens_05) and float(spec_t) < float(spec_05)
-
-
-@pytest.mark.slow
-def test_the_untouched_release_runs_all_with_one_line_errors_only_in_test_cells():
-    from nbclient import NotebookClient
-    nb = nbformat.read(RELEASE, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
-                   resources={"metadata": {"path": str(RELEASE.parent)}}).execute()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        errors = [o for o in cell.outputs if o.output_type == "error"]
-        if cell.metadata.get("nbgrader", {}).get("grade"):
-            assert [e.ename for e in errors] == ["NotWrittenYet"], cell.source[:80]
-            assert "\n" not in errors[0].evalue and "is not written yet" in errors[0].evalue
-        else:
-            assert not errors, cell.source[:80]
-    assert nb.cells[-1].cell_type == "markdown" and nb.cells[-2].outputs, "the last code cell ran"

@@ -66,6 +66,10 @@ def test_the_untouched_release_runs_to_the_end_and_says_what_is_not_written(name
             assert re.search(r"`\w+` is not written yet", error.evalue), error.evalue
         else:
             assert not errors, (cell.source[:200], errors)
+            shown = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            if "with using_your_code():" in cell.source:     # a demonstration: one line, which exercise
+                assert shown.count("\n") <= 1 and ("is not written yet" in shown or "needs `" in shown), \
+                    (cell.source[:200], shown)
     said = "".join(o.get("text", "") for c in code for o in c.outputs if o.output_type == "stream")
     assert "Traceback" not in said
 
