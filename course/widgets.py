@@ -801,6 +801,13 @@ class FineTuningExplorer(Explorer):
             text.set_text(f"{accuracies[name]:.3f}")
         self.ax.set_title(f"{n} labelled images, unfreeze lr {lr:.0e}: validation accuracy")
 
+    def describe(self) -> str:
+        n, lr = self.controls["n"].value, self.controls["lr"].value
+        accuracies = self.results(n, lr)
+        bars = ", ".join(f"{label} {accuracies[name]:.3f}" for label, name in zip(self.LABELS, self.NAMES))
+        return (f"three bars, validation accuracy on 200 images after training on {n} labelled images "
+                f"(fine-tuning unfrozen at lr {lr:.0e}): {bars}. A dashed line marks 0.5.")
+
     def dynamic_artists(self) -> list:
         return [*self.bars, *self.texts, self.ax.title]
 

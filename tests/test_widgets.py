@@ -236,6 +236,8 @@ def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
     explorer.controls["lr"].value = 1e-4
     assert len(calls) == n_calls + 1, "a setting seen before is not trained again"
     assert [b.get_height() for b in explorer.bars] == first and list(explorer.bars) == bars
+    words = explorer.description.value                # its text alternative says what the bars say
+    assert "30 labelled images" in words and all(f"{h:.3f}" in words for h in first), words
 
 
 # --- blitting: a new picture redraws only what changes, and is the same picture --------
