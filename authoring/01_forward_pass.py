@@ -409,7 +409,7 @@ vocabulary = data.spam_vocabulary()
 print("X:", X_mail.shape, " y:", y_mail.shape, f" spam share: {y_mail.mean():.2f}")
 first = X_mail[0]
 top = np.argsort(first)[::-1][:8]
-print("email 0 (label", y_mail[0], "):", ", ".join(f"{vocabulary[j]} {first[j]:.2f}" for j in top))
+print(f"email 0 (label {y_mail[0]}):", ", ".join(f"{vocabulary[j]} {first[j]:.2f}" for j in top))
 
 # %% [markdown]
 # Where do the 300 weights come from? **They were not learned**: nothing in this notebook
@@ -419,13 +419,14 @@ print("email 0 (label", y_mail[0], "):", ", ".join(f"{vocabulary[j]} {first[j]:.
 # a word (`course.data.spam_detector` shows the computation). Calling them a neuron's weights
 # is fair, since the neuron computes with them exactly as with learned ones, but they stand in
 # for a trained detector; finding weights from examples starts in notebook 04. Positive
-# weights push towards spam:
+# weights push towards spam. The simulated vocabulary has just three kinds of words (spam
+# words, normal-mail words and all the others), so the weights take only three values:
 
 # %%
 w_spam, b_spam = data.spam_detector()
-order = np.argsort(w_spam)
-print("most spammy:", [vocabulary[j] for j in order[::-1][:6]])
-print("most normal:", [vocabulary[j] for j in order[:6]])
+for weight, count in zip(*np.unique(w_spam.round(2), return_counts=True)):
+    examples = [vocabulary[j] for j in np.flatnonzero(w_spam.round(2) == weight)[:4]]
+    print(f"{count:3d} words weigh {weight:+7.2f}, e.g. {', '.join(examples)}")
 fig, ax = plt.subplots(figsize=(7, 2.5))
 ax.bar(range(300), w_spam, width=1.0, color=np.where(w_spam > 0, "tab:red", "tab:blue"))
 ax.set(xlabel="word (column of X)", ylabel="weight", title="one neuron, 300 weights")

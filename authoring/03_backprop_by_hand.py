@@ -111,7 +111,9 @@ A2 = sigmoid(A1 @ W2 + b2)
 print("row notation: A1 =", A1, " A2 =", A2, " same as the example's:", np.allclose(A1[0], a1), np.allclose(A2[0, 0], y_hat))
 
 # %% [markdown]
-# **The 2-3-2 network's notation on the same graph.** Notebook 01's notes write the hidden pre-activations as
+# **Another notation for the same graph.** The notes on forward and backward propagation that gave
+# notebook 01 its 2-3-2 network also work backpropagation through a small 2-2-1 network, this graph's
+# shape. They write the hidden pre-activations as
 # $O_{11} = x_{11} w^1_{11} + x_{12} w^1_{21} + b_{11}$ and
 # $O_{12} = x_{11} w^1_{12} + x_{12} w^1_{22} + b_{12}$, and the output as
 # $O_{21} = w^2_{11} O_{11} + w^2_{21} O_{12} + b_{21}$. So $O_{11}, O_{12}$ are our
@@ -617,7 +619,10 @@ with using_your_code():
 # gradient is that much smaller than the last one's. Below, a 10-layer sigmoid network of width 8
 # (weights $\mathcal N(0, 1/8)$), one batch, and the size of each layer's weight gradient from
 # your `mlp_backward`: the last layer's is about $2 \cdot 10^6$ times the first layer's, so the
-# first layers barely learn. (Notebook 04 compares ReLU and what depth does to training.)
+# first layers barely learn. That is even more than the $4^9$ the sigmoids alone account for: on
+# the way back the gradient is also multiplied by each layer's weights, and these small weights
+# (about $0.35$ each, 8 per unit) shrink it further instead of making up for it. (Notebook 04
+# compares ReLU and what depth does to training.)
 
 # %%
 with using_your_code():

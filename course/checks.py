@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import linecache
+import sys
 import traceback
 import warnings
 from pathlib import Path
@@ -50,6 +52,21 @@ def _ours(filename: str) -> bool:
         return Path(filename).resolve().is_relative_to(COURSE)
     except (OSError, ValueError):
         return False
+
+
+LIBRARIES = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def _students(filename: str) -> bool:
+    """Whether a frame's file is the student's (a notebook cell, their own module): neither
+    the course package nor an installed library or the standard library."""
+    if _ours(filename):
+        return False
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError):
+        return True
+    return not any(path.is_relative_to(prefix) for prefix in LIBRARIES)
 
 
 def _cell_line(tb: TracebackType | None) -> str | None:
@@ -124,7 +141,9 @@ def unwritten(exc: BaseException) -> str | None:
 
 def run(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """`fn(*args, **kwargs)` in a test cell: when an exercise it needs is not written yet,
-    a one-line NotWrittenYet that names it; anything else it raises keeps its traceback."""
+    a one-line NotWrittenYet that names it; anything else it raises keeps its traceback
+    (without this frame: IPython hides frames that set `__tracebackhide__`)."""
+    __tracebackhide__ = True  # noqa: F841 - read by IPython from the frame
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as exc:
@@ -142,10 +161,14 @@ class using_your_code:
 
     While an exercise it needs is not written, the cell prints one line saying which, and
     stops there, instead of failing with a traceback (so "Run All" goes on to the end). The
-    same for a name an earlier such cell would have made. Any other error shows as usual.
+    same for a name, used in the cell itself, that an earlier such cell would have made. An
+    error inside the student's own code prints one line too (what it raised, in which of
+    their functions): the test cell of that function shows the whole traceback. An error of
+    the cell's own code shows as usual.
     """
 
     def __enter__(self) -> "using_your_code":
+        self.cell = inspect.currentframe().f_back      # the frame of the cell's own code
         return self
 
     def __exit__(self, etype, exc, tb) -> bool:
@@ -156,11 +179,22 @@ class using_your_code:
             print(f"This cell runs your `{name}`, which is not written yet: finish that exercise, "
                   "then run this cell again.")
             return True
-        if isinstance(exc, NameError) and getattr(exc, "name", None):
-            print(f"This cell needs `{exc.name}`, which a cell above makes once its exercises are "
-                  "written: finish them, run the cells above, then this one.")
-            return True
-        return False
+        frames = [(frame, lineno) for frame, lineno in traceback.walk_tb(tb) if _students(frame.f_code.co_filename)]
+        if not isinstance(exc, Exception) or not frames:
+            return False
+        innermost, lineno = frames[-1]
+        cell, self.cell = self.cell, None
+        if innermost is cell:                                 # the cell's own line
+            if isinstance(exc, NameError) and getattr(exc, "name", None):
+                print(f"This cell needs `{exc.name}`, which a cell above makes once its exercises are "
+                      "written: finish them, run the cells above, then this one.")
+                return True
+            return False
+        text = str(exc).splitlines()[0][:200] if str(exc) else ""
+        print(f"This cell runs your `{innermost.f_code.co_name}`, which raised {type(exc).__name__}"
+              f"{': ' + text if text else ''} (line {lineno} of its cell): its test shows the whole "
+              "traceback; fix it, then run this cell again.")
+        return True
 
 
 # --- formatting ------------------------------------------------------------------

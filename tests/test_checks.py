@@ -207,3 +207,32 @@ def test_a_demonstration_prints_which_exercise_to_finish(capsys):
     with pytest.raises(ZeroDivisionError):
         with using_your_code():
             1 / 0
+
+
+def test_a_demonstration_names_a_bug_in_the_students_function_in_one_line(capsys):
+    def mlp_forward(X):
+        zz_typo = X
+        return 1 / (1 + np.exp(-zz))  # noqa: F821 - the student's typo
+
+    def dense_forward(X):
+        return X @ np.ones((3, 2))
+
+    with using_your_code():
+        mlp_forward(np.ones(2))
+    said = capsys.readouterr().out
+    assert said.startswith("This cell runs your `mlp_forward`, which raised NameError") and "'zz'" in said
+    assert "a cell above" not in said, "a typo inside the function is not a missing earlier cell"
+    with using_your_code():
+        dense_forward(np.ones((2, 2)))
+    said = capsys.readouterr().out.strip()
+    assert said.startswith("This cell runs your `dense_forward`, which raised ValueError: matmul") and "\n" not in said
+
+
+def test_run_hides_its_own_frame_from_the_students_traceback():
+    def relu(z):
+        return z.nope
+
+    with pytest.raises(AttributeError) as info:
+        run(relu, np.ones(2))
+    frames = [frame for frame, _ in __import__("traceback").walk_tb(info.value.__traceback__)]
+    assert [f.f_locals.get("__tracebackhide__") for f in frames if f.f_code.co_name == "run"] == [True]

@@ -171,3 +171,9 @@ def test_what_the_solutions_notebook_prints_agrees_with_the_text(solutions_run):
     printed = next(out for src, out in solutions_run if "z = x @ w + b" in src)
     value, = said(r"# (-?[\d.]+): this neuron", code_cell(NAME, "z = x @ w + b"))
     assert printed.strip() == f"z = {float(value)}"
+
+
+def test_the_spam_weights_take_as_many_values_as_the_text_says():
+    (count,) = said(r"so the weights take only (\w+) values", markdown(NAME))
+    w, _ = data.spam_detector()
+    assert {"two": 2, "three": 3, "four": 4}[count] == len(np.unique(w.round(2)))
