@@ -159,8 +159,11 @@ class Explorer:
             self.redraw()
         except Exception as exc:  # the student's function is unfinished or wrong
             self.status.value = trouble(exc)
+            self.canvas.layout.display = "none"        # no half-drawn picture that reads as a result
+            self.description.value = ""
             return
         self.status.value = ""
+        self.canvas.layout.display = None
         self.show_description()
         if self.live is not None:
             self.live.show()

@@ -110,6 +110,8 @@ def test_an_unfinished_exercise_shows_a_message_instead_of_breaking_the_widget()
 
     explorer = widgets.neuron_explorer(unfinished)
     assert "your `unfinished` is not written yet" in explorer.status.value
+    assert explorer.canvas.layout.display == "none" and explorer.description.value == "", \
+        "no placeholder picture that reads as a result"
     explorer.controls["w1"].value = 0.5          # moving a slider still works
     assert "your `unfinished` is not written yet" in explorer.status.value
 
@@ -117,7 +119,7 @@ def test_an_unfinished_exercise_shows_a_message_instead_of_breaking_the_widget()
         return z.nope
     assert "your code raised AttributeError" in widgets.neuron_explorer(wrong).status.value
     good = widgets.neuron_explorer(sigmoid)
-    assert good.status.value == ""
+    assert good.status.value == "" and good.canvas.layout.display is None
 
 
 def test_loss_explorer_draws_with_the_given_functions_and_moves_only_the_point():
