@@ -57,7 +57,8 @@ FORMULAS: dict[str, list[str]] = {
     "numerical_gradient": [r"f\(x\+h", r"f\(x-h", r"/\(?2\*?h", r"\(up-down\)", r"x\+h\*?e"],
     "two_layer_backprop": [r"A2-y", r"ŷ-y", r"yhat-y", r"p-y\)", r"/y\.size", r"dZ2=", r"A1\*?\(1-A1\)",
                            r"A1\.T@"],
-    "mlp_backward": [r"A\*?\(1-A\)", r"A_?l\*?\(1-A_?l\)", r"activations\[l-1\]", r"\.T@dZ", r"dZ@W",
+    "mlp_backward": [r"A\*?\(1-A\)", r"A(_?l|\d)\*?\(1-A(_?l|\d)\)", r"\(1-(acts|activations)\d*\[", r"activations\[l-1\]",
+                     r"\.T@dZ", r"dZ\d*@W",
                      r"dZ_?l=", r"dW_?l="],
 }
 

@@ -25,10 +25,11 @@ FORMULAS: dict[str, list[str]] = {
     "init_layers": [r"n\(0,1/", r"1/(np\.)?sqrt", r"rng\.(normal|standard_normal|uniform)\(", r"np\.zeros",
                     r"zip\(sizes"],
     "gradient_descent_step": [r"[wb][-−](lr|η|eta|\\eta|learning_?rate)", r"(lr|η|eta)[*·×]?\(?d[wb]\b",
-                              r"minus(lr|η|eta|the(learning)?rate)", r"subtract", r"(against|opposite(to)?)(the|its)gradient",
+                              r"minus(lr|η|eta|the(learning)?rate)", r"subtract(s|ing)?(lr|η|eta|the(learning)?rate|the(scaled)?gradient)", r"(against|opposite(to)?)(the|its)gradient",
                               r"(lr|η|learningrate)times(the|its)?(gradient|d[wb])"],
-    "predict": [r"mlp_forward\(", r"\[-1\]", r"astype", r"[>≥]=?0\.5\)?\.astype"],
-    "train": [r"mlp_backward\(", r"binary_cross_entropy_grad\(", r"gradient_descent_step\(", r"init_layers\(",
+    "predict": [r"mlp_forward\(", r"\)\[-1\][>≥]", r"\[-1\]>", r"[>≥]=?0\.5\)?\.astype"],
+    "train": [r"mlp_backward\(", r"binary_cross_entropy_grad\(", r"gradient_descent_step\((layers|params),\w*,(lr|η)",
+              r"init_layers\(sizes",
               r"default_rng\(seed\)", r"\((p|a|y_?pred|yhat)-y(_?true)?\)", r"forward.*backward.*(step|update)"],
 }
 

@@ -115,3 +115,55 @@ def test_every_static_figure_carries_a_text_alternative(name):
     cells = nbformat.read(notebook("release", name), as_version=4).cells
     bare = [c.source[:80] for c in cells if c.cell_type == "code" and "plt.show()" in c.source]
     assert not bare, bare
+
+
+# Issue #13 §3 beyond the docstrings: the feedback hints and the visible test cells must not
+# hand out the formula a derive-type exercise asks for either. Notebooks 02-05 derive their
+# formulas (01's forward formulas are given in its text, so its hints may state them).
+DERIVED = [name for name in assignments() if not name.startswith("01_")]
+HIDDEN = re.compile(r"###\s*BEGIN HIDDEN TESTS.*?###\s*END HIDDEN TESTS", re.DOTALL)
+
+
+def derived_formulas() -> dict[tuple[str, str], list[str]]:
+    """{(assignment, exercise): its give-away patterns} for every derive-type exercise."""
+    return {(name, fn): patterns for name in DERIVED
+            for fn, patterns in importlib.import_module(f"grader.{topic(name)}").FORMULAS.items()}
+
+
+def test_no_feedback_hint_states_a_derived_formula():
+    from course.mistakes import CATALOG
+
+    formulas = derived_formulas()
+    leaks = {(key, ex): hits for key, m in CATALOG.items() for ex, patterns in formulas.items()
+             if (hits := gives_away(patterns, f"{m.title}\n{m.hint}"))}
+    assert not leaks, leaks
+
+
+def visible_tests(name: str) -> list[tuple[str, str]]:
+    """(grade id, source without its hidden block) of every test cell of assignment `name`."""
+    cells = nbformat.read(notebook("source", name), as_version=4).cells
+    return [(c.metadata["nbgrader"]["grade_id"], HIDDEN.sub("", c.source)) for c in cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")]
+
+
+@pytest.mark.parametrize("name", DERIVED)
+def test_no_visible_test_computes_a_derived_answer(name):
+    tests = visible_tests(name)
+    assert tests and all("HIDDEN TESTS" not in text for _, text in tests)
+    formulas = {fn: p for (nb, fn), p in derived_formulas().items() if nb == name}
+    leaks = {(cell, fn): hits for cell, text in tests for fn, patterns in formulas.items()
+             if (hits := gives_away(patterns, text))}
+    assert not leaks, leaks
+
+
+def test_the_scans_catch_the_answers_hints_and_tests_used_to_give():
+    formulas = derived_formulas()
+    old = {("02_loss_functions", "binary_cross_entropy_grad"): "Asked is d loss/d p = (p - y) / (p(1 - p)) / N.",
+           ("02_loss_functions", "huber_grad"): "np.clip(y_pred - y_true, -delta, delta) / N.",
+           ("03_backprop_by_hand", "sigmoid_backward"): "its derivative is A * (1 - A)",
+           ("03_backprop_by_hand", "dense_backward"): "db = dZ.sum(axis=0), shape (d_out,)",
+           ("03_backprop_by_hand", "mlp_backward"): "dZ1 = (dZ2 @ W2.T) * A1 * (1 - A1)",
+           ("02_loss_functions", "softmax_cross_entropy_grad"): "expected=(P - Y) / 2"}
+    for key, text in old.items():
+        assert gives_away(formulas[key], text), (key, text)
