@@ -153,6 +153,16 @@ def run(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         raise NotWrittenYet(name) from None
 
 
+def _within(frame, cell) -> bool:
+    """Whether `frame` is the cell's own code: the cell's frame, or a comprehension, generator
+    expression or lambda written in it (they run in frames of their own), not a function."""
+    while frame is not None and frame is not cell:
+        if not frame.f_code.co_name.startswith("<"):       # <listcomp>, <genexpr>, <lambda>, ...
+            return False
+        frame = frame.f_back
+    return frame is cell
+
+
 class using_your_code:
     """For a demonstration cell that runs the student's functions:
 
@@ -184,7 +194,7 @@ class using_your_code:
             return False
         innermost, lineno = frames[-1]
         cell, self.cell = self.cell, None
-        if innermost is cell:                                 # the cell's own line
+        if _within(innermost, cell):                          # the cell's own code
             if isinstance(exc, NameError) and getattr(exc, "name", None):
                 print(f"This cell needs `{exc.name}`, which a cell above makes once its exercises are "
                       "written: finish them, run the cells above, then this one.")

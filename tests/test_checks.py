@@ -204,6 +204,9 @@ def test_a_demonstration_prints_which_exercise_to_finish(capsys):
     with using_your_code():
         print(model_made_above)  # noqa: F821 - an earlier demonstration never got to make it
     assert "`model_made_above`" in capsys.readouterr().out
+    with using_your_code():      # the same inside a comprehension written in the cell
+        print({n: best_made_above for n in (1, 2)})  # noqa: F821
+    assert "This cell needs `best_made_above`" in capsys.readouterr().out
     with pytest.raises(ZeroDivisionError):
         with using_your_code():
             1 / 0
