@@ -82,11 +82,12 @@ class NeuronPlane:
         g1, g2 = np.meshgrid(grid, grid)
         self.grid = np.column_stack([g1.ravel(), g2.ravel()])  # (resolution², 2)
         self.shape = g1.shape
+        # nearest: the same pixels either way, colour-mapping after is faster; otherwise the
+        # version's default stage ("auto" exists only from matplotlib 3.9 on; the floor is 3.8)
+        stage = {"interpolation_stage": "data"} if interpolation == "nearest" else {}
         self.image = ax.imshow(np.zeros(self.shape), origin="lower", cmap=CMAP,
                                norm=_Normalize(0.0, 1.0), interpolation=interpolation,
-                               # nearest: the same pixels either way, colour-mapping after is faster
-                               interpolation_stage="data" if interpolation == "nearest" else "auto",
-                               extent=(-extent, extent, -extent, extent))
+                               extent=(-extent, extent, -extent, extent), **stage)
         (self.line,) = ax.plot([], [], color="black", lw=2, label="decision line (output 0.5)")
         self.arrow = ax.annotate("", xy=(0, 0), xytext=(0, 0),
                                  arrowprops=dict(arrowstyle="->", color="black", lw=1.5))
