@@ -68,7 +68,7 @@ plots.show(fig, alt="The worked example's 2-2-1 network as a computational graph
 # $W_1$ holds the weights **into** hidden unit $j$. The example rounds as it goes; below, every
 # number is computed, next to the example's.
 
-# %% kind="readonly" grade_id="seed004_forward"
+# %% kind="readonly" grade_id="worked_example_forward"
 x_col = np.array([1.0, 0.0])
 W1_col = np.array([[0.1, 0.2], [0.3, 0.4]])
 b1_col = np.array([0.1, 0.1])
@@ -99,7 +99,7 @@ for name, shown, value in rows:
 # $z_1^\top = x^\top W_1^\top + b_1^\top$. The course's weight matrix is therefore the example's
 # **transposed**: shape `(d_in, d_out)`, column $j$ = the weights into unit $j$.
 
-# %% kind="readonly" grade_id="seed004_rows"
+# %% kind="readonly" grade_id="worked_example_rows"
 X4 = x_col[None, :]                       # (1, 2): one sample, one row
 W1 = W1_col.T                             # (2, 2): W1[i, j] connects input i to hidden unit j
 b1 = b1_col                               # (2,)

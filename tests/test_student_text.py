@@ -30,6 +30,8 @@ def student_texts():
             nb = nbformat.read(notebook(top, name), as_version=4)
             for i, cell in enumerate(nb.cells):
                 yield f"{top}/{name} cell {i + 1}", cell.source
+                ids = [cell.get("id", ""), cell.metadata.get("nbgrader", {}).get("grade_id", "")]
+                yield f"{top}/{name} cell {i + 1} id", " ".join(ids)     # JupyterLab's nbgrader tools show them
     for path in sorted((ROOT / "course").glob("*.py")):       # widgets, checks, feedback catalog
         yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
     yield "README.md", (ROOT / "README.md").read_text(encoding="utf-8")
