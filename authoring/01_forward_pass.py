@@ -14,6 +14,8 @@
 # | 7 | `mlp_forward(X, layers, activation)`: a whole network | 3 |
 # | 9 | `predict_spam(X, w, b, threshold)`: the spam filter | 2 |
 #
+# **Time.** Plan for about 2 hours: reading, the exercises, and the experiments.
+#
 # **How to work.** Run the cells from the top. Replace each `raise NotImplementedError()`
 # with your code, then run the test cell below it: a test that passes prints ✓; one that
 # fails says what it checked, what it expected, what it got, and, when it recognises the

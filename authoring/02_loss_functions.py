@@ -14,6 +14,8 @@
 # | 6 | `binary_cross_entropy`, `binary_cross_entropy_grad` | 2 + 2 |
 # | 7 | `categorical_cross_entropy`, `softmax_cross_entropy_grad` | 2 + 3 |
 #
+# **Time.** Plan for about 2 hours: reading, the exercises, and the experiments.
+#
 # **Conventions.** Arguments come in the order `(y_true, y_pred)`. A loss is a **mean**:
 # over all elements for MSE, MAE, Huber and binary cross-entropy (so `N = y.size`), over
 # samples (rows) for categorical cross-entropy. A loss returns one float; a gradient has

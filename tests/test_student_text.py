@@ -169,3 +169,19 @@ def test_the_scans_catch_the_answers_hints_and_tests_used_to_give():
            ("02_loss_functions", "softmax_cross_entropy_grad"): "expected=(P - Y) / 2"}
     for key, text in old.items():
         assert gives_away(formulas[key], text), (key, text)
+
+
+TIME = re.compile(r"\*\*Time\.\*\* Plan for about (\d+(?:\.\d+)?) hours")
+
+
+def planned_hours(name: str) -> float | None:
+    """The hours the introduction (first cell) of assignment `name` asks a student to plan for."""
+    intro = nbformat.read(notebook("release", name), as_version=4).cells[0].source
+    found = TIME.search(intro)
+    return float(found.group(1)) if found else None
+
+
+def test_every_introduction_says_how_long_its_notebook_takes_and_the_course_is_12_to_15_hours():
+    hours = {name: planned_hours(name) for name in assignments()}
+    assert None not in hours.values(), f"an introduction without '**Time.** Plan for about N hours': {hours}"
+    assert 12 <= sum(hours.values()) <= 15, f"the course should take a student 12 to 15 hours: {hours}"
