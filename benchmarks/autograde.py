@@ -2,8 +2,8 @@
 
 A throw-away course folder (this checkout's nbgrader_config.py, a copy of source/, `course`
 and `grader` linked from the checkout) holds the five assignments and five trivial ones
-(`floor_1` .. `floor_5`: a markdown cell, a code cell, one solution cell and one test cell
-each). Both sets are generated (`nbgrader generate_assignment NAME --force`) and the solved
+(`floor_1` .. `floor_5`: tools/tiny_assignment.py's notebook, a markdown cell, a setup cell, one
+solution cell and one test cell each). Both sets are generated (`nbgrader generate_assignment NAME --force`) and the solved
 notebooks handed in as student `bench` (source/NN_topic/NN_topic.ipynb, as the pipeline
 tests do). Then the same commands are timed on both sets, two ways:
 
@@ -36,39 +36,10 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import ASSIGNMENTS, ROOT, kernel_env, notebook  # noqa: E402
+from tools import tiny_assignment  # noqa: E402
 
 STUDENT = "bench"
 FLOOR = tuple(f"floor_{k}" for k in range(1, len(ASSIGNMENTS) + 1))     # one trivial notebook per assignment
-
-
-def trivial_notebook(k: int):
-    """A minimal nbgrader notebook: markdown, a setup cell, one solution, one test (1 point)."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-    from nbgrader.nbgraderformat import SCHEMA_VERSION
-
-    def meta(grade_id, solution=False, grade=False, points=None, locked=False):
-        m = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked,
-             "schema_version": SCHEMA_VERSION}
-        if points is not None:
-            m["points"] = points
-        return {"nbgrader": m}
-
-    cells = [
-        new_markdown_cell(f"# Trivial assignment {k}\n\nWrite `relu(z)`."),
-        new_code_cell("import numpy as np", metadata=meta("setup", locked=True)),
-        new_code_cell("def relu(z):\n    ### BEGIN SOLUTION\n    return np.maximum(z, 0.0)\n    ### END SOLUTION",
-                      metadata=meta("relu", solution=True)),
-        # the hidden block is one course check, as the build requires (it runs in the isolated process)
-        new_code_cell("assert relu(np.array([-1.0, 2.0])).tolist() == [0.0, 2.0]\n### BEGIN HIDDEN TESTS\n"
-                      "from grader import forward_pass as hidden\nhidden.check_relu(relu)\n"
-                      "### END HIDDEN TESTS\nprint('ok')", metadata=meta("test_relu", grade=True, points=1,
-                                                                           locked=True)),
-    ]
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}})
-    nbformat.validate(nb)
-    return nb
 
 
 class Course:
@@ -107,7 +78,7 @@ class Course:
         for k, name in enumerate(FLOOR, 1):
             folder = self.root / "source" / name
             folder.mkdir(parents=True)
-            nbformat.write(trivial_notebook(k), str(folder / f"{name}.ipynb"))
+            nbformat.write(tiny_assignment.notebook(f"Trivial assignment {k}"), str(folder / f"{name}.ipynb"))
         for name in (*ASSIGNMENTS, *FLOOR):
             self.nbgrader("generate_assignment", name, "--force")
             target = notebook(f"submitted/{STUDENT}", name, self.root)

@@ -41,7 +41,7 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from tools import build
+from tools import build, tiny_assignment
 
 ROOT = build.ROOT
 ASSIGNMENTS = build.assignments()
@@ -560,24 +560,12 @@ def test_honest_submissions_are_graded_without_warnings(graded):
 
 
 SMALL = "ps1"       # a small assignment: an answer cell and a test cell with a hidden test
-SMALL_ANSWER = "import numpy as np\n\ndef relu(z):\n    return np.maximum(z, 0.0)"
 
 
 def small_source(folder: Path) -> Path:
-    """source/ps1/ps1.ipynb of a course with one answer cell and one test cell."""
-    def cell(source, **nbgrader):
-        c = nbformat.v4.new_code_cell(source)
-        c.metadata["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
-        return c
-    nb = nbformat.v4.new_notebook(cells=[
-        cell(f"### BEGIN SOLUTION\n{SMALL_ANSWER}\n### END SOLUTION", grade_id="answer", solution=True, grade=False,
-             locked=False),
-        cell("assert relu(np.array([-1.0, 2.0])).tolist() == [0.0, 2.0]\n### BEGIN HIDDEN TESTS\n"
-             "from grader import forward_pass as hidden\nhidden.check_relu(relu)\n### END HIDDEN TESTS",
-             grade_id="test_x", solution=False, grade=True, locked=True, points=1),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    """source/ps1/ps1.ipynb: tools/tiny_assignment.py's notebook."""
     folder.mkdir(parents=True)
-    nbformat.write(nb, str(folder / f"{SMALL}.ipynb"))
+    nbformat.write(tiny_assignment.notebook(), str(folder / f"{SMALL}.ipynb"))
     return folder
 
 
@@ -592,9 +580,9 @@ def small_autograde(tmp: Path, config: bool) -> dict[str, list[str]]:
     nbgrader("generate_assignment", SMALL, *args, cwd=course, home=home)
     for student, test in (("honest", None), ("tampered", "assert True")):
         nb = read(notebook_path("release", SMALL, course))
-        nb.cells[0].source = SMALL_ANSWER
+        tiny_assignment.cell(nb, tiny_assignment.ANSWER_ID).source = tiny_assignment.ANSWER
         if test:
-            nb.cells[1].source = test
+            tiny_assignment.cell(nb, tiny_assignment.TEST_ID).source = test
         target = notebook_path(Path("submitted") / student, SMALL, course)
         target.parent.mkdir(parents=True)
         nbformat.write(nb, str(target))
@@ -604,9 +592,9 @@ def small_autograde(tmp: Path, config: bool) -> dict[str, list[str]]:
 @pytest.mark.slow
 def test_autograde_reports_an_edited_test_cell_and_only_that(tmp_path):
     """With this course's config, an honest submission's untouched test cell is not reported;
-    a test cell the student edited is ("Attribute 'checksum' for cell test_x has changed!"),
+    a test cell the student edited is ("Attribute 'checksum' for cell test_relu has changed!"),
     and nbgrader grades its original."""
-    assert small_autograde(tmp_path, config=True) == {"honest": [], "tampered": ["test_x"]}
+    assert small_autograde(tmp_path, config=True) == {"honest": [], "tampered": [tiny_assignment.TEST_ID]}
 
 
 @pytest.mark.slow
@@ -616,4 +604,4 @@ def test_nbgrader_alone_still_reports_untouched_hidden_tests_as_changed(tmp_path
     untouched test cell with hidden tests as changed. When this fails, nbgrader has fixed that,
     and RepairCellMetadata._put_back_hidden_tests can go."""
     changed = small_autograde(tmp_path, config=False)
-    assert changed["honest"] == ["test_x"], f"nbgrader#1961 looks fixed: {changed}"
+    assert changed["honest"] == [tiny_assignment.TEST_ID], f"nbgrader#1961 looks fixed: {changed}"
