@@ -150,6 +150,55 @@ WRONG_ANSWERS: dict[str, list[Wrong]] = {
         W("test_mlp_backward", "chain_rule_broken", "mlp_backward", "    dA = dA_out\n", "    dA = np.ones_like(dA_out)\n"),
         W("test_mlp_backward", "extra_mean", "mlp_backward", "        grads.append((dW, db))",
           "        grads.append((dW, db / len(dZ)))"),
+        # §11, the Value engine
+        W("test_value_arithmetic", "grad_overwritten", "value_arithmetic", "self.grad += other.data * out.grad",
+          "self.grad = other.data * out.grad"),
+        W("test_value_arithmetic", "value_out_grad_ignored", "value_arithmetic",
+          "            self.grad += out.grad\n            other.grad += out.grad",
+          "            self.grad += 1.0\n            other.grad += 1.0"),
+        W("test_value_arithmetic", "mul_own_value", "value_arithmetic",
+          "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+          "self.grad += self.data * out.grad\n            other.grad += other.data * out.grad"),
+        W("test_value_arithmetic", "grad_is_value", "value_arithmetic",
+          "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+          "self.grad += other * out.grad\n            other.grad += self * out.grad"),
+        W("test_value_arithmetic", "div_derivative_sign", "value_arithmetic",
+          "other.grad += -self.data / other.data ** 2 * out.grad", "other.grad += self.data / other.data ** 2 * out.grad"),
+        W("test_value_arithmetic", "pow_missing_n", "value_arithmetic", "self.grad += n * self.data ** (n - 1) * out.grad",
+          "self.grad += self.data ** (n - 1) * out.grad"),
+        W("test_value_arithmetic", "pow_missing_minus_one", "value_arithmetic",
+          "self.grad += n * self.data ** (n - 1) * out.grad", "self.grad += n * self.data ** n * out.grad"),
+        W("test_value_functions", "tanh_derivative_input", "value_functions", "(1 - out.data ** 2) * out.grad",
+          "(1 - self.data ** 2) * out.grad"),
+        W("test_value_functions", "sigmoid_missing_one_minus", "value_functions",
+          "self.grad += out.data * (1 - out.data) * out.grad", "self.grad += out.data * out.grad"),
+        W("test_value_functions", "log_derivative_one", "value_functions", "self.grad += out.grad / self.data",
+          "self.grad += out.grad"),
+        W("test_value_functions", "relu_slope_everywhere", "value_functions",
+          "self.grad += (1.0 if self.data > 0 else 0.0) * out.grad", "self.grad += out.grad"),
+        W("test_value_functions", "value_out_grad_ignored", "value_functions", "self.grad += out.data * out.grad",
+          "self.grad += out.data"),
+        W("test_value_functions", "grad_overwritten", "value_functions", "self.grad += out.data * out.grad",
+          "self.grad = out.data * out.grad"),
+        W("test_value_backward", "output_grad_not_set", "value_backward", "        self.grad = 1.0\n", ""),
+        W("test_value_backward", "topo_not_reversed", "value_backward", "for node in reversed(order):", "for node in order:"),
+        W("test_value_backward", "topo_not_reversed", "value_backward",
+          "            if node not in placed:\n                placed.add(node)\n                for parent in node._prev:\n"
+          "                    place(parent)\n                order.append(node)",
+          "            if node not in placed:\n                placed.add(node)\n                order.append(node)\n"
+          "                for parent in node._prev:\n                    place(parent)"),
+        W("test_value_backward", "backward_not_topological", "value_backward",
+          "                placed.add(node)\n                for parent in node._prev:\n                    place(parent)\n"
+          "                order.append(node)\n        place(self)\n        self.grad = 1.0\n        for node in reversed(order):",
+          "                placed.add(node)\n                order.append(node)\n                for parent in node._prev:\n"
+          "                    place(parent)\n        place(self)\n        self.grad = 1.0\n        for node in order:"),
+        W("test_value_backward", "backward_not_topological", "value_backward",
+          "        order, placed = [], set()\n\n        def place(node):\n            if node not in placed:\n"
+          "                placed.add(node)\n                for parent in node._prev:\n                    place(parent)\n"
+          "                order.append(node)\n        place(self)\n        self.grad = 1.0\n"
+          "        for node in reversed(order):\n            node._backward()",
+          "        def recurse(node):\n            node._backward()\n            for parent in node._prev:\n"
+          "                recurse(parent)\n        self.grad = 1.0\n        recurse(self)"),
     ],
     "04_xor_training": [
         W("test_init_layers", "zero_init", "init_layers", "rng.normal(0.0, 1.0 / np.sqrt(a), size=(a, c))", "np.zeros((a, c))"),
@@ -215,7 +264,9 @@ WRONG_ANSWERS: dict[str, list[Wrong]] = {
 CALLS = {
     "01_forward_pass": {"mlp_forward": {"dense_forward", "sigmoid"}, "predict_spam": {"sigmoid"}},
     "03_backprop_by_hand": {"two_layer_backprop": {"sigmoid_backward", "dense_backward"},
-                            "mlp_backward": {"sigmoid_backward", "dense_backward"}},
+                            "mlp_backward": {"sigmoid_backward", "dense_backward"},
+                            "value_functions": {"value_arithmetic"},
+                            "value_backward": {"value_arithmetic", "value_functions"}},
     "04_xor_training": {"train": {"init_layers", "gradient_descent_step"}},
     "05_fine_tuning": {"fit": {"adam_step"}},
 }
