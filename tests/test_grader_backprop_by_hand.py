@@ -228,6 +228,8 @@ VALUE_WRONG = [w for w in WRONG_ANSWERS["03_backprop_by_hand"] if w.cell in VALU
 
 @pytest.mark.parametrize("wrong", VALUE_WRONG, ids=[f"{w.test}-{w.mistake}" for w in VALUE_WRONG])
 def test_each_value_mistake_fails_its_check_and_is_named(value_sources, wrong):
+    region = value_sources[wrong.cell].split("### BEGIN SOLUTION")[1:]      # the audit edits only these
+    assert sum(part.split("### END SOLUTION")[0].count(wrong.old) for part in region) == 1
     Value = make_value(value_sources, [(wrong.cell, wrong.old, wrong.new)])
     with pytest.raises(CheckFailed) as failed:
         VALUE_CHECKS[wrong.test](Value)
