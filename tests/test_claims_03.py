@@ -417,3 +417,24 @@ def test_the_engine_agrees_with_the_hand_backward_pass_and_the_numerical_gradien
     assert namespace["err_numeric"] < 10 ** err
     printed = output_of(nb, fresh, "L_v.backward()")
     assert "largest |engine - two_layer_backprop|" in printed and verdict(namespace["err_numeric"]) in printed
+
+
+def test_tanhs_slope_at_zero_and_the_order_backward_runs_are_as_the_text_says(nb, fresh):
+    namespace, _ = fresh
+    Value = namespace["Value"]
+    text = markdown(nb, "11")
+    slope = float(find(r"check it at \$z = 0\$, where the slope is (\d+)", text).group(1))
+    z = Value(0.0)
+    z.tanh().backward()
+    assert z.grad == slope
+    # "The reverse topological order runs $L$, then $v$, then $u$, then $x$."
+    stated = find(r"reverse topological order runs \$(\w)\$, then \$(\w)\$, then \$(\w)\$, then \$(\w)\$", text).groups()
+    x = Value(1.0)
+    u = x * 2
+    v = u * -3
+    L = u * v
+    names, ran = {id(x): "x", id(u): "u", id(v): "v", id(L): "L"}, []
+    for node in (x, u, v, L):
+        node._backward = (lambda node=node, inner=node._backward: (ran.append(names[id(node)]), inner()))
+    L.backward()
+    assert tuple(ran) == stated
