@@ -935,7 +935,7 @@ print("✓ Value: exp log tanh sigmoid relu")
 # 3. **Run** each node's `_backward` once, in the reverse of that order.
 #
 # Why not simply recurse from the output, each node running its `_backward` and then its
-# inputs'? Take the test's graph: $u = 2x$, $v = -3u$, $L = u \cdot v$ at $x = 1$. The node $u$ is
+# inputs'? Take the graph of the test below: $u = 2x$, $v = -3u$, $L = u \cdot v$ at $x = 1$. The node $u$ is
 # used by $L$ directly and, one step deeper, by $v$. Depth-first from $L$, running each node when
 # first reached, $u$ comes straight after $L$ and passes its gradient on **before** $v$ has added
 # its share, so $x$ misses the path through $v$: $-12$ instead of $-24$. A recursion that keeps no
