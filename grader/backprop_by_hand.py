@@ -57,6 +57,19 @@ FORMULAS: dict[str, list[str]] = {
     "numerical_gradient": [r"f\(x\+h", r"f\(x-h", r"/\(?2\*?h", r"\(up-down\)", r"x\+h\*?e"],
     "two_layer_backprop": [r"A2-y", r"ŷ-y", r"yhat-y", r"p-y\)", r"/y\.size", r"dZ2=", r"A1\*?\(1-A1\)",
                            r"A1\.T@"],
+    # the methods of §11's Value whose local derivatives (or order of visit) the student writes
+    "Value.__add__": [r"self\.grad\+=out\.grad", r"\.grad\+=out\.grad"],
+    "Value.__mul__": [r"other\.data\*out\.grad", r"self\.data\*out\.grad", r"grad\+=other", r"grad\+=self"],
+    "Value.__truediv__": [r"/other\.data\*\*2", r"-self\.data/", r"b\*\*2", r"1/other", r"-a/b", r"b\*\*-1",
+                          r"out\.grad/other"],
+    "Value.__pow__": [r"n\*self\.data\*\*\(n-1\)", r"\(n-1\)", r"n-1", r"n\*a\*\*"],
+    "Value.exp": [r"out\.data\*out\.grad", r"exp\(x\)\*", r"derivativeofexpisexp", r"itsownderivative",
+                  r"exp'=exp"],
+    "Value.log": [r"1/self\.data", r"out\.grad/self", r"grad/self\.data"],
+    "Value.tanh": [r"1-out\.data\*\*2", r"1-t\*\*2", r"1-tanh", r"1-t²", r"sech"],
+    "Value.sigmoid": [r"out\.data\*\(1-out\.data\)", r"s\*\(1-s\)", r"σ\(1-σ"],
+    "Value.relu": [r"self\.data>0", r"x>0", r"1if", r"1\.0if"],
+    "Value.backward": [r"reversed\(", r"\[::-1\]", r"self\.grad=1", r"\._prev", r"append\(node"],
     "mlp_backward": [r"A\*?\(1-A\)", r"A(_?l|\d)\*?\(1-A(_?l|\d)\)", r"\(1-(acts|activations)\d*\[", r"activations\[l-1\]",
                      r"\.T@dZ", r"dZ\d*@W",
                      r"dZ_?l=", r"dW_?l="],
@@ -313,3 +326,404 @@ def _mlp_variants(activations, layers, dA_out):
         ("bias_not_summed", backward(bias=lambda dZ: dZ)),
         ("extra_mean", backward(bias=lambda dZ: dZ.mean(0))),
     ]
+
+
+# --- §11: the scalar autograd engine `Value` -------------------------------------------
+# A Value is an object, not an array: these checks drive the student's class (build a node,
+# set the gradients around it, run its `_backward` or the graph's `backward`, read `.grad`)
+# and compare with closed forms computed here on plain floats, each closed form itself checked
+# against a centered difference. Everything the student's class runs goes through `call`, so a
+# class that raises, recurses forever or returns odd types fails with a message, not a crash.
+# There is no reference `Value` here (nor in `course`): the worked solution is the notebook's.
+
+import itertools  # noqa: E402
+import math  # noqa: E402
+
+from course.checks import CheckFailed  # noqa: E402
+
+NUMBER = (int, float, np.integer, np.floating)
+VALUE_RTOL, VALUE_ATOL = 1e-7, 1e-9
+
+
+def _derivative(f: Callable[[float], float], x: float, h: float = 1e-6) -> float:
+    """The centered difference of a function of one float (course.gradcheck's, on a 1-entry array)."""
+    return float(_centered(lambda v: f(float(v[0])), np.array([x]), h)[0])
+
+
+def _closed_form_agrees(f: Callable[[float], float], x: float, closed: float) -> None:
+    """Raise if a closed-form derivative written here disagrees with a centered difference."""
+    numeric = _derivative(f, x)
+    if abs(numeric - closed) > 1e-5 * max(1.0, abs(closed)):
+        raise RuntimeError(f"grader closed form {closed!r} disagrees with the centered difference {numeric!r}")
+
+
+def _drive(build: Callable, what: str):
+    """build() runs the student's class; its result, or a CheckFailed that names what went wrong."""
+    try:
+        return call(build, what=what)[0]
+    except CheckFailed as failure:
+        cause = failure.__cause__
+        named = None
+        if isinstance(cause, RecursionError):
+            named = ("value_recursion", "your code recursed without end (RecursionError).")
+        elif isinstance(cause, TypeError) and "unsupported operand" in str(cause):
+            named = ("reflected_op_missing", f"an operation with a number raised TypeError: {cause}.")
+        elif isinstance(cause, AttributeError) and "object has no attribute" in str(cause):
+            named = ("value_method_missing", f"your class raised AttributeError: {cause}.")
+        if named is None:
+            raise
+        try:
+            check_true(False, what=what, problem=named[1], mistake=named[0])
+        except CheckFailed as renamed:
+            raise renamed from cause
+
+
+def _grad(node, what: str, name: str) -> float:
+    """node.grad as a float, or a CheckFailed saying what it is instead."""
+    g = getattr(node, "grad", None)
+    if isinstance(g, NUMBER) and not isinstance(g, (bool, np.bool_)):
+        return float(g)
+    is_value = hasattr(g, "grad") and hasattr(g, "data")
+    check_true(False, what=what, problem=f"{name}.grad should be a number (a float), got {type(g).__name__}"
+                                         f"{': ' + repr(g)[:80] if g is not None else ''}.",
+               mistake="grad_is_value" if is_value else None)
+
+
+def _data_ok(node, expected: float, what: str) -> None:
+    d = getattr(node, "data", None)
+    check_true(isinstance(d, NUMBER) and math.isclose(float(d), expected, rel_tol=1e-9, abs_tol=1e-12), what=what,
+               problem=f"the result's .data should be {expected:.6g}, got {d!r}.")
+
+
+def _one_step(Value, build, inputs: dict[str, float], prior: dict[str, float], g: float, what: str, data: float):
+    """Make the inputs, build the node, set the inputs' .grad to `prior` and the node's to `g`,
+    run the node's own `_backward` once: the inputs' gradients, in the order of `inputs`."""
+    def run_it():
+        nodes = {k: Value(v) for k, v in inputs.items()}
+        out = build(**nodes)
+        for k, p in prior.items():
+            nodes[k].grad = p
+        out.grad = g
+        out._backward()
+        return nodes, out
+    nodes, out = _drive(run_it, what)
+    _data_ok(out, data, what)
+    return np.array([_grad(nodes[k], what, k) for k in inputs])
+
+
+def _describe_step(expr: str, inputs: dict[str, float], prior: dict[str, float], g: float) -> str:
+    values = ", ".join(f"{k} = Value({v:.4g})" for k, v in inputs.items())
+    before = ", ".join(f"{k}.grad = {p:.4g}" for k, p in prior.items() if p) or "inputs' .grad = 0"
+    return f"out = {expr} with {values}; {before} before; out.grad = {g:.4g}; out._backward(); " \
+           f"({', '.join(f'{k}.grad' for k in inputs)})"
+
+
+def check_value_arithmetic(Value) -> None:
+    """+, *, / and ** (number exponents, also negative and fractional on positive bases), numbers
+    on either side, a node used twice, and gradients that were not 0 before: one `_backward` at a time."""
+    rng = rng_for("value_arithmetic")
+    for trial in range(3):
+        a, b = float(rng.uniform(0.5, 2.5) * rng.choice([-1, 1])), float(rng.uniform(0.5, 2.5) * rng.choice([-1, 1]))
+        base = abs(a)                                   # powers with fractional exponents: positive base
+        g = float(rng.uniform(0.5, 2.0) * rng.choice([-1, 1]))
+        p, q = (0.0, 0.0) if trial == 0 else (float(rng.normal()), float(rng.normal()))
+        k = float(rng.choice([2.5, -3.0, 4.0]))
+        cases = [
+            # (expression, build, inputs, priors, forward value, closed-form grads, variants)
+            ("a + b", lambda a, b: a + b, {"a": a, "b": b}, a + b, [g, g],
+             [("value_out_grad_ignored", [p + 1, q + 1]), ("grad_overwritten", [g, g])]),
+            ("a * b", lambda a, b: a * b, {"a": a, "b": b}, a * b, [g * b, g * a],
+             [("mul_own_value", [p + g * a, q + g * b]), ("value_out_grad_ignored", [p + b, q + a]),
+              ("grad_overwritten", [g * b, g * a])]),
+            ("a / b", lambda a, b: a / b, {"a": a, "b": b}, a / b, [g / b, -g * a / b ** 2],
+             [("div_derivative_sign", [p + g / b, q + g * a / b ** 2]),
+              ("div_derivative_sign", [p - g / b, q + g * a / b ** 2]),
+              ("div_as_product", [p + g * b, q + g * a]), ("div_local_wrong", [p + g / b, q - g / b ** 2]),
+              ("div_local_wrong", [p + g / b, q - g * a / b]),
+              ("value_out_grad_ignored", [p + 1 / b, q - a / b ** 2]),
+              ("grad_overwritten", [g / b, -g * a / b ** 2])]),
+            (f"{k:g} * a", lambda a: k * a, {"a": a}, k * a, [g * k],
+             [("value_out_grad_ignored", [p + k]), ("grad_overwritten", [g * k])]),
+            (f"a + {k:g}", lambda a: a + k, {"a": a}, a + k, [g], [("grad_overwritten", [g])]),
+            (f"{k:g} + a", lambda a: k + a, {"a": a}, k + a, [g], [("grad_overwritten", [g])]),
+            (f"{k:g} / a", lambda a: k / a, {"a": a}, k / a, [-g * k / a ** 2],
+             [("div_derivative_sign", [p + g * k / a ** 2]), ("div_local_wrong", [p - g / a ** 2]),
+              ("grad_overwritten", [-g * k / a ** 2])]),
+            ("a * a", lambda a: a * a, {"a": a}, a * a, [2 * g * a], [("grad_overwritten", [g * a]),
+                                                                      ("grad_overwritten", [p + g * a])]),
+            ("a + a", lambda a: a + a, {"a": a}, 2 * a, [2 * g], [("grad_overwritten", [g]),
+                                                                  ("grad_overwritten", [p + g])]),
+        ]
+        for n in (3, 2, -1, -0.5, 1.5):
+            expected = g * n * base ** (n - 1)
+            _closed_form_agrees(lambda x: x ** n, base, n * base ** (n - 1))
+            cases.append((f"a ** {n:g}", lambda a, n=n: a ** n, {"a": base}, base ** n, [expected],
+                          [("pow_missing_n", [p + g * base ** (n - 1)]), ("pow_missing_minus_one", [p + g * n * base ** n]),
+                           ("pow_missing_minus_one", [p + g * base ** n]),
+                           ("value_out_grad_ignored", [p + n * base ** (n - 1)]), ("grad_overwritten", [expected])]))
+        for expr, build, inputs, data, contributions, variants in cases:
+            prior = {"a": p, "b": q}
+            prior = {name: prior[name] for name in inputs}
+            what = f"Value: {_describe_step(expr, inputs, prior, g)}"
+            got = _one_step(Value, build, inputs, prior, g, what, data)
+            before, share = np.array(list(prior.values())), np.array(contributions, dtype=float)
+            expected = before + share
+            # an `=` for one input or for both: that input's earlier gradient is lost
+            overwritten = [("grad_overwritten", np.where(mask, 0.0, before) + share)
+                           for mask in itertools.product([False, True], repeat=len(inputs)) if any(mask)]
+            check_array(got, expected, what=what, rtol=VALUE_RTOL, atol=VALUE_ATOL,
+                        variants=[(m, np.array(v, dtype=float)) for m, v in variants] + overwritten)
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+# name: (forward, closed-form derivative)
+FUNCTIONS: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = {
+    "exp": (math.exp, math.exp),
+    "log": (math.log, lambda x: 1 / x),
+    "tanh": (math.tanh, lambda x: 1 - math.tanh(x) ** 2),
+    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    "relu": (lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
+}
+
+
+def _function_variants(name: str, x: float, p: float, g: float) -> list[tuple[str, float]]:
+    f, d = FUNCTIONS[name]
+    wrong = {"exp": lambda: [("value_out_grad_ignored", p + math.exp(x)), ("exp_derivative_input", p + g * x)],
+             "log": lambda: [("log_derivative_one", p + g), ("log_derivative_one", g),
+                             ("log_derivative_input", p + g * x), ("value_out_grad_ignored", p + 1 / x),
+                             ("log_derivative_input", p + g * math.log(x))],
+             "tanh": lambda: [("tanh_derivative_input", p + g * (1 - x ** 2)),
+                              ("tanh_derivative_unsquared", p + g * (1 - f(x))), ("value_out_grad_ignored", p + d(x))],
+             "sigmoid": lambda: [("sigmoid_missing_one_minus", p + g * f(x)),
+                                 ("sigmoid_derivative_input", p + g * x * (1 - x)), ("value_out_grad_ignored", p + d(x))],
+             "relu": lambda: [("relu_slope_everywhere", p + g), ("value_relu_input", p + g * x),
+                              ("value_relu_input", p + g * f(x)), ("relu_slope_inverted", p + g * (x <= 0)),
+                              ("value_out_grad_ignored", p + d(x))]}[name]()
+    return wrong + [("grad_overwritten", g * d(x))]
+
+
+def check_value_functions(Value) -> None:
+    """exp, log, tanh, sigmoid, relu (ReLU at negative and positive inputs): one `_backward` at a time."""
+    rng = rng_for("value_functions")
+    for trial in range(3):
+        g = float(rng.uniform(0.5, 2.0) * rng.choice([-1, 1]))
+        p = 0.0 if trial == 0 else float(rng.normal())
+        xs = {"exp": float(rng.normal()), "log": float(rng.uniform(0.2, 3.0)), "tanh": float(rng.normal() * 1.2),
+              "sigmoid": float(rng.normal() * 2), "relu": float(rng.uniform(0.2, 2.0))}
+        xs_relu = [xs["relu"], -xs["relu"]]        # positive first: an inverted slope shows there
+        for name, x in [*list(xs.items())[:4], ("relu", xs_relu[0]), ("relu", xs_relu[1])]:
+            f, d = FUNCTIONS[name]
+            if name != "relu":
+                _closed_form_agrees(f, x, d(x))
+            what = f"Value: {_describe_step(f'a.{name}()', {'a': x}, {'a': p}, g)}"
+            got = _one_step(Value, lambda a, name=name: getattr(a, name)(), {"a": x}, {"a": p}, g, what, f(x))
+            check_array(got, np.array([p + g * d(x)]), what=what, rtol=VALUE_RTOL, atol=VALUE_ATOL,
+                        variants=[(m, np.array([v])) for m, v in _function_variants(name, x, p, g)])
+
+
+# --- backward(): graphs made here, with the student's nodes and our own local derivatives ---
+
+def _random_graph(rng, leaves: int, inner: int) -> list[tuple[list[int], list[float]]]:
+    """[(parents, local derivatives)] per node, parents always earlier (so index order is a
+    topological order); the last node is the output. Parents repeat (a node used twice)."""
+    nodes = [([], []) for _ in range(leaves)]
+    for i in range(leaves, leaves + inner):
+        k = int(rng.integers(1, 3))
+        recent = list(range(max(0, i - 3), i))                  # mostly recent nodes: long paths
+        parents = [int(rng.choice(recent if rng.random() < 0.7 else range(i))) for _ in range(k)]
+        nodes.append((parents, [float(rng.uniform(0.5, 2.0) * rng.choice([-1, 1])) for _ in range(k)]))
+    return nodes
+
+
+# u = f(x); v = g(u); out = h(u, v): u is used by out and, deeper, by v. Any order that runs
+# u's backward before v's (depth-first from the output, breadth-first) loses v's share.
+DIAMOND = [([], []), ([0], [2.0]), ([1], [-3.0]), ([1, 2], [0.5, 1.5])]
+
+
+def _simulate(graph, order: str) -> np.ndarray:
+    """dL/dnode for every node when each node's backward runs in the given `order` (plain floats)."""
+    n, root = len(graph), len(graph) - 1
+    grad = np.zeros(n)
+
+    def step(i):
+        for p, w in zip(*graph[i]):
+            grad[p] += w * grad[i]
+
+    if order == "unseeded":
+        return grad
+    grad[root] = 1.0
+    if order == "recursive":                   # no topological order: every path, each time it is met
+        def rec(i):
+            step(i)
+            for p in graph[i][0]:
+                rec(p)
+        rec(root)
+        return grad
+    post, seen = [], set()
+
+    def visit(i):
+        if i not in seen:
+            seen.add(i)
+            for p in graph[i][0]:
+                visit(p)
+            post.append(i)
+    visit(root)
+    if order == "topological":
+        sequence = post[::-1]
+    elif order == "not_reversed":
+        sequence = post
+    elif order == "preorder":                  # depth first from the output, each node when first met
+        sequence, seen2 = [], set()
+
+        def pre(i):
+            if i not in seen2:
+                seen2.add(i)
+                sequence.append(i)
+                for p in graph[i][0]:
+                    pre(p)
+        pre(root)
+    elif order == "breadth_first":
+        sequence, seen2, queue = [], {root}, [root]
+        while queue:
+            i = queue.pop(0)
+            sequence.append(i)
+            for p in graph[i][0]:
+                if p not in seen2:
+                    seen2.add(p)
+                    queue.append(p)
+    else:
+        raise ValueError(order)
+    for i in sequence:
+        step(i)
+    return grad
+
+
+BACKWARD_VARIANTS = [("output_grad_not_set", "unseeded"), ("backward_not_topological", "recursive"),
+                     ("backward_not_topological", "preorder"), ("backward_not_topological", "breadth_first"),
+                     ("topo_not_reversed", "not_reversed")]
+# (A list built depth-first with each node appended BEFORE its inputs, then reversed, runs the
+# output last, as the forward topological order does: every other node still has grad 0 when it
+# runs, so the two give the same gradients, and the same name.)
+
+
+def _backward_graphs():
+    rng = rng_for("value_backward")
+    return [DIAMOND] + [_random_graph(rng, int(rng.integers(2, 4)), int(rng.integers(4, 8))) for _ in range(4)]
+
+
+def _graph_text(graph) -> str:
+    return "; ".join(f"n{i} = f({', '.join(f'n{p}' for p in parents)})" for i, (parents, _) in enumerate(graph)
+                     if parents)
+
+
+def check_value_backward(Value) -> None:
+    """backward() on graphs of the student's nodes whose local derivatives are ours (so only the
+    order of the visit, the accumulation and the seed are tested): a diamond and random graphs
+    with nodes used twice. A wrong order is named by the one that explains the gradients of every graph."""
+    rng = rng_for("value_backward", 1)
+    results = []
+    for graph in _backward_graphs():
+        data = rng.normal(size=len(graph))
+        what = (f"Value.backward() from n{len(graph) - 1} of the graph {_graph_text(graph)} "
+                f"(grads of n0 ... n{len(graph) - 1})")
+
+        def run_it():
+            nodes = []
+            for (parents, weights), x in zip(graph, data):
+                node = Value(float(x))
+                if parents:
+                    node._prev = tuple(nodes[p] for p in parents)
+
+                    def local(node=node, parents=parents, weights=weights):
+                        for p, w in zip(parents, weights):
+                            nodes[p].grad = nodes[p].grad + w * node.grad
+                    node._backward = local
+                nodes.append(node)
+            nodes[-1].backward()
+            return nodes
+        nodes = _drive(run_it, what)
+        results.append((graph, what, np.array([_grad(node, what, f"n{i}") for i, node in enumerate(nodes)])))
+    explains = [(m, order) for m, order in BACKWARD_VARIANTS
+                if all(np.allclose(got, _simulate(graph, order), rtol=VALUE_RTOL, atol=VALUE_ATOL)
+                       for graph, _, got in results)]
+    for graph, what, got in results:
+        check_array(got, _simulate(graph, "topological"), what=what, rtol=VALUE_RTOL, atol=VALUE_ATOL,
+                    variants=[(m, _simulate(graph, order)) for m, order in explains[:1]])
+
+
+# --- the whole engine: random expressions, numbers on both sides, against numerical derivatives ---
+
+class _FloatOps:
+    exp, log, tanh, sigmoid = staticmethod(math.exp), staticmethod(math.log), staticmethod(math.tanh), staticmethod(_sigmoid)
+    relu = staticmethod(lambda x: max(x, 0.0))
+
+
+class _ValueOps:
+    exp = staticmethod(lambda v: v.exp())
+    log = staticmethod(lambda v: v.log())
+    tanh = staticmethod(lambda v: v.tanh())
+    sigmoid = staticmethod(lambda v: v.sigmoid())
+    relu = staticmethod(lambda v: v.relu())
+
+
+# (text, f(x, y, z, F)); z > 0 (a base of fractional powers), relu's inputs kept away from 0
+EXPRESSIONS = [
+    ("(x * y + 2) * x - y / 3", lambda x, y, z, F: (x * y + 2) * x - y / 3),
+    ("1 - x / y + 3 * z - 2 / z", lambda x, y, z, F: 1 - x / y + 3 * z - 2 / z),
+    ("(x ** 3 - 2 / y) * z ** -1.5 + z ** 0.5", lambda x, y, z, F: (x ** 3 - 2 / y) * z ** -1.5 + z ** 0.5),
+    ("tanh(x * y) + sigmoid(z - x) * sigmoid(x)", lambda x, y, z, F: F.tanh(x * y) + F.sigmoid(z - x) * F.sigmoid(x)),
+    ("log(x * x + z) * exp(-y) - log(z)", lambda x, y, z, F: F.log(x * x + z) * F.exp(-y) - F.log(z)),
+    ("relu(x - y) * z + relu(y - x) - relu(-z)", lambda x, y, z, F: F.relu(x - y) * z + F.relu(y - x) - F.relu(-z)),
+    ("tanh(sigmoid(x) * y) / (1 + exp(z)) + (2 - x) ** 2", lambda x, y, z, F: F.tanh(F.sigmoid(x) * y) / (1 + F.exp(z))
+     + (2 - x) ** 2),
+    ("x * exp(x) + z * log(z) + y * tanh(y) + y * sigmoid(y) + x * relu(x)",
+     lambda x, y, z, F: x * F.exp(x) + z * F.log(z) + y * F.tanh(y) + y * F.sigmoid(y) + x * F.relu(x)),
+    ("w = x * y - z; w * w + tanh(w) - 1 / (1 + w * w)",
+     lambda x, y, z, F: (lambda w: w * w + F.tanh(w) - 1 / (1 + w * w))(x * y - z)),
+]
+
+
+def _expression_points(rng, count: int) -> list[tuple[float, float, float]]:
+    points = []
+    while len(points) < count:
+        x, y, z = float(rng.normal() * 1.2), float(rng.normal() * 1.2), float(rng.uniform(0.3, 2.0))
+        if abs(x - y) > 0.05 and abs(y) > 0.2 and abs(x) > 0.05:
+            points.append((x, y, z))
+    return points
+
+
+def check_value_expressions(Value) -> None:
+    """Random expressions through the whole engine (+ - * / **, numbers on both sides, every function,
+    nodes used twice), each gradient against a centered difference of the same expression on floats.
+    When one disagrees, the parts' own checks say which part is wrong."""
+    rng = rng_for("value_expressions")
+    for (x, y, z), (text, f) in zip(_expression_points(rng, 2 * len(EXPRESSIONS)), EXPRESSIONS * 2):
+        what = f"Value: L = {text} at x = {x:.4g}, y = {y:.4g}, z = {z:.4g}; L.backward(); (x.grad, y.grad, z.grad)"
+
+        def run_it():
+            xs = [Value(x), Value(y), Value(z)]
+            out = f(*xs, _ValueOps)
+            out.backward()
+            return xs, out
+        xs, out = _drive(run_it, what)
+        _data_ok(out, f(x, y, z, _FloatOps), what)
+        got = np.array([_grad(v, what, name) for v, name in zip(xs, "xyz")])
+        point = [x, y, z]
+        expected = np.array([_derivative(lambda t, i=i: f(*(point[:i] + [t] + point[i + 1:]), _FloatOps), point[i])
+                             for i in range(3)])
+        try:
+            check_array(got, expected, what=what, rtol=1e-5, atol=1e-7)
+        except CheckFailed as failure:
+            for part, name in ((check_value_arithmetic, "11.1"), (check_value_functions, "11.2"),
+                               (check_value_backward, "11.3")):
+                try:
+                    part(Value)
+                except CheckFailed as cause:
+                    first = str(cause).split("\n")
+                    check_true(False, what=what, mistake=cause.mistake,
+                               problem=f"wrong gradients; exercise {name}'s own check fails too:",
+                               details=str(failure).split("\n")[1:5] + first[:3])
+            raise

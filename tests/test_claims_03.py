@@ -95,16 +95,27 @@ def test_the_points_the_text_gives_each_exercise_are_its_test_cells_points(nb):
               for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
     text = markdown(nb)
     rows = re.findall(r"^\| (\d+) \| (.+?) \| ([\d +]+) \|$", text, re.M)
-    assert len(rows) == 5
+    assert len(rows) == 8
+    # §11's rows name the parts of one class, not functions: which test cells each row's points are
+    value_rows = {"`Value`: the local derivatives of": ["value_arithmetic"], "`Value`: `exp`": ["value_functions"],
+                  "`Value.backward`, then the whole engine": ["value_backward", "value_engine"]}
+
+    def graded(functions):
+        named = [ids for start, ids in value_rows.items() if functions.startswith(start)]
+        return named[0] if named else re.findall(r"`(\w+)\(", functions)
+
     for _, functions, stated in rows:
-        names = re.findall(r"`(\w+)\(", functions)
-        assert [points[n] for n in names] == [int(p) for p in stated.split("+")], functions
+        assert [points[n] for n in graded(functions)] == [int(p) for p in stated.split("+")], functions
     exercises = re.findall(r"\*\*Exercise [\d.]+ \(([\d +]+) points?\)\.\*\* Write ((?:`\w+\([^`]*\)`(?: and )?)+)", text)
     assert len(exercises) == 5
     for stated, functions in exercises:
         names = re.findall(r"`(\w+)\(", functions)
         assert [points[n] for n in names] == [int(p) for p in stated.split("+")], functions
-    assert sorted(n for _, f, _ in rows for n in re.findall(r"`(\w+)\(", f)) == sorted(points)
+    value_exercises = re.findall(r"\*\*Exercise 11\.(\d) \((\d+) points?\)\.\*\*", text)
+    assert [(n, int(p)) for n, p in value_exercises] == [
+        ("1", points["value_arithmetic"]), ("2", points["value_functions"]), ("3", points["value_backward"])]
+    assert f"The test after it ({points['value_engine']} point)" in text
+    assert sorted(n for _, f, _ in rows for n in graded(f)) == sorted(points)
 
 
 # --- §1 ----------------------------------------------------------------------------------
@@ -250,7 +261,7 @@ def test_the_worked_example_backward_agrees_but_for_one_rounding_slip(nb, fresh)
     find(r"here \$N = n\$, one output per sample", text)
     assert namespace["y4"].shape[1] == 1
     find(r"Every backward number agrees except one", text)
-    rows = output_of(nb, fresh, "two_layer_backprop(X4").strip().splitlines()[1:5]
+    rows = output_of(nb, fresh, "delta2 = grads4").strip().splitlines()[1:5]
     differs = [row for row in rows if "DIFFERS" in row]
     assert len(differs) == 1 and differs[0].startswith("dW2") and differs[0].endswith("DIFFERS in 1 of 2")
     m = find(rf"\$dW_2 = \[({NUMBER}), ({NUMBER})\]\$ has a\s+rounding slip in the second entry", text)
@@ -349,3 +360,81 @@ def test_vanishing_gradients_as_large_as_the_text_says(nb, fresh):
     assert f"{ratio:.1e}" in output_of(nb, fresh, "norms = ")
     assert np.argmin(norms) == 0, "the first layer's gradient is the smallest"
     assert ratio > 4.0 ** (depth - 1), "at least what the sigmoid factors alone take away"
+
+
+# --- §11 and §12: the Value engine ------------------------------------------------------------
+
+def test_the_wrong_orders_give_the_gradients_the_text_says(nb, fresh):
+    """u = 2x, v = -3u, L = u·v at x = 1, run with the notebook's own Value in three orders."""
+    namespace, _ = fresh
+    Value = namespace["Value"]
+
+    def graph():
+        x = Value(1.0)
+        u = x * 2
+        v = u * -3
+        L = u * v
+        L.grad = 1.0
+        return x, L
+
+    def run_order(order):
+        x, L = graph()
+        if order == "right":
+            L.grad = 0.0
+            L.backward()
+        elif order == "first_met":                 # depth first from L, each node run when first reached
+            seen = []
+
+            def visit(node):
+                if all(node is not s for s in seen):
+                    seen.append(node)
+                    node._backward()
+                    for parent in node._prev:
+                        visit(parent)
+            visit(L)
+        else:                                      # plain recursion, no record of visited nodes
+            def recurse(node):
+                node._backward()
+                for parent in node._prev:
+                    recurse(parent)
+            recurse(L)
+        return x.grad
+
+    text = markdown(nb, "11")
+    wrong, right = map(float, find(r"through \$v\$: \$(-?\d+)\$ instead of \$(-?\d+)\$", text).groups())
+    twice = float(find(r"passes the first share on twice: \$(-?\d+)\$", text).group(1))
+    assert (run_order("right"), run_order("first_met"), run_order("recursion")) == (right, wrong, twice)
+
+
+def test_the_engine_agrees_with_the_hand_backward_pass_and_the_numerical_gradient_as_stated(nb, fresh):
+    namespace, _ = fresh
+    text = markdown(nb, "12")
+    count = {"nine": 9}[find(r"finds all (\w+) gradients", text).group(1)]
+    assert sum(np.size(v) for v in namespace["engine"].values()) == count
+    gap = float(find(r"largest difference is below \$10\^\{(-\d+)\}\$", text).group(1))
+    err = float(find(r"relative error below \$10\^\{(-\d+)\}\$", text).group(1))
+    assert namespace["gap_hand"] < 10 ** gap
+    assert namespace["err_numeric"] < 10 ** err
+    printed = output_of(nb, fresh, "L_v.backward()")
+    assert "largest |engine - two_layer_backprop|" in printed and verdict(namespace["err_numeric"]) in printed
+
+
+def test_tanhs_slope_at_zero_and_the_order_backward_runs_are_as_the_text_says(nb, fresh):
+    namespace, _ = fresh
+    Value = namespace["Value"]
+    text = markdown(nb, "11")
+    slope = float(find(r"check it at \$z = 0\$, where the slope is (\d+)", text).group(1))
+    z = Value(0.0)
+    z.tanh().backward()
+    assert z.grad == slope
+    # "The reverse topological order runs $L$, then $v$, then $u$, then $x$."
+    stated = find(r"reverse topological order runs \$(\w)\$, then \$(\w)\$, then \$(\w)\$, then \$(\w)\$", text).groups()
+    x = Value(1.0)
+    u = x * 2
+    v = u * -3
+    L = u * v
+    names, ran = {id(x): "x", id(u): "u", id(v): "v", id(L): "L"}, []
+    for node in (x, u, v, L):
+        node._backward = (lambda node=node, inner=node._backward: (ran.append(names[id(node)]), inner()))
+    L.backward()
+    assert tuple(ran) == stated

@@ -179,3 +179,154 @@ def test_hard_coding_seed_004_earns_nothing_in_the_hidden_check():
     answer = g.two_layer_backprop(X, y, W1, b1, W2, b2)
     with pytest.raises(CheckFailed):
         g.check_two_layer_backprop(lambda *args: answer)
+
+
+# --- §11: the Value engine ----------------------------------------------------------------
+# The worked solution is the notebook's own (there is no reference Value in grader/ or course/):
+# its three answer cells, run in order, make the class; a wrong answer of tools/wrong_answers.py
+# is the same edit of a solution region that the feedback audit grades through nbgrader.
+
+import math  # noqa: E402
+
+from tools.build import ROOT, parse  # noqa: E402
+from tools.wrong_answers import WRONG_ANSWERS  # noqa: E402
+
+VALUE_CELLS = ("value_arithmetic", "value_functions", "value_backward")
+VALUE_CHECKS = {"test_value_arithmetic": g.check_value_arithmetic, "test_value_functions": g.check_value_functions,
+                "test_value_backward": g.check_value_backward, "test_value_engine": g.check_value_expressions}
+
+
+@pytest.fixture(scope="module")
+def value_sources():
+    nb = parse(ROOT / "authoring" / "03_backprop_by_hand.py")
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") in VALUE_CELLS}
+
+
+def make_value(sources, edits=(), extra=""):
+    """The notebook's Value, its answer cells run in order after the (cell, old, new) edits."""
+    namespace = {"math": math, "__name__": "value_test"}
+    for gid in VALUE_CELLS:
+        text = sources[gid]
+        for cell, old, new in edits:
+            if cell == gid:
+                assert text.count(old) == 1, (gid, old)
+                text = text.replace(old, new)
+        exec(compile(text, gid, "exec"), namespace)
+    if extra:
+        exec(extra, namespace)
+    return namespace["Value"]
+
+
+@pytest.mark.parametrize("check", list(VALUE_CHECKS.values()), ids=list(VALUE_CHECKS))
+def test_the_notebooks_value_passes_every_value_check(value_sources, check):
+    check(make_value(value_sources))
+
+
+VALUE_WRONG = [w for w in WRONG_ANSWERS["03_backprop_by_hand"] if w.cell in VALUE_CELLS]
+
+
+@pytest.mark.parametrize("wrong", VALUE_WRONG, ids=[f"{w.test}-{w.mistake}" for w in VALUE_WRONG])
+def test_each_value_mistake_fails_its_check_and_is_named(value_sources, wrong):
+    region = value_sources[wrong.cell].split("### BEGIN SOLUTION")[1:]      # the audit edits only these
+    assert sum(part.split("### END SOLUTION")[0].count(wrong.old) for part in region) == 1
+    Value = make_value(value_sources, [(wrong.cell, wrong.old, wrong.new)])
+    with pytest.raises(CheckFailed) as failed:
+        VALUE_CHECKS[wrong.test](Value)
+    assert failed.value.mistake == wrong.mistake, str(failed.value)
+    # the whole-engine check names the same mistake, through the part's own check
+    with pytest.raises(CheckFailed) as failed:
+        g.check_value_expressions(Value)
+    assert failed.value.mistake == wrong.mistake, str(failed.value)
+
+
+def test_numbers_on_the_left_unsupported_is_named(value_sources):
+    Value = make_value(value_sources, extra="del Value.__mro__[-2].__rmul__")
+    with pytest.raises(CheckFailed) as failed:
+        g.check_value_arithmetic(Value)
+    assert failed.value.mistake == "reflected_op_missing" and "2" in str(failed.value)
+
+
+ENDLESS = """
+class Value(Value):
+    def backward(self):
+        def place(node):
+            for parent in (node, *node._prev):
+                place(parent)
+        place(self)
+"""
+
+RAISES = """
+class Value(Value):
+    def backward(self):
+        raise KeyError('oops')
+"""
+
+ODD = """
+class Value(Value):
+    def backward(self):
+        super().backward()
+        self.grad = None
+"""
+
+
+@pytest.mark.parametrize("extra, said, key", [
+    (ENDLESS, "recursed without end", "value_recursion"),
+    (RAISES, "KeyError", None),
+    (ODD, "should be a number", None),
+])
+def test_a_class_that_recurses_raises_or_returns_odd_types_fails_with_a_message(value_sources, extra, said, key):
+    Value = make_value(value_sources, extra=extra)
+    with pytest.raises(CheckFailed) as failed:
+        g.check_value_backward(Value)
+    assert said in str(failed.value) and failed.value.mistake == key
+
+
+def test_an_unwritten_exercise_is_named_not_crashed(value_sources):
+    Value = make_value(value_sources, [("value_functions", "self.grad += out.grad / self.data",
+                                        "raise NotImplementedError()")])
+    with pytest.raises(CheckFailed) as failed:
+        g.check_value_functions(Value)
+    assert "`backward_log` is not written yet" in str(failed.value)
+
+
+def test_the_backward_graphs_tell_every_wrong_order_from_the_right_one():
+    """Each wrong order of the visit gives a wrong gradient on at least one of the graphs checked."""
+    graphs = g._backward_graphs()
+    for _, order in g.BACKWARD_VARIANTS:
+        assert any(not np.allclose(g._simulate(graph, order), g._simulate(graph, "topological")) for graph in graphs), order
+
+
+def test_the_graph_simulation_is_the_chain_rule():
+    """The reverse-topological simulation equals the derivative of the graph's output, numerically:
+    node i's value is a sum of w * parent value (a linear graph), so dOut/dleaf is a path sum."""
+    for graph in g._backward_graphs():
+        leaves = [i for i, (parents, _) in enumerate(graph) if not parents]
+
+        def output(values):
+            v = dict(zip(leaves, values))
+            for i, (parents, weights) in enumerate(graph):
+                if parents:
+                    v[i] = sum(w * v[p] for p, w in zip(parents, weights))
+            return v[len(graph) - 1]
+        numeric = centered(lambda x: output(list(x)), np.ones(len(leaves)))
+        assert np.allclose(g._simulate(graph, "topological")[leaves], numeric, atol=1e-6)
+
+
+@pytest.mark.slow       # two grading processes
+def test_the_value_checks_run_isolated_as_autograde_runs_them(value_sources):
+    """The hidden blocks of §11 as the grading process runs them (grader.isolation): the notebook's
+    class passes; a backward that recurses without end fails with a message."""
+    from grader.isolation import hidden_block, run_isolated
+
+    nb = parse(ROOT / "authoring" / "03_backprop_by_hand.py")
+    setup = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
+    hidden = {c.metadata["nbgrader"]["grade_id"]: list(hidden_block(c.source).calls) for c in nb.cells
+              if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_value_")}
+    assert set(hidden) == set(VALUE_CHECKS)
+    answers = [value_sources[gid] for gid in VALUE_CELLS]
+    assert all(outcome.ok for outcome in run_isolated("backprop_by_hand", setup, answers, hidden).values())
+    endless = answers + [ENDLESS]
+    outcomes = run_isolated("backprop_by_hand", setup, endless, {"t": hidden["test_value_backward"]})
+    assert not outcomes["t"].ok and "recursed without end" in outcomes["t"].message
+    # (a backward that never returns meets the check's 60 s limit: tests/test_isolation.py tests that limit)

@@ -55,14 +55,24 @@ def test_the_scan_sees_a_source_document_named_as_a_seed():
     assert not named_sources("make_spam_emails(500, seed=0); five seeds; a seeded generator")
 
 
+def _unwritten(node: ast.AST) -> bool:
+    """Whether the release leaves something inside `node` for the student (a `raise NotImplementedError()`)."""
+    return any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node))
+
+
 def exercises(name: str) -> dict[str, str]:
-    """{function name: docstring} for every function the student writes in assignment `name`."""
+    """{function name: docstring} for every function the student writes in assignment `name`; for a
+    class in an answer cell, every method the student completes, as "Class.method"."""
     found = {}
     for cell in nbformat.read(notebook("release", name), as_version=4).cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             for node in ast.parse(cell.source).body:
                 if isinstance(node, ast.FunctionDef):
                     found[node.name] = ast.get_docstring(node) or ""
+                elif isinstance(node, ast.ClassDef):
+                    for method in node.body:
+                        if isinstance(method, ast.FunctionDef) and _unwritten(method):
+                            found[f"{node.name}.{method.name}"] = ast.get_docstring(method) or ""
     return found
 
 
