@@ -734,14 +734,15 @@ class OptimiserRace(Explorer):
 
     RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.15, 0.19, 0.21, 0.3, 0.5, 1.0)
     MAX_STEPS = 300
-    STYLES = {"SGD": ("C7", "-"), "momentum": ("C0", "-"), "RMSProp": ("C3", "-"), "Adam": ("C2", "--")}
+    STYLES = {"SGD": ("C7", ":"), "momentum": ("C0", "-"), "RMSProp": ("C3", "-."), "Adam": ("C2", "--")}
+    LOOKS = {"SGD": "dotted grey", "momentum": "solid blue", "RMSProp": "dash-dot red", "Adam": "dashed green"}
 
     def __init__(self, momentum_step: Callable, rmsprop_step: Callable, adam_step: Callable | None = None):
         import ipywidgets as w
         from . import race
         self.race, self.optimisers = race, race.steppers(momentum_step, rmsprop_step, adam_step)
         self.paths: dict = {}
-        self.fig, self.canvas = figure(9.0, 3.6)
+        self.fig, self.canvas = figure(8.0, 3.3)
         valley, curves = self.fig.subplots(1, 2, width_ratios=(1.6, 1))
         x, y = np.meshgrid(np.linspace(-4.5, 1.5, 121), np.linspace(-1.5, 1.5, 61))
         valley.contour(x, y, race.loss(x, y), levels=np.geomspace(1e-3, 20, 12), colors="0.75", linewidths=0.8)
@@ -755,10 +756,10 @@ class OptimiserRace(Explorer):
             (self.lines[name],) = valley.plot([], [], color=colour, ls=style, lw=1.5, label=name)
             (self.ends[name],) = valley.plot([], [], "o", color=colour, ms=5)
             (self.curves[name],) = curves.plot([], [], color=colour, ls=style, lw=1.5)
-        valley.legend(loc="lower right", fontsize=8)
+        valley.legend(loc="lower right")
         self.valley, self.curve_axes = valley, curves
         self.controls = {
-            "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=0.1, description="learning rate",
+            "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=0.15, description="learning rate",
                                     continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
             "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β (momentum, RMSProp)",
                                   continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
@@ -793,7 +794,8 @@ class OptimiserRace(Explorer):
                 parts.append(f"{name} ends at ({points[-1, 0]:.2f}, {points[-1, 1]:.2f}), loss {losses[-1]:.2g}")
         return (f"left, the contours of a long, narrow valley, a hundred times steeper across (y) than along (x), its "
                 f"minimum (a star) at (0, 0), and each optimiser's path from (-4, 1) (a dot); right, each one's loss "
-                f"per step on a log scale. After {steps} steps: " + "; ".join(parts) + ".")
+                f"per step on a log scale. Lines: {', '.join(f'{n} {self.LOOKS[n]}' for n in self.optimisers)}. "
+                f"After {steps} steps: " + "; ".join(parts) + ".")
 
     def dynamic_artists(self) -> list:
         return [*self.lines.values(), *self.ends.values(), *self.curves.values(), self.valley.title]
