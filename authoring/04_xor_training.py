@@ -503,8 +503,9 @@ hidden.check_init_weights(init_weights)
 W = run(init_weights, 3, 5, np.random.default_rng(0), "he")
 check_array(np.array(np.shape(W)), [3, 5], integer=True, what="init_weights(3, 5, rng, 'he'): its shape",
             variants=[("transposed", [5, 3])])
-check_array(run(init_weights, 2, 3, np.random.default_rng(0), "zeros"), [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
-            what="init_weights(2, 3, rng, 'zeros')", variants=[])
+Z = run(init_weights, 2, 3, np.random.default_rng(0), "zeros")
+check_true(np.shape(Z) == (2, 3) and not np.any(Z), what="init_weights(2, 3, rng, 'zeros')", mistake="init_zeros_wrong",
+           problem=f"expected a (2, 3) array of zeros, got {np.asarray(Z).round(3).tolist()}")
 big = run(init_weights, 400, 100, np.random.default_rng(1), "xavier")    # 40 000 weights
 check_array(np.std(big), 0.0632, rtol=0.04, what="init_weights(400, 100, rng, 'xavier'): the weights' std",
             variants=[("init_xavier_one_side", 0.0707), ("init_xavier_one_side", 0.1414), ("init_std_variance", 0.004)])
@@ -803,7 +804,8 @@ check_array(got[1], [0.025, 1.6], what="rmsprop_step, first step: the new sq",
                       ("rmsprop_grad_not_squared", [0.05, 0.4]),
                       ("rmsprop_default_beta", [0.0025, 0.16]), ("state_order", [0.96837723, -1.96837722])])
 check_array(got[0], [0.96837723, -1.96837722], what="rmsprop_step, first step: the new param",
-            variants=[("rmsprop_no_sqrt", [0.8, -1.975]), ("wrong_sign", [1.03162278, -2.03162278])])
+            variants=[("rmsprop_no_sqrt", [0.8, -1.975]), ("wrong_sign", [1.03162278, -2.03162278]),
+                      ("rmsprop_sq_after_step", [-499999.0, 3999998.0])])
 second, _ = call(rmsprop_step, got[0], np.array([0.01, 0.0]), got[1], 0.01, beta=0.5, eps=0.1,
                  what="a second step, beta=0.5, eps=0.1")
 check_array(second[1], [0.01255, 0.8], what="rmsprop_step(..., beta=0.5): the new sq",

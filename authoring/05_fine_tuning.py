@@ -62,7 +62,7 @@ X_train, y_train = splits["train"]
 X_val, y_val = splits["val"]
 X_test, y_test = splits["test"]
 print("hospital: train", X_train.shape, " validation", X_val.shape, " test", X_test.shape)
-print(f"pneumonia share: validation {y_val.mean():.3f}, test {y_test.mean():.3f}")
+print(f"pneumonia share: training {y_train.mean():.3f}, validation {y_val.mean():.3f} (the test labels wait for the end)")
 
 # %%
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))

@@ -761,7 +761,7 @@ class OptimiserRace(Explorer):
         self.controls = {
             "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=0.15, description="learning rate",
                                     continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
-            "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β (momentum, RMSProp)",
+            "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β",
                                   continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
             "steps": w.IntSlider(value=100, min=10, max=self.MAX_STEPS, step=10, description="steps",
                                  continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
