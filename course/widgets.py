@@ -756,7 +756,7 @@ class OptimiserRace(Explorer):
             (self.lines[name],) = valley.plot([], [], color=colour, ls=style, lw=1.5, label=name)
             (self.ends[name],) = valley.plot([], [], "o", color=colour, ms=5)
             (self.curves[name],) = curves.plot([], [], color=colour, ls=style, lw=1.5)
-        valley.legend(loc="lower right")
+        valley.legend(loc="upper right")
         self.valley, self.curve_axes = valley, curves
         self.controls = {
             "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=0.15, description="learning rate",
