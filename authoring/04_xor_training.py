@@ -12,9 +12,13 @@
 # | 3 | `gradient_descent_step(layers, grads, lr)` | 2 |
 # | 3 | `predict(layers, X)` | 1 |
 # | 4 | `train(X, y, sizes, lr, epochs, seed)` → `(layers, loss_history)` | 4 |
+# | 12 | `init_weights(d_in, d_out, rng, scheme)` | 2 |
+# | 13 | `momentum_step(param, grad, velocity, lr, beta)` | 2 |
+# | 13 | `rmsprop_step(param, grad, sq, lr, beta, eps)` | 2 |
 #
 # Then you experiment: learning rates, how often training gets stuck, depth and vanishing
-# gradients, the 0.875 regression program's target, mini-batches, and a live trainer.
+# gradients, initialisation schemes, the 0.875 regression program's target, mini-batches,
+# optimisers (momentum and RMSProp, in a race), and a live trainer.
 
 # %% kind="readonly" grade_id="setup"
 import numpy as np
@@ -442,6 +446,153 @@ print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, 
 # gradients of comparable size. Deep networks use ReLU-like activations for this reason.
 
 # %% [markdown]
+# ## 12 · Initialisation: keeping the signal steady through depth
+#
+# §8 scaled the weights with "the usual choices". Where do they come from? Take one layer,
+# $z_j = \sum_{i=1}^{d_{in}} a_i W_{ij}$, with independent weights of mean 0 and variance
+# $\sigma^2$ and inputs of mean 0 and variance $v$. A sum of $d_{in}$ independent terms has
+# the sum of their variances, so
+#
+# $$\operatorname{Var}(z_j) = d_{in}\,\sigma^2\, v .$$
+#
+# Each layer multiplies the variance by $d_{in}\sigma^2$. Ten layers multiply it by that
+# number to the tenth power: above 1 the signal **explodes**, below 1 it **vanishes**. The
+# backward pass has the same problem the other way round: $dA = dZ\,W^\top$ sums over the
+# $d_{out}$ units a unit feeds, so it multiplies the gradient's variance by $d_{out}\sigma^2$.
+#
+# * **Standard normal** weights ($\sigma = 1$) multiply the variance by $d_{in}$: with 256
+#   inputs, the spread of $z$ grows 16-fold per layer.
+# * **Xavier** (Glorot and Bengio, 2010) asks for both directions at once and settles for
+#   the compromise $\sigma^2 = 2/(d_{in} + d_{out})$. It was derived for activations that
+#   behave like the identity near 0, such as tanh.
+# * **He** (He et al., 2015): a ReLU sets half of its inputs to zero, which halves the
+#   second moment it passes on, so it needs twice the variance: $\sigma^2 = 2/d_{in}$.
+# * **Zeros** give every unit of a layer the same weights, and §3 showed why they stay so.
+#
+# The random generator wants a **standard deviation**, the square root of the variance.
+#
+# **Exercise 12.1 (2 points).** Write `init_weights(d_in, d_out, rng, scheme)`: a
+# `(d_in, d_out)` weight matrix for `scheme` `"zeros"`, `"normal"` (standard deviation 1),
+# `"xavier"` or `"he"`, every random number drawn from `rng` (normal distributions, mean 0).
+# Any other scheme raises a `ValueError` that names the four.
+
+# %% kind="solution" grade_id="init_weights"
+def init_weights(d_in, d_out, rng, scheme):
+    """A weight matrix of shape (d_in, d_out) for a layer with d_in inputs and d_out units.
+
+    rng: a np.random.Generator, the only source of randomness. scheme: "zeros", "normal",
+    "xavier" or "he" (see the text above); anything else raises ValueError.
+    """
+    ### BEGIN SOLUTION
+    if scheme == "zeros":
+        return np.zeros((d_in, d_out))
+    stds = {"normal": 1.0, "xavier": np.sqrt(2.0 / (d_in + d_out)), "he": np.sqrt(2.0 / d_in)}
+    if scheme not in stds:
+        raise ValueError(f"unknown scheme {scheme!r}: use 'zeros', 'normal', 'xavier' or 'he'")
+    return rng.normal(0.0, stds[scheme], size=(d_in, d_out))
+    ### END SOLUTION
+
+# %% kind="test" grade_id="test_init_weights" points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import xor_training as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_init_weights(init_weights)
+### END HIDDEN TESTS
+W = run(init_weights, 3, 5, np.random.default_rng(0), "he")
+check_array(np.array(np.shape(W)), [3, 5], integer=True, what="init_weights(3, 5, rng, 'he'): its shape",
+            variants=[("transposed", [5, 3])])
+Z = run(init_weights, 2, 3, np.random.default_rng(0), "zeros")
+check_true(np.shape(Z) == (2, 3) and not np.any(Z), what="init_weights(2, 3, rng, 'zeros')", mistake="init_zeros_wrong",
+           problem=f"expected a (2, 3) array of zeros, got {np.asarray(Z).round(3).tolist()}")
+big = run(init_weights, 400, 100, np.random.default_rng(1), "xavier")    # 40 000 weights
+check_array(np.std(big), 0.0632, rtol=0.04, what="init_weights(400, 100, rng, 'xavier'): the weights' std",
+            variants=[("init_xavier_one_side", 0.0707), ("init_xavier_one_side", 0.1414), ("init_std_variance", 0.004)])
+check_array(np.std(run(init_weights, 400, 100, np.random.default_rng(1), "he")), 0.0707, rtol=0.04,
+            what="init_weights(400, 100, rng, 'he'): the weights' std",
+            variants=[("init_he_wrong_fan", 0.0632), ("init_he_wrong_fan", 0.1414), ("init_std_variance", 0.005)])
+try:
+    init_weights(3, 4, np.random.default_rng(0), "uniform")
+    refused = False
+except ValueError:
+    refused = True
+check_true(refused, what="init_weights(3, 4, rng, 'uniform')", mistake="init_unknown_scheme",
+           problem="an unknown scheme should raise ValueError")
+print("✓ init_weights")
+
+# %% [markdown]
+# Now the experiment: ten layers of 256 units, no biases, a batch of 128 random inputs, and a
+# random gradient arriving at the output. For tanh and for ReLU, and for each random scheme,
+# the cell records the spread (standard deviation) of every layer's activations in the
+# forward pass, and of every layer's weight gradient $dW$ in the backward pass.
+
+# %%
+def layer_statistics(scheme, activation, depth=10, width=256, n=128):
+    """Std of each layer's activations (forward) and weight gradient (backward), layer 1 first."""
+    data_rng, weight_rng = np.random.default_rng(0), np.random.default_rng(1)
+    X, upstream = data_rng.normal(size=(n, width)), data_rng.normal(size=(n, width)) / n
+    weights = [init_weights(width, width, weight_rng, scheme) for _ in range(depth)]
+    inputs, Zs, As, A = [], [], [], X
+    for W in weights:
+        inputs.append(A)
+        Zs.append(A @ W)
+        A = np.tanh(Zs[-1]) if activation == "tanh" else relu(Zs[-1])
+        As.append(A)
+    grad_std, dA = [0.0] * depth, upstream
+    for l in reversed(range(depth)):
+        dZ = dA * (1 - As[l] ** 2) if activation == "tanh" else relu_backward(dA, Zs[l])
+        grad_std[l] = (inputs[l].T @ dZ).std()
+        dA = dZ @ weights[l].T
+    return np.array([A.std() for A in As]), np.array(grad_std)
+
+with using_your_code():
+    schemes, activations = ("normal", "xavier", "he"), ("tanh", "ReLU")
+    stats = {(a, s): layer_statistics(s, a) for a in activations for s in schemes}
+    print("              activation std at layer 1, 5, 10      weight-gradient std at layer 1, 10, ratio")
+    for (a, s), (act_std, grad_std) in stats.items():
+        print(f"{a:4s}  {s:6s}  {act_std[0]:9.3g} {act_std[4]:9.3g} {act_std[9]:9.3g}     "
+              f"{grad_std[0]:9.3g} {grad_std[9]:9.3g} {grad_std[0] / grad_std[9]:9.3g}")
+    print(f"ReLU, He: activation std from {stats['ReLU', 'he'][0].min():.2f} to {stats['ReLU', 'he'][0].max():.2f}; "
+          f"tanh, Xavier: largest / smallest weight-gradient std "
+          f"{stats['tanh', 'xavier'][1].max() / stats['tanh', 'xavier'][1].min():.2f}")
+    fig, axes = plt.subplots(2, 2, figsize=(10, 5.2), sharex=True)
+    for col, a in enumerate(activations):
+        for s, style in zip(schemes, ("s:", "o-", "^--")):
+            axes[0, col].semilogy(range(1, 11), stats[a, s][0], style, label=s)
+            axes[1, col].semilogy(range(1, 11), stats[a, s][1], style, label=s)
+        axes[0, col].set_title(f"{a}: activation std per layer")
+        axes[1, col].set(title=f"{a}: weight-gradient std per layer", xlabel="layer (1 = nearest the input)")
+    axes[0, 0].legend()
+    plots.show(fig, alt="Four panels, log scale, layers 1 to 10: top, the std of each layer's activations; bottom, of "
+                        "its weight gradient; left tanh, right ReLU; one line per scheme. "
+                        + "; ".join(f"{a} {s}: activations {stats[a, s][0][0]:.2g} to {stats[a, s][0][-1]:.2g}"
+                                    for a in activations for s in schemes) + ".")
+
+# %% [markdown]
+# Read the table from the top.
+#
+# * **tanh, standard normal:** every layer's activations have a spread of about 0.97: nearly
+#   all of them sit at ±1, the tanh **saturated**. The gradient does not vanish here, it
+#   **explodes** on its way back: layer 1's weight gradient is about 18 000 times layer 10's.
+# * **tanh, Xavier:** the weight gradients of all ten layers are within a factor 1.2 of each
+#   other. The activations shrink slowly, from 0.62 to 0.22, because tanh flattens what it
+#   passes on.
+# * **tanh, He:** a little more variance, and the activations settle at about 0.56.
+# * **ReLU, standard normal:** the activations grow about elevenfold per layer (the spread of
+#   $z$ grows 16-fold, and ReLU zeroes half of it), to about $10^{10}$ at layer 10: exploding,
+#   and the weight gradients are about $10^8$.
+# * **ReLU, Xavier:** for a square layer Xavier is $\sigma^2 = 1/d$, half of what ReLU needs, so
+#   the spread shrinks by about $1/\sqrt 2$ per layer, to 0.023 at layer 10: vanishing.
+# * **ReLU, He:** steady: the activations' spread stays between 0.73 and 0.84 at every layer,
+#   and the weight gradients of layer 1 and layer 10 are the same size.
+#
+# So the scheme goes with the activation: Xavier for tanh (and sigmoid), He for ReLU. That is
+# what §8 used: $1/\sqrt{d}$ is Xavier's for a square layer, $\sqrt{2/d}$ He's. A network that
+# starts in the exploding or the vanishing regime can still learn a little, slowly, but deep
+# ones usually do not.
+
+# %% [markdown]
 # ## 9 · The 0.875 regression program's 2-2-2-1 network
 #
 # The 0.875 regression program trains a 2-2-2-1 sigmoid network on one sample, $x = (0.6, 0.4)$, target
@@ -540,6 +691,164 @@ with using_your_code():
 # validation loss ends above 1.
 
 # %% [markdown]
+# ## 13 · Optimisers: momentum and RMSProp
+#
+# Every step so far was plain gradient descent: $\theta \leftarrow \theta - \eta\, g$, with
+# $g$ the gradient. Its weakness shows on a long, narrow valley. Take the loss
+# $f(x, y) = \tfrac12(0.1\,x^2 + 10\,y^2)$, a hundred times steeper across the valley ($y$)
+# than along it ($x$), its minimum at $(0, 0)$. A step multiplies $y$ by $1 - 10\eta$ and $x$
+# by $1 - 0.1\eta$. Above $\eta = 0.2$ the first factor is below $-1$: $y$ swings across
+# the valley, further each time, and the run diverges. Below it, $x$ shrinks by less than 2% per
+# step: the steep direction caps the learning rate, and the flat one then creeps. Two remedies,
+# and the ones Adam (notebook 05) combines:
+#
+# **Momentum** keeps a **velocity** $v$, a sum of past gradients in which older ones fade by a
+# factor $\beta$ per step, and steps along it:
+#
+# $$v \leftarrow \beta\, v + g, \qquad \theta \leftarrow \theta - \eta\, v .$$
+#
+# Along the valley the gradients point the same way step after step, and $v$ grows towards
+# $g/(1-\beta)$: ten times $g$ for $\beta = 0.9$. Across it they alternate in sign and
+# largely cancel. This is PyTorch's convention (`torch.optim.SGD` with `momentum=β`,
+# `dampening=0`), and the one asked for here. Two others are common, and they are the same
+# method written differently:
+#
+# * $v \leftarrow \beta v + (1-\beta)\, g$, $\theta \leftarrow \theta - \eta' v$: a running
+#   **average** of the gradients (Adam's $m$ in 05). Its $v$ is $(1-\beta)$ times ours, so it
+#   takes the same steps when $\eta' = \eta/(1-\beta)$.
+# * $v \leftarrow \beta v - \eta\, g$, $\theta \leftarrow \theta + v$ (as in Sutskever et al.,
+#   2013): its $v$ is $-\eta$ times ours, the same steps while $\eta$ stays fixed. (When a
+#   schedule changes $\eta$, it applies the new rate only to new gradients.)
+#
+# **RMSProp** (Hinton's lecture notes, 2012) gives every parameter its own step size. It keeps
+# a running average of the **squared** gradients, and divides each gradient by its root:
+#
+# $$s \leftarrow \beta\, s + (1-\beta)\, g^2, \qquad \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \varepsilon}.$$
+#
+# $\sqrt s$ is the typical size of that parameter's recent gradients (their root mean square),
+# so each step is about $\eta$ long in every coordinate, in the steep one and in the flat one
+# alike. $\varepsilon$ (outside the root) only keeps the division safe where $s$ is 0. PyTorch's
+# `torch.optim.RMSprop` is this with `alpha=β` (its default is 0.99; ours is 0.9).
+#
+# **Exercise 13.1 (2 points).** Write `momentum_step(param, grad, velocity, lr, beta=0.9)`,
+# returning the new `(param, velocity)`.
+#
+# **Exercise 13.2 (2 points).** Write `rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8)`,
+# returning the new `(param, sq)`.
+#
+# Both take arrays of any shape (a single number too), and return new ones: change nothing in
+# place. The state starts as `0.0` before the first step.
+
+# %% kind="solution" grade_id="momentum_step"
+def momentum_step(param, grad, velocity, lr, beta=0.9):
+    """One step of gradient descent with momentum (PyTorch's convention, see the text).
+
+    param, grad: arrays of the same shape (or numbers); velocity: the state so far, of that
+    shape, or 0.0 before the first step; lr > 0; 0 <= beta < 1.
+    Returns new (param, velocity), both of param's shape; the arguments are left unchanged.
+    """
+    ### BEGIN SOLUTION
+    velocity = beta * velocity + grad
+    return param - lr * velocity, velocity
+    ### END SOLUTION
+
+# %% kind="test" grade_id="test_momentum_step" points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import xor_training as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_momentum_step(momentum_step)
+### END HIDDEN TESTS
+param, grad = np.array([1.0, -2.0]), np.array([0.5, 4.0])
+got, _ = call(momentum_step, param, grad, np.array([0.2, -1.0]), 0.2, what="momentum_step(param, grad, velocity, lr=0.2)")
+check_true(isinstance(got, tuple) and len(got) == 2, what="momentum_step", mistake="wrong_return",
+           problem="expected the pair (param, velocity)")
+check_array(got[1], [0.68, 3.1], what="momentum_step(...): the new velocity",
+            variants=[("momentum_ema_convention", [0.23, -0.5]), ("momentum_lr_convention", [0.08, -1.7]),
+                      ("momentum_lr_in_velocity", [0.28, -0.1]), ("state_order", [0.864, -2.62])])
+check_array(got[0], [0.864, -2.62], what="momentum_step(...): the new param",
+            variants=[("momentum_step_before_update", [0.96, -1.8]), ("wrong_sign", [1.136, -1.38])])
+second, _ = call(momentum_step, got[0], grad, got[1], 0.2, beta=0.5, what="a second step, beta=0.5")
+check_array(second[1], [0.84, 5.55], what="momentum_step(..., beta=0.5): the new velocity",
+            variants=[("beta_ignored", [1.112, 6.79])])
+print("✓ momentum_step")
+
+# %% kind="solution" grade_id="rmsprop_step"
+def rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8):
+    """One RMSProp step (torch.optim.RMSprop with alpha = beta, see the text).
+
+    param, grad: arrays of the same shape (or numbers); sq: the state so far, of that shape,
+    or 0.0 before the first step; lr > 0; 0 <= beta < 1; eps > 0.
+    Returns new (param, sq), both of param's shape; the arguments are left unchanged.
+    """
+    ### BEGIN SOLUTION
+    sq = beta * sq + (1 - beta) * grad ** 2
+    return param - lr * grad / (np.sqrt(sq) + eps), sq
+    ### END SOLUTION
+
+# %% kind="test" grade_id="test_rmsprop_step" points=2
+### BEGIN HIDDEN TESTS
+try:
+    from grader import xor_training as hidden
+except ImportError:
+    raise AssertionError(NO_GRADER) from None
+hidden.check_rmsprop_step(rmsprop_step)
+### END HIDDEN TESTS
+param, grad = np.array([1.0, -2.0]), np.array([0.5, -4.0])
+got, _ = call(rmsprop_step, param, grad, 0.0, 0.01, what="rmsprop_step(param, grad, 0.0, lr=0.01), a first step")
+check_true(isinstance(got, tuple) and len(got) == 2, what="rmsprop_step", mistake="wrong_return",
+           problem="expected the pair (param, sq)")
+check_array(got[1], [0.025, 1.6], what="rmsprop_step, first step: the new sq",
+            variants=[("rmsprop_no_one_minus_beta", [0.25, 16.0]), ("rmsprop_grad_not_squared", [0.05, -0.4]),
+                      ("rmsprop_grad_not_squared", [0.05, 0.4]),
+                      ("rmsprop_default_beta", [0.0025, 0.16]), ("state_order", [0.96837723, -1.96837722])])
+check_array(got[0], [0.96837723, -1.96837722], what="rmsprop_step, first step: the new param",
+            variants=[("rmsprop_no_sqrt", [0.8, -1.975]), ("wrong_sign", [1.03162278, -2.03162278]),
+                      ("rmsprop_sq_after_step", [-499999.0, 3999998.0])])
+second, _ = call(rmsprop_step, got[0], np.array([0.01, 0.0]), got[1], 0.01, beta=0.5, eps=0.1,
+                 what="a second step, beta=0.5, eps=0.1")
+check_array(second[1], [0.01255, 0.8], what="rmsprop_step(..., beta=0.5): the new sq",
+            variants=[("beta_ignored", [0.02251, 1.44])])
+check_array(second[0], [0.96790559, -1.96837722], what="rmsprop_step(..., eps=0.1): the new param",
+            variants=[("rmsprop_eps_inside", [0.96807915, -1.96837722])])
+print("✓ rmsprop_step")
+
+# %% [markdown]
+# **The race.** Plain gradient descent, your momentum and your RMSProp on that valley, each
+# for 100 steps from $(-4, 1)$ with $\beta = 0.9$: at learning rate 0.15, just below where plain
+# gradient descent breaks, and at 0.21, just above.
+
+# %%
+from course import race
+
+with using_your_code():
+    for lr in (0.15, 0.21):
+        for name, (points, losses) in race.race(race.steppers(momentum_step, rmsprop_step), lr, 0.9, 100).items():
+            where = (f"diverged after {len(losses) - 1} steps" if len(losses) < 101 else
+                     f"ends at ({points[-1, 0]:.2f}, {points[-1, 1]:.2f}), loss {losses[-1]:.2g}")
+            print(f"lr {lr}: {name:8s} {where}")
+
+# %% [markdown]
+# At 0.15, plain gradient descent is still at $x = -0.88$ after 100 steps (loss 0.039): the
+# valley's floor takes it hundreds of steps. Momentum reaches a loss below $10^{-5}$: its
+# velocity carries it along the floor, while across the valley it swings from side to side
+# and settles. RMSProp reaches $x = 0$ about as fast, by taking equal steps in both directions,
+# but its steps never shrink below about the learning rate, so it ends hopping across the
+# valley near the minimum (loss 0.04). At 0.21 plain gradient descent diverges. Momentum
+# still converges (loss $4.4 \times 10^{-5}$): averaging gradients of alternating sign calms
+# the swings across the valley. RMSProp does not diverge either, as its steps do not depend
+# on the gradient's size, but it still hops about the minimum (loss 0.078).
+#
+# In the race below, change the learning rate, $\beta$ (for momentum and RMSProp) and the
+# number of steps. Try a small rate (0.01): who moves at all? With $\beta = 0$, what is
+# momentum, and what is RMSProp? Where does plain gradient descent break, and where does
+# momentum?
+
+# %%
+widgets.optimiser_race(momentum_step, rmsprop_step)
+
+# %% [markdown]
 # ## 11 · The XOR trainer
 #
 # Pick a learning rate (log scale), hidden units, epochs and a seed, and press **Train**:
@@ -564,5 +873,8 @@ widgets.xor_trainer(train, predict, mlp_forward)
 # * The learning rate decides between standing still and chaos; extra hidden units make getting
 #   stuck on a plateau rarer; sigmoid stacks starve their first layers of gradient, ReLU does not;
 #   mini-batches make more progress per epoch, at the price of a noisy loss.
+# * Initialisation sets each layer's gain: Xavier for tanh, He for ReLU keep activations and
+#   gradients steady through depth; standard normal weights explode. Momentum carries
+#   speed along a valley's floor; RMSProp gives every parameter a step of about the learning rate.
 #
 # Next, **05 · Fine-tuning**: start from a network someone else trained.

@@ -62,7 +62,7 @@ X_train, y_train = splits["train"]
 X_val, y_val = splits["val"]
 X_test, y_test = splits["test"]
 print("hospital: train", X_train.shape, " validation", X_val.shape, " test", X_test.shape)
-print(f"pneumonia share: validation {y_val.mean():.3f}, test {y_test.mean():.3f}")
+print(f"pneumonia share: training {y_train.mean():.3f}, validation {y_val.mean():.3f} (the test labels wait for the end)")
 
 # %%
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
@@ -105,9 +105,16 @@ print(f"training: {record['training']}; accuracy on its 4-class test set: {recor
 # %% [markdown]
 # ## 3 · Adam
 #
-# The screening workflow fine-tunes with `Adam(1e-5)`. Adam keeps, for every parameter, a running mean of
-# its gradients $m$ and of their squares $v$, and steps by their ratio, so each weight gets
-# its own step size:
+# The screening workflow fine-tunes with `Adam(1e-5)`. Adam is notebook 04's two optimisers in
+# one, plus a correction. For every parameter it keeps
+#
+# * **momentum's** running average of the gradients, $m$ (in the averaged convention of 04,
+#   with weight $1-\beta_1$ on the new gradient): it carries speed along a valley's floor;
+# * **RMSProp's** running average of the squared gradients, $v$: dividing by $\sqrt v$ gives
+#   each weight its own step size;
+# * and a **bias correction** for both, because both start at 0.
+#
+# In formulas:
 #
 # $$m \leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2,$$
 # $$\hat m = \frac{m}{1-\beta_1^t}, \qquad \hat v = \frac{v}{1-\beta_2^t}, \qquad
@@ -157,6 +164,33 @@ check_array(got[0], [0.9, -1.9], what="adam_step, first step: param moves by lr 
             variants=[("adam_no_bias_correction", [1 - 0.1 * 0.05 / np.sqrt(0.00025), -2 + 0.1 * 0.4 / np.sqrt(0.016)]),
                       ("wrong_sign", [1.1, -2.1])])
 print("✓ adam_step")
+
+# %% [markdown]
+# **The race, with Adam.** Notebook 04's optimiser race on its long, narrow valley
+# ($f = \tfrac12(0.1\,x^2 + 10\,y^2)$, from $(-4, 1)$), now with your `adam_step` (its default
+# $\beta_1 = 0.9$, $\beta_2 = 0.999$) next to plain gradient descent, momentum and RMSProp
+# (`course.optimisers`: the course's versions of 04's two exercises). At learning rate 0.15,
+# 100 steps:
+
+# %%
+from course import optimisers, race
+
+with using_your_code():
+    paths = race.race(race.steppers(optimisers.momentum_step, optimisers.rmsprop_step, adam_step), 0.15, 0.9, 100)
+    for name, (points, losses) in paths.items():
+        print(f"{name:8s} ends at ({points[-1, 0]:.2f}, {points[-1, 1]:.2f}), loss {losses[-1]:.2g}; largest |y| "
+              f"over its last 20 steps {np.max(np.abs(points[-20:, 1])):.3f}")
+
+# %% [markdown]
+# Adam starts like RMSProp: its first steps are about the learning rate long in both
+# directions, so it heads straight for the valley's floor instead of creeping along it. Its
+# momentum then does what RMSProp alone cannot: RMSProp is still hopping across the valley
+# (its $|y|$ reaches 0.17 over the last 20 steps, loss 0.04), while Adam has settled (0.011,
+# loss $5.3 \times 10^{-6}$, about momentum's $6.3 \times 10^{-6}$). Move the learning rate,
+# and compare how far each optimiser can go before it breaks.
+
+# %%
+widgets.optimiser_race(optimisers.momentum_step, optimisers.rmsprop_step, adam_step)
 
 # %% [markdown]
 # ## 4 · Freeze, add a head, train the head
@@ -494,7 +528,8 @@ with using_your_code():
 #   training everything from scratch by far.
 # * Fine-tuning everything after the head, at a rate chosen on validation, beats head only
 #   from 30 labelled images on; with 10 it is no reliable gain.
-# * Adam = momentum ($m$) + per-weight step sizes ($v$) + bias correction; $t$ starts at 1.
+# * Adam = momentum's running average of the gradients ($m$) + RMSProp's running average of
+#   their squares ($v$, a step size per weight) + bias correction; $t$ starts at 1.
 # * Freezing means "not updated", enforced by the optimiser looping over trainable
 #   parameters only; a large learning rate on a pretrained base forgets what it knew.
 # * Deploying is saving and loading a file, and choosing the operating threshold on

@@ -47,7 +47,7 @@ BAR_MS = 100.0
 # widget -> the slider timed by default (a widget not named here: its first slider)
 MAIN_SLIDERS = {"neuron_explorer": "w1", "network_explorer": "value", "outlier_explorer": "outlier y",
                 "loss_explorer": "target y", "backprop_stepper": "x1", "xor_trainer": "learning rate",
-                "fine_tuning_explorer": "labelled images"}
+                "fine_tuning_explorer": "labelled images", "optimiser_race": "learning rate"}
 # widget -> (notebook, the slider timed by default or None for the first), every widget of the course
 MAIN_CONTROLS = {widget: (name, MAIN_SLIDERS.get(widget)) for widget, name in registry.widget_notebooks().items()}
 METHOD = ("ArrowRight/ArrowLeft alternately on the slider handle; from the keydown event to the first "

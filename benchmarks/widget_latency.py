@@ -73,10 +73,20 @@ def _factories() -> dict:
         from grader.fine_tuning import add_head, fit
         return widgets.fine_tuning_explorer(fit, add_head)
 
+    def race04():
+        from grader.xor_training import momentum_step, rmsprop_step
+        return widgets.optimiser_race(momentum_step, rmsprop_step)
+
+    def race05():
+        from course.optimisers import momentum_step, rmsprop_step
+        from grader.fine_tuning import adam_step
+        return widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
+
     return {"neuron_explorer": ("01", neuron), "network_explorer": ("01", network),
             "loss_explorer": ("02", loss), "outlier_explorer": ("02", outlier),
             "backprop_stepper": ("03", stepper), "xor_trainer": ("04", xor),
-            "fine_tuning_explorer": ("05", fine)}
+            "fine_tuning_explorer": ("05", fine), "optimiser_race": ("04", race04),
+            "optimiser_race_adam": ("05", race05)}
 
 
 def _values(control, moves: int, rng: np.random.Generator) -> list:

@@ -725,6 +725,88 @@ def xor_trainer(train: Callable, predict: Callable, forward: Callable):
     return XorTrainer(train, predict, forward)
 
 
+class OptimiserRace(Explorer):
+    """Optimisers side by side on a long, narrow valley (course.race): one path each from the
+    same start over the loss's contours, and each one's loss per step. The learning rate and
+    beta are shared (Adam keeps its default betas); the paths are computed with your step
+    functions once per (learning rate, beta) and kept, so `steps` only shows more or less of them.
+    """
+
+    RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.15, 0.19, 0.21, 0.3, 0.5, 1.0)
+    MAX_STEPS = 300
+    STYLES = {"SGD": ("C7", ":"), "momentum": ("C0", "-"), "RMSProp": ("C3", "-."), "Adam": ("C2", "--")}
+    LOOKS = {"SGD": "dotted grey", "momentum": "solid blue", "RMSProp": "dash-dot red", "Adam": "dashed green"}
+
+    def __init__(self, momentum_step: Callable, rmsprop_step: Callable, adam_step: Callable | None = None):
+        import ipywidgets as w
+        from . import race
+        self.race, self.optimisers = race, race.steppers(momentum_step, rmsprop_step, adam_step)
+        self.paths: dict = {}
+        self.fig, self.canvas = figure(8.0, 3.3)
+        valley, curves = self.fig.subplots(1, 2, width_ratios=(1.6, 1))
+        x, y = np.meshgrid(np.linspace(-4.5, 1.5, 121), np.linspace(-1.5, 1.5, 61))
+        valley.contour(x, y, race.loss(x, y), levels=np.geomspace(1e-3, 20, 12), colors="0.75", linewidths=0.8)
+        valley.plot(*race.START, "ko", ms=5)
+        valley.plot(0, 0, "k*", ms=9)
+        valley.set(xlim=(-4.5, 1.5), ylim=(-1.5, 1.5), xlabel="$x$", ylabel="$y$")
+        curves.set(yscale="log", xlim=(0, self.MAX_STEPS), ylim=(1e-8, 1e3), xlabel="step", ylabel="loss")
+        self.lines, self.ends, self.curves = {}, {}, {}
+        for name in self.optimisers:
+            colour, style = self.STYLES[name]
+            (self.lines[name],) = valley.plot([], [], color=colour, ls=style, lw=1.5, label=name)
+            (self.ends[name],) = valley.plot([], [], "o", color=colour, ms=5)
+            (self.curves[name],) = curves.plot([], [], color=colour, ls=style, lw=1.5)
+        valley.legend(loc="upper right")
+        self.valley, self.curve_axes = valley, curves
+        self.controls = {
+            "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=0.15, description="learning rate",
+                                    continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
+            "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β",
+                                  continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
+            "steps": w.IntSlider(value=100, min=10, max=self.MAX_STEPS, step=10, description="steps",
+                                 continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
+        }
+        self._wire(list(self.controls.values()))
+
+    def shown(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{name: (points, losses)} up to the chosen number of steps."""
+        lr, beta, steps = (self.controls[k].value for k in ("lr", "beta", "steps"))
+        key = (lr, round(beta, 3))
+        if key not in self.paths:
+            self.paths[key] = self.race.race(self.optimisers, lr, beta, self.MAX_STEPS)
+        return {name: (points[:steps + 1], losses[:steps + 1]) for name, (points, losses) in self.paths[key].items()}
+
+    def redraw(self) -> None:
+        for name, (points, losses) in self.shown().items():
+            self.lines[name].set_data(points[:, 0], points[:, 1])
+            self.ends[name].set_data(points[-1:, 0], points[-1:, 1])
+            self.curves[name].set_data(np.arange(len(losses)), losses)
+        c = self.controls
+        self.valley.set_title(f"{c['steps'].value} steps, learning rate {c['lr'].value:g}, β {c['beta'].value:.2f}")
+
+    def describe(self) -> str:
+        steps = self.controls["steps"].value
+        parts = []
+        for name, (points, losses) in self.shown().items():
+            if len(losses) <= steps and len(losses) < self.MAX_STEPS + 1:
+                parts.append(f"{name} diverged: it left the picture for good after {len(losses) - 1} steps")
+            else:
+                parts.append(f"{name} ends at ({points[-1, 0]:.2f}, {points[-1, 1]:.2f}), loss {losses[-1]:.2g}")
+        return (f"left, the contours of a long, narrow valley, a hundred times steeper across (y) than along (x), its "
+                f"minimum (a star) at (0, 0), and each optimiser's path from (-4, 1) (a dot); right, each one's loss "
+                f"per step on a log scale. Lines: {', '.join(f'{n} {self.LOOKS[n]}' for n in self.optimisers)}. "
+                f"After {steps} steps: " + "; ".join(parts) + ".")
+
+    def dynamic_artists(self) -> list:
+        return [*self.lines.values(), *self.ends.values(), *self.curves.values(), self.valley.title]
+
+
+@factory("optimiser race")
+def optimiser_race(momentum_step: Callable, rmsprop_step: Callable, adam_step: Callable | None = None):
+    """The optimiser race: plain gradient descent and your momentum_step, rmsprop_step (and adam_step)."""
+    return OptimiserRace(momentum_step, rmsprop_step, adam_step)
+
+
 class FineTuningExplorer(Explorer):
     """How many labelled hospital images, and how fast to fine-tune once unfrozen: validation
     accuracy of training from scratch, head-only and full fine-tuning, as bars.

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_true
+from course.checks import as_answer, call, check_array, check_true
 from course.data import xor
 from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
 
@@ -192,3 +192,212 @@ def check_train(student: Callable, init_layers: Callable) -> None:
         check_true(accuracy == 1.0, what=what, mistake=None,
                    problem=f"after training, {accuracy:.0%} of XOR's 4 points are right (expected all); "
                            f"loss {history[0]:.4f} -> {history[-1]:.4f}.")
+
+
+# --- initialisation and optimisers (04's sections after "Depth and vanishing gradients" and
+# after "Full batch or mini-batches"): references and hidden checks -----------------------
+
+FORMULAS.update({
+    "init_weights": [r"sqrt\(2/\(d_in\+d_out", r"sqrt\(2/d_in", r"√\(?2/", r"2/\(d_in\+d_out\)", r"2/d_in",
+                     r"rng\.normal\(", r"np\.zeros\(\(d_in", r"standard_normal\("],
+    "momentum_step": [r"beta\*v(elocity)?\+grad", r"β[·*]?v\+g", r"param-lr\*v", r"θ-η[·*]?v",
+                      r"lr\*\(beta"],
+    "rmsprop_step": [r"beta\*sq\+", r"\(1-beta\)\*grad", r"grad\*\*2", r"g(rad)?\^?²", r"sqrt\(sq", r"√sq",
+                     r"lr\*grad/"],
+})
+
+
+def init_weights(d_in, d_out, rng, scheme):
+    """A (d_in, d_out) weight matrix: zeros, or normal with std 1, Xavier's √(2/(d_in+d_out)) or He's √(2/d_in)."""
+    if scheme == "zeros":
+        return np.zeros((d_in, d_out))
+    stds = {"normal": 1.0, "xavier": np.sqrt(2.0 / (d_in + d_out)), "he": np.sqrt(2.0 / d_in)}
+    if scheme not in stds:
+        raise ValueError(f"unknown scheme {scheme!r}: use 'zeros', 'normal', 'xavier' or 'he'")
+    return rng.normal(0.0, stds[scheme], size=(d_in, d_out))
+
+
+def momentum_step(param, grad, velocity, lr, beta=0.9):
+    """SGD with momentum as torch.optim.SGD does it (dampening 0): v = βv + g, then param − lr·v."""
+    velocity = beta * velocity + grad
+    return param - lr * velocity, velocity
+
+
+def rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8):
+    """RMSProp as torch.optim.RMSprop with alpha = beta: a running mean of g², then param − lr·g/(√sq + eps)."""
+    sq = beta * sq + (1 - beta) * grad ** 2
+    return param - lr * grad / (np.sqrt(sq) + eps), sq
+
+
+def _kurtosis(x: np.ndarray) -> float:
+    """Excess kurtosis: 0 for a normal distribution, -1.2 for a uniform one."""
+    x = x.ravel() - x.mean()
+    return float(np.mean(x ** 4) / np.mean(x ** 2) ** 2 - 3.0)
+
+
+def check_init_weights(student: Callable) -> None:
+    """Shapes (non-square, a row or a column), zeros, a ValueError for an unknown scheme,
+    randomness only from the generator passed in, then on large draws: a normal shape
+    (kurtosis), mean 0 and each scheme's standard deviation, wrong ones named."""
+    rng = rng_for("init_weights")
+    for d_in, d_out in ((int(rng.integers(2, 5)), int(rng.integers(6, 9))), (1, int(rng.integers(2, 6))),
+                        (int(rng.integers(5, 9)), 1)):
+        for scheme in ("zeros", "normal", "xavier", "he"):
+            what = f"init_weights({d_in}, {d_out}, rng, {scheme!r})"
+            got, _ = call(student, d_in, d_out, np.random.default_rng(3), scheme, what=what)
+            W = as_answer(got, what).astype(float)
+            check_true(W.shape == (d_in, d_out), what=what,
+                       mistake="transposed" if W.shape == (d_out, d_in) else "wrong_shape",
+                       problem=f"W should have shape {(d_in, d_out)}, got {W.shape}.")
+            check_true(bool(np.all(np.isfinite(W))), what=what, mistake="not_finite", problem="W has NaN or inf.")
+            if scheme == "zeros":
+                check_true(bool(np.all(W == 0)), what=what, mistake="init_zeros_wrong",
+                           problem=f"expected all zeros, got values from {W.min():.3g} to {W.max():.3g}.")
+                continue
+            again, _ = call(student, d_in, d_out, np.random.default_rng(3), scheme, what=what)
+            other, _ = call(student, d_in, d_out, np.random.default_rng(4), scheme, what=what)
+            check_true(np.array_equal(np.asarray(again, dtype=float), W), what=what, mistake="not_reproducible",
+                       problem="two generators made from the same seed gave different weights.")
+            check_true(not np.array_equal(np.asarray(other, dtype=float), W), what=what, mistake="not_reproducible",
+                       problem="generators with different seeds gave the same weights: the rng argument is not used.")
+    what = "init_weights(3, 4, rng, 'lecun'), a scheme that does not exist"
+    try:
+        student(3, 4, np.random.default_rng(0), "lecun")
+    except ValueError:
+        pass
+    except Exception as exc:  # a student's code may raise anything
+        check_true(False, what=what, mistake="init_unknown_scheme",
+                   problem=f"expected a ValueError, your function raised {type(exc).__name__}: {str(exc)[:200]}")
+    else:
+        check_true(False, what=what, mistake="init_unknown_scheme",
+                   problem="expected a ValueError that names the schemes, your function returned normally.")
+    # large draws: the distribution's shape, mean and spread
+    big_in, small_out = int(rng.integers(350, 450)), int(rng.integers(80, 120))
+    for d_in, d_out in ((big_in, small_out), (small_out, big_in)):
+        n_in, n_out, fan = float(d_in), float(d_out), float(d_in + d_out)
+        expected_std = {"normal": 1.0, "xavier": np.sqrt(2 / fan), "he": np.sqrt(2 / n_in)}
+        variants = {
+            "normal": [],
+            "xavier": [("init_xavier_one_side", np.sqrt(2 / n_in)), ("init_xavier_one_side", np.sqrt(2 / n_out)),
+                       ("init_xavier_one_side", np.sqrt(1 / n_in)), ("init_xavier_one_side", np.sqrt(1 / n_out)),
+                       ("init_std_variance", 2 / fan)],
+            "he": [("init_he_wrong_fan", np.sqrt(2 / fan)), ("init_he_wrong_fan", np.sqrt(2 / n_out)),
+                   ("init_std_variance", 2 / n_in)],
+        }
+        for scheme in ("normal", "xavier", "he"):
+            what = f"init_weights({d_in}, {d_out}, rng, {scheme!r}): {d_in * d_out} weights"
+            got, _ = call(student, d_in, d_out, np.random.default_rng(5), scheme, what=what)
+            W = np.asarray(got, dtype=float)
+            check_true(W.shape == (d_in, d_out) and bool(np.all(np.isfinite(W))), what=what, mistake="wrong_shape",
+                       problem=f"expected finite numbers of shape {(d_in, d_out)}, got shape {W.shape}.")
+            k = _kurtosis(W)
+            check_true(k > -0.8, what=f"{what}: the shape of their distribution", mistake="init_uniform",
+                       problem=f"their excess kurtosis is {k:.2f}: a uniform distribution has -1.2, a normal one 0.")
+            check_true(abs(k) < 0.3, what=f"{what}: the shape of their distribution",
+                       problem=f"their excess kurtosis is {k:.2f}, a normal distribution's is 0.")
+            std = float(W.std())
+            check_true(abs(float(W.mean())) < 6 * expected_std[scheme] / np.sqrt(W.size), what=f"{what}: mean",
+                       problem=f"the weights' mean is {W.mean():.4g}, expected 0 (std {std:.4g}).")
+            check_array(std, expected_std[scheme], what=f"{what}: their standard deviation", rtol=0.04, atol=0,
+                        variants=variants[scheme])
+
+
+def _momentum_variants(param, grad, velocity, lr, beta):
+    """(mistake, (param, velocity)) pairs: what each plausible wrong momentum step returns."""
+    right = beta * velocity + grad
+    out = [("momentum_ema_convention", (param - lr * (beta * velocity + (1 - beta) * grad),
+                                        beta * velocity + (1 - beta) * grad)),
+           ("momentum_lr_in_velocity", (param - (beta * velocity + lr * grad), beta * velocity + lr * grad)),
+           ("momentum_lr_convention", (param + beta * velocity - lr * grad, beta * velocity - lr * grad)),
+           ("momentum_step_before_update", (param - lr * velocity, right)),
+           ("wrong_sign", (param + lr * right, right)),
+           ("lr_ignored", (param - right, right))]
+    if beta != 0.9:
+        out.append(("beta_ignored", (param - lr * (0.9 * velocity + grad), 0.9 * velocity + grad)))
+    return out
+
+
+def _rmsprop_variants(param, grad, sq, lr, beta, eps, beta_given=True):
+    right = beta * sq + (1 - beta) * grad ** 2
+    with np.errstate(all="ignore"):
+        out = [("rmsprop_no_sqrt", (param - lr * grad / (right + eps), right)),
+               ("rmsprop_eps_inside", (param - lr * grad / np.sqrt(right + eps), right)),
+               ("rmsprop_sq_after_step", (param - lr * grad / (np.sqrt(sq) + eps), right)),
+               ("rmsprop_no_one_minus_beta", (param - lr * grad / (np.sqrt(beta * sq + grad ** 2) + eps),
+                                              beta * sq + grad ** 2)),
+               ("rmsprop_grad_not_squared", (param - lr * grad / (np.sqrt(beta * sq + (1 - beta) * grad) + eps),
+                                             beta * sq + (1 - beta) * grad)),
+               ("rmsprop_grad_not_squared", (param - lr * grad / (np.sqrt(beta * sq + (1 - beta) * np.abs(grad)) + eps),
+                                             beta * sq + (1 - beta) * np.abs(grad))),
+               ("wrong_sign", (param + lr * grad / (np.sqrt(right) + eps), right)),
+               ("lr_ignored", (param - grad / (np.sqrt(right) + eps), right))]
+        for key, other in (("beta_ignored" if beta_given else "rmsprop_default_beta", 0.99),
+                           ("beta_ignored", 0.9 if beta != 0.9 else None)):
+            if other is not None and other != beta:
+                wrong = other * sq + (1 - other) * grad ** 2
+                out.append((key, (param - lr * grad / (np.sqrt(wrong) + eps), wrong)))
+    return out
+
+
+def _as_pair(got, what):
+    check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
+               problem=f"expected the pair (param, state), got {type(got).__name__}"
+                       f"{f' of length {len(got)}' if isinstance(got, (tuple, list)) else ''}.")
+    return got
+
+
+def _check_step(student, reference, variants, state_name, name, extra_cases):
+    """One step on scalars, 1-D and 2-D non-square arrays, with and without the defaults,
+    then five steps in a row from a zero state, each fed the student's own state."""
+    rng = rng_for(name)
+    shapes = [(), (int(rng.integers(3, 7)),), (int(rng.integers(2, 4)), int(rng.integers(5, 8))), (1, 4)]
+    hyper = [{"lr": 0.2}, {"lr": 0.05, "beta": 0.8}, {"lr": 0.3, "beta": 0.5}, {"lr": 0.01, "beta": 0.95}]
+    for shape, kw in [*zip(shapes, hyper), *extra_cases]:
+        kw = dict(kw)
+        lr = kw.pop("lr")
+        scale = kw.pop("scale", 1.0)
+        param, grad = rng.normal(size=shape), scale * rng.normal(size=shape)
+        state = np.abs(rng.normal(size=shape)) * scale ** 2 if name == "rmsprop_step" else rng.normal(size=shape)
+        if shape == ():
+            param, grad, state = float(param), float(grad), float(state)
+        shown = "a number" if shape == () else f"shape {shape}"
+        what = f"{name}(param, grad, {state_name}, lr={lr}{''.join(f', {k}={v}' for k, v in kw.items())}), {shown}"
+        got = _as_pair(call(student, param, grad, state, lr, what=what, **kw)[0], what)
+        full = {"beta": 0.9, **({"eps": 1e-8} if name == "rmsprop_step" else {}), **kw}
+        new, new_state = reference(param, grad, state, lr, **full)
+        wrong = (variants(param, grad, state, lr, **full, beta_given="beta" in kw) if name == "rmsprop_step"
+                 else variants(param, grad, state, lr, **full))
+        check_array(got[1], new_state, what=f"{what}: the new {state_name}",
+                    nonfinite="rmsprop_grad_not_squared" if name == "rmsprop_step" else "not_finite",
+                    variants=[(k, w[1]) for k, w in wrong] + [("state_order", new)])
+        check_array(got[0], new, what=f"{what}: the new param", variants=[(k, w[0]) for k, w in wrong])
+    # several steps in a row, state carried, against the recurrence unrolled by hand
+    shape = (int(rng.integers(2, 4)), int(rng.integers(5, 7)))
+    param0 = rng.normal(size=shape)
+    grads = rng.normal(size=(5, *shape))
+    lr, beta = 0.05, 0.7
+    param, state = param0, 0.0
+    what = f"{name}: five steps in a row from {state_name} = 0.0 (lr={lr}, beta={beta}), shape {shape}"
+    for g in grads:
+        param, state = _as_pair(call(student, param, g, state, lr, beta=beta, what=what)[0], what)
+    weights = beta ** np.arange(4, -1, -1)                    # beta^(k-j) for j = 1..5
+    if name == "momentum_step":
+        velocities = [np.tensordot(weights[5 - k:], grads[:k], axes=1) for k in range(1, 6)]
+        expected_state, expected = velocities[-1], param0 - lr * np.sum(velocities, axis=0)
+    else:
+        sqs = [(1 - beta) * np.tensordot(weights[5 - k:], grads[:k] ** 2, axes=1) for k in range(1, 6)]
+        expected_state = sqs[-1]
+        expected = param0 - lr * np.sum([g / (np.sqrt(s) + 1e-8) for g, s in zip(grads, sqs)], axis=0)
+    check_array(state, expected_state, what=f"{what}: the last {state_name}")
+    check_array(param, expected, what=f"{what}: the last param", rtol=1e-6, atol=1e-8)
+
+
+def check_momentum_step(student: Callable) -> None:
+    _check_step(student, momentum_step, _momentum_variants, "velocity", "momentum_step",
+                [((4, 2), {"lr": 0.2})])
+
+
+def check_rmsprop_step(student: Callable) -> None:
+    # gradients ~1e-2 with eps 1e-3: eps matters, inside the root or outside it
+    _check_step(student, rmsprop_step, _rmsprop_variants, "sq", "rmsprop_step",
+                [((3, 5), {"lr": 0.02, "beta": 0.9, "eps": 1e-3, "scale": 1e-2}), ((2, 3), {"lr": 0.1})])

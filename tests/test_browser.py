@@ -274,6 +274,18 @@ def test_fine_tuning_widgets(notebook):
     check_console(notebook)
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("notebook", ["04_xor_training", "05_fine_tuning"], indirect=True)
+def test_optimiser_race_widgets(notebook):
+    """04 races plain gradient descent, momentum and RMSProp; 05 adds Adam."""
+    check_notebook_ran(notebook)
+    race = Driver(notebook, "optimiser_race")
+    for label, key, dx in (("learning rate", "ArrowRight", -40), ("β", "ArrowLeft", -40), ("steps", "ArrowRight", 40)):
+        race.slider(label, key=key, dx=dx)
+    race.done()
+    check_console(notebook)
+
+
 # --- fast moves: the picture must end up the same -------------------------------------------
 
 @pytest.mark.browser

@@ -122,3 +122,156 @@ def test_the_reference_solves_xor_and_two_hidden_units_sometimes_get_stuck():
     solved = {h: sum(np.all(g.predict(g.train(X, y, [2, h, 1], 5.0, 500, s)[0], X) == y) for s in range(20))
               for h in (2, 8)}
     assert solved[8] == 20 and 10 <= solved[2] < 20
+
+
+# --- init_weights, momentum_step, rmsprop_step ------------------------------------------
+
+def _init(std, draw="normal"):
+    def init(d_in, d_out, rng, scheme):
+        if scheme == "zeros":
+            return np.zeros((d_in, d_out))
+        if scheme not in ("normal", "xavier", "he"):
+            raise ValueError(scheme)
+        s = std(scheme, d_in, d_out)
+        if draw == "uniform":                        # the right std, the wrong shape of distribution
+            return rng.uniform(-np.sqrt(3) * s, np.sqrt(3) * s, size=(d_in, d_out))
+        return rng.normal(0.0, s, size=(d_in, d_out))
+    return init
+
+
+RIGHT_STD = {"normal": lambda i, o: 1.0, "xavier": lambda i, o: np.sqrt(2 / (i + o)), "he": lambda i, o: np.sqrt(2 / i)}
+
+
+def _std(**changed):
+    table = {**RIGHT_STD, **changed}
+    return lambda scheme, i, o: table[scheme](i, o)
+
+
+def _no_value_error(d_in, d_out, rng, scheme):
+    return g.init_weights(d_in, d_out, rng, scheme if scheme in ("zeros", "normal", "xavier", "he") else "he")
+
+
+def _zeros_random(d_in, d_out, rng, scheme):
+    return g.init_weights(d_in, d_out, rng, "normal" if scheme == "zeros" else scheme)
+
+
+def _raise(exc):
+    raise exc
+
+
+CORRECT_STEPS = [
+    (g.check_init_weights, lambda d_in, d_out, rng, scheme: (
+        np.zeros((d_in, d_out)) if scheme == "zeros" else
+        rng.standard_normal((d_out, d_in)).T * {"normal": 1.0, "xavier": np.sqrt(2 / (d_in + d_out)),
+                                                "he": np.sqrt(2 / d_in)}[scheme]
+        if scheme in ("normal", "xavier", "he") else _raise(ValueError(scheme)))),
+    (g.check_momentum_step, lambda p, gr, v, lr, beta=0.9: (p - lr * (beta * np.asarray(v) + gr),
+                                                           beta * np.asarray(v) + gr)),
+    (g.check_rmsprop_step, lambda p, gr, s, lr, beta=0.9, eps=1e-8: (
+        p - lr * gr / (np.sqrt(beta * s + (1 - beta) * np.square(gr)) + eps), beta * s + (1 - beta) * np.square(gr))),
+]
+
+
+@pytest.mark.parametrize("check, answer", CORRECT_STEPS, ids=["init_transposed_draw", "momentum", "rmsprop"])
+def test_correct_optimiser_and_init_alternatives_pass(check, answer):
+    check(answer)
+
+
+def _mom(v_rule, p_rule):
+    def step(p, gr, v, lr, beta=0.9):
+        v_new = v_rule(v, gr, lr, beta)
+        return p_rule(p, v, v_new, lr), v_new
+    return step
+
+
+def _rms(s_rule, p_rule, default_beta=0.9):
+    def step(p, gr, s, lr, beta=default_beta, eps=1e-8):
+        s_new = s_rule(s, gr, beta)
+        with np.errstate(all="ignore"):
+            return p_rule(p, gr, s, s_new, lr, eps), s_new
+    return step
+
+
+RIGHT_SQ = lambda s, gr, b: b * s + (1 - b) * gr ** 2            # noqa: E731
+RIGHT_P = lambda p, gr, s, s_new, lr, eps: p - lr * gr / (np.sqrt(s_new) + eps)   # noqa: E731
+
+WRONG_STEPS = [
+    (g.check_init_weights, _init(_std(xavier=lambda i, o: np.sqrt(2 / i))), "init_xavier_one_side"),
+    (g.check_init_weights, _init(_std(xavier=lambda i, o: np.sqrt(1 / o))), "init_xavier_one_side"),
+    (g.check_init_weights, _init(_std(he=lambda i, o: np.sqrt(2 / (i + o)))), "init_he_wrong_fan"),
+    (g.check_init_weights, _init(_std(xavier=lambda i, o: 2 / (i + o))), "init_std_variance"),
+    (g.check_init_weights, _init(_std(he=lambda i, o: 2 / i)), "init_std_variance"),
+    (g.check_init_weights, _init(_std(), draw="uniform"), "init_uniform"),
+    (g.check_init_weights, _zeros_random, "init_zeros_wrong"),
+    (g.check_init_weights, _no_value_error, "init_unknown_scheme"),
+    (g.check_init_weights, lambda i, o, rng, s: g.init_weights(o, i, rng, s), "transposed"),
+    (g.check_init_weights, lambda i, o, rng, s: g.init_weights(i, o, np.random.default_rng(), s), "not_reproducible"),
+    (g.check_momentum_step, _mom(lambda v, gr, lr, b: b * v + (1 - b) * gr, lambda p, v, vn, lr: p - lr * vn),
+     "momentum_ema_convention"),
+    (g.check_momentum_step, _mom(lambda v, gr, lr, b: b * v - lr * gr, lambda p, v, vn, lr: p + vn),
+     "momentum_lr_convention"),
+    (g.check_momentum_step, _mom(lambda v, gr, lr, b: b * v + lr * gr, lambda p, v, vn, lr: p - vn),
+     "momentum_lr_in_velocity"),
+    (g.check_momentum_step, _mom(lambda v, gr, lr, b: b * v + gr, lambda p, v, vn, lr: p - lr * v),
+     "momentum_step_before_update"),
+    (g.check_momentum_step, _mom(lambda v, gr, lr, b: 0.9 * v + gr, lambda p, v, vn, lr: p - lr * vn), "beta_ignored"),
+    (g.check_momentum_step, _mom(lambda v, gr, lr, b: b * v + gr, lambda p, v, vn, lr: p + lr * vn), "wrong_sign"),
+    (g.check_momentum_step, lambda p, gr, v, lr, beta=0.9: g.momentum_step(p, gr, v, lr, beta)[::-1], "state_order"),
+    (g.check_rmsprop_step, _rms(RIGHT_SQ, lambda p, gr, s, sn, lr, eps: p - lr * gr / (sn + eps)), "rmsprop_no_sqrt"),
+    (g.check_rmsprop_step, _rms(RIGHT_SQ, lambda p, gr, s, sn, lr, eps: p - lr * gr / np.sqrt(sn + eps)),
+     "rmsprop_eps_inside"),
+    (g.check_rmsprop_step, _rms(lambda s, gr, b: b * s + gr ** 2, RIGHT_P), "rmsprop_no_one_minus_beta"),
+    (g.check_rmsprop_step, _rms(lambda s, gr, b: b * s + (1 - b) * gr, RIGHT_P), "rmsprop_grad_not_squared"),
+    (g.check_rmsprop_step, _rms(lambda s, gr, b: b * s + (1 - b) * np.abs(gr), RIGHT_P), "rmsprop_grad_not_squared"),
+    (g.check_rmsprop_step, _rms(RIGHT_SQ, RIGHT_P, default_beta=0.99), "rmsprop_default_beta"),
+    (g.check_rmsprop_step, _rms(lambda s, gr, b: 0.9 * s + 0.1 * gr ** 2, RIGHT_P), "beta_ignored"),
+    (g.check_rmsprop_step, _rms(RIGHT_SQ, lambda p, gr, s, sn, lr, eps: p - lr * gr / (np.sqrt(s) + eps)),
+     "rmsprop_sq_after_step"),
+]
+
+
+@pytest.mark.parametrize("check, answer, key", WRONG_STEPS, ids=[f"{c.__name__}-{k}-{i}" for i, (c, _, k) in
+                                                                 enumerate(WRONG_STEPS)])
+def test_each_initialisation_and_optimiser_mistake_is_named(check, answer, key):
+    with pytest.raises(CheckFailed) as info:
+        check(answer)
+    assert info.value.mistake == key, str(info.value)
+
+
+def test_the_steps_agree_with_the_torch_recurrences_unrolled_by_hand():
+    """torch.optim.SGD(momentum=beta, dampening=0) and torch.optim.RMSprop(alpha=beta) as closed
+    forms (PyTorch is not a dependency): after k steps from a zero state,
+    v_k = sum_j beta^(k-j) g_j and sq_k = (1 - beta) sum_j beta^(k-j) g_j^2."""
+    rng = np.random.default_rng(0)
+    grads, p0, lr, beta = rng.normal(size=(6, 3, 2)), rng.normal(size=(3, 2)), 0.1, 0.8
+    p_m, v, p_r, sq = p0, 0.0, p0, 0.0
+    expected_m, expected_r = p0.copy(), p0.copy()
+    for k in range(1, 7):
+        p_m, v = g.momentum_step(p_m, grads[k - 1], v, lr, beta)
+        p_r, sq = g.rmsprop_step(p_r, grads[k - 1], sq, lr, beta)
+        v_k = sum(beta ** (k - j) * grads[j - 1] for j in range(1, k + 1))
+        sq_k = (1 - beta) * sum(beta ** (k - j) * grads[j - 1] ** 2 for j in range(1, k + 1))
+        expected_m -= lr * v_k
+        expected_r -= lr * grads[k - 1] / (np.sqrt(sq_k) + 1e-8)
+        np.testing.assert_allclose(v, v_k, rtol=1e-12)
+        np.testing.assert_allclose(sq, sq_k, rtol=1e-12)
+    np.testing.assert_allclose(p_m, expected_m, rtol=1e-12)
+    np.testing.assert_allclose(p_r, expected_r, rtol=1e-12)
+    # the other momentum conventions: (1 - beta)-scaled velocity with lr / (1 - beta), and
+    # v = beta v - lr g with param + v, follow the same path from a zero state
+    p_ema, v_ema, p_sut, v_sut = p0, 0.0, p0, 0.0
+    for gr in grads:
+        v_ema = beta * v_ema + (1 - beta) * gr
+        p_ema = p_ema - lr / (1 - beta) * v_ema
+        v_sut = beta * v_sut - lr * gr
+        p_sut = p_sut + v_sut
+    np.testing.assert_allclose(p_ema, p_m, rtol=1e-12)
+    np.testing.assert_allclose(p_sut, p_m, rtol=1e-12)
+
+
+def test_init_weights_refuses_an_unknown_scheme_and_has_each_schemes_spread():
+    with pytest.raises(ValueError, match="xavier"):
+        g.init_weights(3, 4, np.random.default_rng(0), "glorot")
+    for scheme, std in (("normal", 1.0), ("xavier", np.sqrt(2 / 700)), ("he", np.sqrt(2 / 500))):
+        W = g.init_weights(500, 200, np.random.default_rng(1), scheme)
+        assert W.shape == (500, 200) and abs(W.std() / std - 1) < 0.01 and abs(g._kurtosis(W)) < 0.1

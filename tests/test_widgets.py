@@ -242,6 +242,44 @@ def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
     assert "30 labelled images" in words and all(f"{h:.3f}" in words for h in first), words
 
 
+def test_optimiser_race_runs_the_given_steps_once_per_setting_and_updates_in_place():
+    from grader.fine_tuning import adam_step
+    from grader.xor_training import momentum_step, rmsprop_step
+    calls = {"momentum": 0, "rmsprop": 0, "adam": 0}
+
+    def counted(name, fn):
+        def step(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return step
+    race = widgets.optimiser_race(counted("momentum", momentum_step), counted("rmsprop", rmsprop_step),
+                                  counted("adam", adam_step))
+    assert calls == {"momentum": 300, "rmsprop": 300, "adam": 300}, "one path of 300 steps each, at once"
+    lines = dict(race.lines)
+    assert len(race.lines["momentum"].get_xdata()) == 101, "100 steps shown, the start included"
+    race.controls["steps"].value = 200
+    assert calls["momentum"] == 300, "more steps of a path already computed cost nothing"
+    assert len(race.lines["momentum"].get_xdata()) == 201 and race.lines == lines
+    race.controls["lr"].value = 0.21
+    assert calls["momentum"] == 600
+    words = race.description.value
+    assert "SGD diverged: it left the picture for good after 72 steps" in words, words
+    assert "Adam ends at" in words and "momentum ends at" in words
+    race.controls["lr"].value = 0.15                  # where it started
+    race.controls["lr"].value = 0.21
+    assert calls["momentum"] == 600, "each (lr, beta) is computed once"
+
+
+def test_optimiser_race_reports_an_unfinished_step():
+    from grader.xor_training import momentum_step
+
+    def rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8):
+        raise NotImplementedError()
+
+    race = widgets.optimiser_race(momentum_step, rmsprop_step)
+    assert "your `rmsprop_step` is not written yet" in race.status.value
+
+
 # --- blitting: a new picture redraws only what changes, and is the same picture --------
 
 def shown(explorer):
@@ -283,7 +321,14 @@ def _all_widgets():
         "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward),
                     [("step", 9), ("x2", 1.0), ("step", 10), ("step", 9), ("value", 0.5), ("step", 3)]),
         "xor": (widgets.xor_trainer(train, predict, forward), [("hidden", 4), ("seed", 2), ("hidden", 3)]),
+        "race": (_race(), [("lr", 0.21), ("beta", 0.5), ("steps", 300), ("lr", 0.001)]),
     }
+
+
+def _race():
+    from course.optimisers import momentum_step, rmsprop_step
+    from grader.fine_tuning import adam_step
+    return widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
 
 
 def test_every_widget_sends_after_each_move_exactly_the_picture_a_full_draw_makes(monkeypatch):
