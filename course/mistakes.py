@@ -271,6 +271,19 @@ CATALOG: dict[str, Mistake] = _catalog(
      "with predictions p >= t, t can be the score of the last positive you must catch."),
     ("spam_no_bias", "the bias was left out of z",
      "z = X @ w + b: the bias shifts every email's score."),
+    # --- 04 the digits: backprop through a softmax network (two_layer_softmax_backprop) ----
+    ("l2_on_biases", "the L2 penalty was applied to the biases too",
+     "the penalty covers the weights W1 and W2 only (04 §12): the biases' gradients get no penalty term."),
+    ("reg_missing_from_loss", "the L2 penalty is missing from the loss (the gradients have it)",
+     "the returned loss is the cross-entropy PLUS the penalty: add it, or the loss you report is not the one you differentiate."),
+    ("reg_grad_missing", "the L2 penalty's gradient is missing (the loss has it)",
+     "every term of the loss contributes to the gradient: differentiate the penalty too (04 §12, its last step) and add it to dW1 and dW2."),
+    ("reg_no_half", "the ½ of the L2 penalty was dropped",
+     "the penalty is ½·reg·(‖W1‖² + ‖W2‖²), with the ½: check your loss and its derivative against 04 §12's last step."),
+    ("labels_not_one_hot", "the integer labels were used as if they were one-hot rows",
+     "y holds one class number per sample: build the (n, k) one-hot matrix first (04 §12, step 1), then use it where 02's formulas use Y."),
+    ("relu_on_gradient", "ReLU applied to the gradient instead of masking it with the forward pass",
+     "which hidden units pass gradient back depends on the forward pass (where each unit was active), not on the gradient's sign: 03 §3."),
 )
 
 
