@@ -18,7 +18,7 @@ import numpy as np
 from . import data
 from .nn import relu, softmax
 
-SPLIT_SEED = 0
+SHUFFLE = 0
 N_TEST, N_VAL = 400, 400
 
 
@@ -29,7 +29,7 @@ def digit_split(n_train: int | None = None) -> dict[str, tuple[np.ndarray, np.nd
     (the same images for every n_train, so a smaller training set is part of a larger one).
     """
     X, y = data.digits()
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
+    order = np.random.default_rng(SHUFFLE).permutation(len(y))
     test, val, train = order[:N_TEST], order[N_TEST:N_TEST + N_VAL], order[N_TEST + N_VAL:]
     if n_train is not None:
         train = train[:n_train]
