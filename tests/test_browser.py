@@ -262,6 +262,35 @@ def test_xor_training_widgets(notebook):
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("notebook", ["04_xor_training"], indirect=True)
+def test_digits_explorer_widget(notebook):
+    check_notebook_ran(notebook)
+
+    explorer = Driver(notebook, "digits_explorer")
+    widget = explorer.widget
+
+    def train():                         # a setting trained before is shown already: nothing to do
+        if "press Train" not in widget.root.inner_text():
+            return
+        explorer.act("Train", lambda: widget.button("Train").click(), timeout=TRAINING_TIMEOUT)
+        widget.page.wait_for_function(
+            "(root) => !root.querySelector('button.widget-button').disabled",
+            arg=widget.root.element_handle(), timeout=TRAINING_TIMEOUT * 1000)
+        widget.settle()
+        assert "press Train" not in widget.root.inner_text(), "Train shows the setting's curves"
+
+    # every move changes the picture: to a setting not trained yet (empty curves, its title)
+    # or back to one trained before (its curves, from the cache)
+    explorer.slider("training images", key="ArrowRight", dx=-60)
+    train()
+    explorer.shot("1-trained")
+    explorer.slider("L2 (reg)", key="ArrowRight", dx=60, between=train)
+    explorer.slider("hidden units", key="ArrowLeft", dx=60)
+    explorer.done()
+    check_console(notebook)
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("notebook", ["05_fine_tuning"], indirect=True)
 def test_fine_tuning_widgets(notebook):
     check_notebook_ran(notebook)
