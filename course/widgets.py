@@ -845,19 +845,26 @@ class DigitsExplorer(Explorer):
         self.backprop, self.digits = backprop, digits
         self.runs: dict = {}
         self.fig, self.canvas = figure(10.4, 3.4)
-        grid = GridSpec(2, 5, figure=self.fig, width_ratios=[3, 3, 1, 1, 1])
-        left, middle = self.fig.add_subplot(grid[:, 0]), self.fig.add_subplot(grid[:, 1])
-        self.loss = plots.Curves(left, ["training", "validation"], "epoch", "cross-entropy")
+        grid = GridSpec(1, 3, figure=self.fig, width_ratios=[3, 3, 2.4])
+        left, middle = self.fig.add_subplot(grid[0]), self.fig.add_subplot(grid[1])
+        self.loss = plots.Curves(left, ["training", "validation"], "epoch", "cross-entropy", legend=False)
         self.acc = plots.Curves(middle, ["training", "validation"], "epoch", "accuracy", legend=False)
+        # the legend outside the curves: a new picture then need not draw it again over them
+        self.fig.legend(handles=list(self.loss.lines.values()), loc="outside lower center", ncol=2,
+                        fontsize=plots.FONT, frameon=False)
         left.set(xlim=(0, self.EPOCHS), ylim=(0, 2.6))
         middle.set(xlim=(0, self.EPOCHS), ylim=(0, 1.05))
         self.marks = [ax.axvline(0, color="grey", ls=":", lw=1) for ax in (left, middle)]
-        self.images, self.captions = [], []
-        for slot in range(self.SHOWN):
-            ax = self.fig.add_subplot(grid[slot // 3, 2 + slot % 3])
-            ax.set(xticks=[], yticks=[])
-            self.images.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1))
-            self.captions.append(ax.set_title(" ", fontsize=plots.FONT))
+        # the misclassified digits: one image of 2 x 3 tiles (one artist to redraw, not six)
+        gallery = self.fig.add_subplot(grid[2])
+        gallery.set_axis_off()
+        gallery.set_title("validation digits it gets wrong\n(true → predicted)", fontsize=plots.FONT)
+        from matplotlib import colormaps
+        cmap = colormaps["gray_r"].with_extremes(bad="white")
+        self.mosaic = np.full((20, 28), np.nan)
+        self.image = gallery.imshow(self.mosaic, cmap=cmap, vmin=0, vmax=1, extent=(0, 28, 20, 0))
+        self.captions = [gallery.text(self.tile(slot)[1] + 4, self.tile(slot)[0] - 0.3, " ", ha="center",
+                                      va="bottom", fontsize=plots.FONT) for slot in range(self.SHOWN)]
         style = dict(layout=w.Layout(width="320px"), style=LABELS_WIDE, continuous_update=True)
         self.controls = {
             "n": w.SelectionSlider(options=self.SIZES, value=100, description="training images", **style),
@@ -877,6 +884,11 @@ class DigitsExplorer(Explorer):
 
     def setting(self) -> tuple:
         return tuple(self.controls[k].value for k in ("n", "reg", "hidden"))
+
+    @staticmethod
+    def tile(slot: int) -> tuple[int, int]:
+        """(row, column) of a misclassified digit's top left pixel in the gallery image."""
+        return 10 * (slot // 3) + 2, 9 * (slot % 3) + 1
 
     def result(self, setting: tuple) -> dict:
         """Train for a setting (or recall it): the curves, the best epoch, and up to SHOWN
@@ -920,14 +932,16 @@ class DigitsExplorer(Explorer):
         for mark in self.marks:
             mark.set_xdata([run["best"]] * 2 if run else [-10] * 2)
         wrong = run["wrong"] if run else []
-        for slot, (image, caption) in enumerate(zip(self.images, self.captions)):
+        mosaic = np.full_like(self.mosaic, np.nan)
+        for slot, caption in enumerate(self.captions):
+            row, column = self.tile(slot)
             if slot < len(wrong):
                 pixels, true, predicted = wrong[slot]
-                image.set_data(pixels.reshape(8, 8))
+                mosaic[row:row + 8, column:column + 8] = pixels.reshape(8, 8)
                 caption.set_text(f"{true} → {predicted}")
             else:
-                image.set_data(np.zeros((8, 8)))
                 caption.set_text(" ")
+        self.image.set_data(mosaic)
         n, reg, hidden = self.setting()
         self.loss.ax.set_title(f"{n} images, reg {reg:g}, {hidden} hidden units")
         self.acc.ax.set_title(f"dotted: best epoch {run['best']}" if run else "not trained yet: press Train")
@@ -948,7 +962,7 @@ class DigitsExplorer(Explorer):
                 f"gets wrong (true → predicted): {wrong}.")
 
     def dynamic_artists(self) -> list:
-        return [*self.loss.lines.values(), *self.acc.lines.values(), *self.marks, *self.images, *self.captions,
+        return [*self.loss.lines.values(), *self.acc.lines.values(), *self.marks, self.image, *self.captions,
                 self.loss.ax.title, self.acc.ax.title]
 
 

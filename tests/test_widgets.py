@@ -253,7 +253,7 @@ def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place
     calls = []
     explorer = _digits_explorer(monkeypatch, lambda X, *a, **k: calls.append(len(X)) or two_layer_softmax_backprop(X, *a, **k))
     assert calls == [100] * 40, "the starting setting is trained with the given function when built"
-    lines, images = dict(explorer.loss.lines), list(explorer.images)
+    lines, image = dict(explorer.loss.lines), explorer.image
     assert len(lines["validation"].get_xdata()) == 41 and explorer.status.value == ""
     for _, true, predicted in explorer.runs[(100, 0.0, 64)]["wrong"]:
         assert true != predicted
@@ -266,7 +266,7 @@ def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place
     explorer.controls["n"].value = 100
     explorer.controls["n"].value = 200
     assert len(calls) == 80, "settings trained before are shown from the cache"
-    assert dict(explorer.loss.lines) == lines and explorer.images == images, "same artists: updated, not redrawn"
+    assert dict(explorer.loss.lines) == lines and explorer.image is image, "same artists: updated, not redrawn"
 
 
 def test_digits_explorer_reports_an_unfinished_backprop(monkeypatch):
