@@ -807,11 +807,11 @@ REGS = (0.0, 0.001, 0.01, 0.1)
 with using_your_code():
     small_runs = {reg: train_digits(two_layer_softmax_backprop, *small["train"], *small["val"], hidden=64, reg=reg,
                                     epochs=EPOCHS_SMALL, lr=LR) for reg in REGS}
-print("   reg   best epoch   val loss there   val accuracy there   val loss at the end   training accuracy at the end")
-for reg, run in small_runs.items():
-    b = run["best_epoch"]
-    print(f"{reg:6g}   {b:10d}   {run['val_loss'][b]:14.3f}   {run['val_acc'][b]:18.3f}   {run['val_loss'][-1]:19.3f}"
-          f"   {run['train_acc'][-1]:.3f}")
+    print("   reg   best epoch   val loss there   val accuracy there   val loss at the end   training accuracy at the end")
+    for reg, run in small_runs.items():
+        b = run["best_epoch"]
+        print(f"{reg:6g}   {b:10d}   {run['val_loss'][b]:14.3f}   {run['val_acc'][b]:18.3f}   {run['val_loss'][-1]:19.3f}"
+              f"   {run['train_acc'][-1]:.3f}")
 
 # %% [markdown]
 # With $\lambda = 0.001$ the validation loss no longer rises: its lowest point comes at the
@@ -828,13 +828,13 @@ for reg, run in small_runs.items():
 with using_your_code():
     full_runs = {reg: train_digits(two_layer_softmax_backprop, *split["train"], *split["val"], hidden=64, reg=reg,
                                    epochs=300, lr=LR) for reg in REGS[:3]}
-for reg, run in full_runs.items():
-    b = run["best_epoch"]
-    print(f"reg {reg:5g}: lowest validation loss {run['val_loss'][b]:.3f} at epoch {b} "
-          f"(validation accuracy {run['val_acc'][b]:.3f}, training accuracy {run['train_acc'][b]:.3f})")
-chosen_reg = min(full_runs, key=lambda reg: full_runs[reg]["val_loss"][full_runs[reg]["best_epoch"]])
-chosen = full_runs[chosen_reg]
-print(f"chosen: reg {chosen_reg:g}, the parameters of epoch {chosen['best_epoch']}")
+    for reg, run in full_runs.items():
+        b = run["best_epoch"]
+        print(f"reg {reg:5g}: lowest validation loss {run['val_loss'][b]:.3f} at epoch {b} "
+              f"(validation accuracy {run['val_acc'][b]:.3f}, training accuracy {run['train_acc'][b]:.3f})")
+    chosen_reg = min(full_runs, key=lambda reg: full_runs[reg]["val_loss"][full_runs[reg]["best_epoch"]])
+    chosen = full_runs[chosen_reg]
+    print(f"chosen: reg {chosen_reg:g}, the parameters of epoch {chosen['best_epoch']}")
 
 # %% [markdown]
 # Now, and only now, the test set, once, for the chosen network:
@@ -844,8 +844,8 @@ from course.digits import scores
 
 with using_your_code():
     test_loss, test_accuracy = scores(chosen["params"], *split["test"])
-print(f"test accuracy {test_accuracy:.1%} on {len(split['test'][1])} images never used for a choice "
-      f"(cross-entropy {test_loss:.3f}); validation accuracy was {chosen['val_acc'][chosen['best_epoch']]:.1%}")
+    print(f"test accuracy {test_accuracy:.1%} on {len(split['test'][1])} images never used for a choice "
+          f"(cross-entropy {test_loss:.3f}); validation accuracy was {chosen['val_acc'][chosen['best_epoch']]:.1%}")
 
 # %% [markdown]
 # Above 95% on digits it has never seen, and close to the validation accuracy it was chosen
