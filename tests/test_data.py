@@ -70,3 +70,11 @@ def test_the_digits_ship_with_the_package():
     patterns = config["tool"]["setuptools"]["package-data"]["course"]
     for name in ("digits.csv.gz", "DIGITS.md"):
         assert any(fnmatch(f"assets/{name}", p) for p in patterns), name
+
+
+def test_the_extraction_tool_checks_what_it_copies():
+    from tools.extract_digits import validate
+    assert validate(data.DIGITS_FILE.read_bytes()).shape == (1797, 65)
+    import gzip
+    with pytest.raises(ValueError, match="1797 rows"):
+        validate(gzip.compress(b"1,2,3\n"))
