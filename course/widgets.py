@@ -953,7 +953,7 @@ class DigitsExplorer(Explorer):
         if run is None:
             return f"not trained with these settings ({setting}) yet: press Train."
         b = run["best"]
-        wrong = ", ".join(f"a {t} read as {p}" for _, t, p in run["wrong"]) or "none"
+        wrong = ", ".join(f"{'an' if t == 8 else 'a'} {t} read as {p}" for _, t, p in run["wrong"]) or "none"
         return (f"after {self.EPOCHS} epochs ({setting}): left, cross-entropy per epoch, training from "
                 f"{run['train_loss'][0]:.2f} to {run['train_loss'][-1]:.3f}, validation lowest {run['val_loss'][b]:.3f} "
                 f"at epoch {b} (dotted line) and {run['val_loss'][-1]:.3f} at the end; middle, accuracy, training "
