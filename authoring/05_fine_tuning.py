@@ -20,6 +20,8 @@
 # | 4 | `fit(model, X, y, lr, epochs)` | 4 |
 # | 7 | `binary_metrics(y_true, y_pred)` | 2 |
 # | 7 | `threshold_for_sensitivity(y_true, p, target)` | 2 |
+#
+# **Time.** Plan for about 2.5 hours: reading, the exercises, and the experiments.
 
 # %% kind="readonly" grade_id="setup"
 import os

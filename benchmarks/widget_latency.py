@@ -82,10 +82,14 @@ def _factories() -> dict:
         from grader.fine_tuning import adam_step
         return widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
 
+    def digits():
+        from grader.xor_training import two_layer_softmax_backprop
+        return widgets.digits_explorer(two_layer_softmax_backprop)
+
     return {"neuron_explorer": ("01", neuron), "network_explorer": ("01", network),
             "loss_explorer": ("02", loss), "outlier_explorer": ("02", outlier),
-            "backprop_stepper": ("03", stepper), "xor_trainer": ("04", xor),
-            "fine_tuning_explorer": ("05", fine), "optimiser_race": ("04", race04),
+            "backprop_stepper": ("03", stepper), "xor_trainer": ("04", xor), "digits_explorer": ("04", digits),
+            "optimiser_race": ("04", race04), "fine_tuning_explorer": ("05", fine),
             "optimiser_race_adam": ("05", race05)}
 
 
@@ -189,6 +193,13 @@ def measure_widget(name: str, build, moves: int = 20, seed: int = 0) -> dict:
                   total_p95_s=percentile(pooled_total, 95), cpu_median_s=statistics.median(pooled_cpu))
     if name == "xor_trainer":
         result["train_click"] = _train_clicks(explorer, defaults)
+    if name == "digits_explorer":
+        result["digits"] = _digits(explorer, defaults)
+        cb, total, cpu = (result["digits"].pop(k) for k in ("cached_cb", "cached_total", "cached_cpu"))
+        pooled_cb, pooled_total, pooled_cpu = pooled_cb + cb, pooled_total + total, pooled_cpu + cpu
+        result.update(n=len(pooled_cb), callback_median_s=statistics.median(pooled_cb),
+                      callback_p95_s=percentile(pooled_cb, 95), total_median_s=statistics.median(pooled_total),
+                      total_p95_s=percentile(pooled_total, 95), cpu_median_s=statistics.median(pooled_cpu))
     explorer.canvas.close()
     return result
 
@@ -204,6 +215,29 @@ def _train_clicks(explorer, defaults: dict, clicks: int = 2) -> dict:
         times.append(time.perf_counter() - t0)
     c = {k: v.value for k, v in explorer.controls.items()}
     return {"median_s": statistics.median(times), "runs": times, "setting": c}
+
+
+def _digits(explorer, defaults: dict) -> dict:
+    """The digits explorer: Train at two settings not trained before (the time a student waits,
+    busy state shown), then moves back and forth between trained settings (cached: the
+    picture only). The control moves above went to settings not trained yet (empty curves)."""
+    for key, value in defaults.items():
+        explorer.controls[key].value = value
+    clicks = []
+    for key, value in (("n", 997), ("reg", 0.001)):
+        explorer.controls[key].value = value
+        t0 = time.perf_counter()
+        explorer.button.click()
+        clicks.append(time.perf_counter() - t0)
+    trained = [dict(defaults), {**defaults, "n": 997}, {**defaults, "n": 997, "reg": 0.001}]
+    cached = []
+    for _ in range(8):
+        for setting in (trained[1], trained[0], trained[2], trained[1]):
+            for key, value in setting.items():
+                if explorer.controls[key].value != value:
+                    cached.append(_time_move(explorer, explorer.controls[key], value))
+    return {"train_click_s": clicks, "cached_cb": [c for c, _, _ in cached],
+            "cached_total": [t for _, t, _ in cached], "cached_cpu": [u for _, _, u in cached]}
 
 
 def _fine_tuning(explorer) -> dict:
@@ -253,6 +287,6 @@ if __name__ == "__main__":
         print(f"{name:22s} {'ALL':12s} {ms(r['callback_median_s'])} {ms(r['callback_p95_s'])} "
               f"{ms(r['total_median_s']):>9s} {ms(r['total_p95_s']):>9s} {ms(r['cpu_median_s'])}"
               f"   build {r['build_s']:.2f} s")
-        for extra in ("train_click", "fine_tuning"):
+        for extra in ("train_click", "fine_tuning", "digits"):
             if extra in r:
                 print("   ", extra, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r[extra].items()})

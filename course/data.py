@@ -1,4 +1,5 @@
-"""Deterministic, offline data sets for the notebooks. Every one is SYNTHETIC.
+"""Deterministic, offline data sets for the notebooks. Every one is SYNTHETIC except the
+handwritten digits (`digits`, real data shipped in course/assets; see DIGITS.md there).
 
 Spam emails (01_forward_pass, the spam-filter example)
 -------------------------------------------------
@@ -16,6 +17,10 @@ log(prior odds) + L * sum_j x_j log(p_spam_j / p_ham_j). `spam_detector()` retur
 those weights with L fixed at its mean (100); they stand in for a trained model.
 """
 from __future__ import annotations
+
+import functools
+import gzip
+from pathlib import Path
 
 import numpy as np
 
@@ -161,3 +166,28 @@ def make_xor_cloud(n: int = 200, seed: int = 0, noise: float = 0.15) -> tuple[np
     corners, labels = xor()
     pick = rng.integers(0, 4, size=n)
     return corners[pick] + noise * rng.standard_normal((n, 2)), labels[pick].copy()
+
+
+DIGITS_FILE = Path(__file__).parent / "assets" / "digits.csv.gz"
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_table() -> np.ndarray:
+    with gzip.open(DIGITS_FILE, "rt", encoding="ascii") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    table.setflags(write=False)
+    return table
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 handwritten 8x8 digits of UCI's "Optical Recognition of Handwritten Digits"
+    (Alpaydin & Kaynak, 1998, CC BY 4.0; provenance in course/assets/DIGITS.md).
+
+    Returns X of shape (1797, 64), float64 in [0, 1] (each pixel's count 0-16 divided by 16,
+    rows of the 8x8 image one after the other: X[i].reshape(8, 8) is the picture), and y of
+    shape (1797,), int64 labels 0-9. Read from the shipped file once per process (offline);
+    every call returns fresh arrays.
+    """
+    table = _digits_table()
+    return table[:, :64] / 16.0, table[:, 64].copy()

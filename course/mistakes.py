@@ -366,6 +366,19 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("topo_not_reversed", "backward() ran the output's _backward last, so no gradient got past it",
      "the topological order lists every node after its inputs (place the inputs first, then the node); "
      "backpropagation walks that list from the output back (03 §11.3)."),
+    # --- 04 the digits: backprop through a softmax network (two_layer_softmax_backprop) ----
+    ("l2_on_biases", "the L2 penalty was applied to the biases too",
+     "the penalty covers the weights W1 and W2 only (04 §14): the biases' gradients get no penalty term."),
+    ("reg_missing_from_loss", "the L2 penalty is missing from the loss (the gradients have it)",
+     "the returned loss is the cross-entropy PLUS the penalty: add it, or the loss you report is not the one you differentiate."),
+    ("reg_grad_missing", "the L2 penalty's gradient is missing (the loss has it)",
+     "every term of the loss contributes to the gradient: differentiate the penalty too (04 §14, its last step) and add it to dW1 and dW2."),
+    ("reg_no_half", "the ½ of the L2 penalty was dropped",
+     "the penalty is ½·reg·(‖W1‖² + ‖W2‖²), with the ½: check your loss and its derivative against 04 §14's last step."),
+    ("labels_not_one_hot", "the integer labels were used as if they were one-hot rows",
+     "y holds one class number per sample: build the (n, k) one-hot matrix first (04 §14, step 1), then use it where 02's formulas use Y."),
+    ("relu_on_gradient", "ReLU applied to the gradient instead of masking it with the forward pass",
+     "which hidden units pass gradient back depends on the forward pass (where each unit was active), not on the gradient's sign: 03 §3."),
 )
 
 

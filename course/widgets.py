@@ -901,3 +901,154 @@ class FineTuningExplorer(Explorer):
 def fine_tuning_explorer(fit: Callable, add_head: Callable):
     """The fine-tuning explorer, training with your `fit` and `add_head`."""
     return FineTuningExplorer(fit, add_head)
+
+
+class DigitsExplorer(Explorer):
+    """Train the digits network (notebook 04) with your `two_layer_softmax_backprop`: training-set
+    size, L2 strength and hidden units; training and validation curves, and validation digits
+    the early-stopped network gets wrong.
+
+    Training takes a second or so, so it runs on Train (controls disabled, the status says
+    so) and each setting's result is kept: moving to a setting trained before shows it at
+    once, any other shows empty curves and asks for Train. The starting setting is trained
+    when the widget is built.
+    """
+
+    SIZES = (50, 100, 200, 400, 997)
+    REGS = (0.0, 0.0001, 0.001, 0.01, 0.1)
+    HIDDEN = (16, 32, 64, 128)
+    EPOCHS, LR, SHOWN = 300, 1.0, 6
+
+    def __init__(self, backprop: Callable):
+        import ipywidgets as w
+        from matplotlib.gridspec import GridSpec
+
+        from . import digits
+        self.backprop, self.digits = backprop, digits
+        self.runs: dict = {}
+        self.fig, self.canvas = figure(10.4, 3.4)
+        grid = GridSpec(1, 3, figure=self.fig, width_ratios=[3, 3, 2.4])
+        left, middle = self.fig.add_subplot(grid[0]), self.fig.add_subplot(grid[1])
+        self.loss = plots.Curves(left, ["training", "validation"], "epoch", "cross-entropy", legend=False)
+        self.acc = plots.Curves(middle, ["training", "validation"], "epoch", "accuracy", legend=False)
+        # the legend outside the curves: a new picture then need not draw it again over them
+        self.fig.legend(handles=list(self.loss.lines.values()), loc="outside lower center", ncol=2,
+                        fontsize=plots.FONT, frameon=False)
+        left.set(xlim=(0, self.EPOCHS), ylim=(0, 2.6))
+        middle.set(xlim=(0, self.EPOCHS), ylim=(0, 1.05))
+        self.marks = [ax.axvline(0, color="grey", ls=":", lw=1) for ax in (left, middle)]
+        # the misclassified digits: one image of 2 x 3 tiles (one artist to redraw, not six)
+        gallery = self.fig.add_subplot(grid[2])
+        gallery.set_axis_off()
+        gallery.set_title("validation digits it gets wrong\n(true → predicted)", fontsize=plots.FONT)
+        from matplotlib import colormaps
+        cmap = colormaps["gray_r"].with_extremes(bad="white")
+        self.mosaic = np.full((20, 28), np.nan)
+        self.image = gallery.imshow(self.mosaic, cmap=cmap, vmin=0, vmax=1, extent=(0, 28, 20, 0))
+        self.captions = [gallery.text(self.tile(slot)[1] + 4, self.tile(slot)[0] - 0.3, " ", ha="center",
+                                      va="bottom", fontsize=plots.FONT) for slot in range(self.SHOWN)]
+        style = dict(layout=w.Layout(width="320px"), style=LABELS_WIDE, continuous_update=True)
+        self.controls = {
+            "n": w.SelectionSlider(options=self.SIZES, value=100, description="training images", **style),
+            "reg": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.REGS], value=0.0, description="L2 (reg)",
+                                     **style),
+            "hidden": w.SelectionSlider(options=self.HIDDEN, value=64, description="hidden units", **style)}
+        self.button = w.Button(description="Train", button_style="primary", layout=w.Layout(width="100px"))
+        self.button.on_click(lambda _b: self.train())
+        failure = None
+        try:
+            self.result(self.setting())
+        except Exception as exc:  # the student's function is unfinished or wrong: Train will say so
+            failure = exc
+        self._wire([*self.controls.values(), self.button])
+        if failure is not None:
+            self.status.value = trouble(failure)
+
+    def setting(self) -> tuple:
+        return tuple(self.controls[k].value for k in ("n", "reg", "hidden"))
+
+    @staticmethod
+    def tile(slot: int) -> tuple[int, int]:
+        """(row, column) of a misclassified digit's top left pixel in the gallery image."""
+        return 10 * (slot // 3) + 2, 9 * (slot % 3) + 1
+
+    def result(self, setting: tuple) -> dict:
+        """Train for a setting (or recall it): the curves, the best epoch, and up to SHOWN
+        validation digits the early-stopped network gets wrong."""
+        if setting not in self.runs:
+            n, reg, hidden = setting
+            split = self.digits.digit_split(n)
+            run = self.digits.train_digits(self.backprop, *split["train"], *split["val"], hidden=hidden, reg=reg,
+                                           epochs=self.EPOCHS, lr=self.LR)
+            X_val, y_val = split["val"]
+            predicted = self.digits.probabilities(run["params"], X_val).argmax(axis=1)
+            wrong = np.flatnonzero(predicted != y_val)[:self.SHOWN]
+            self.runs[setting] = {**{k: run[k] for k in ("train_loss", "val_loss", "train_acc", "val_acc")},
+                                  "best": run["best_epoch"], "wrong": [(X_val[i], y_val[i], predicted[i]) for i in wrong]}
+        return self.runs[setting]
+
+    def train(self) -> None:
+        setting = self.setting()
+        parts = [*self.controls.values(), self.button]
+        for part in parts:
+            part.disabled = True
+        self.status.value = (f"training… ({setting[0]} images, reg {setting[1]:g}, {setting[2]} hidden units, "
+                             f"{self.EPOCHS} epochs)")
+        try:
+            self.result(setting)
+        except Exception as exc:  # the student's function is unfinished or wrong
+            self.status.value = trouble(exc)
+            return
+        finally:
+            for part in parts:
+                part.disabled = False
+        self.update()
+
+    def redraw(self) -> None:
+        run = self.runs.get(self.setting())
+        epochs = np.arange(self.EPOCHS + 1)
+        empty = np.array([])
+        pick = (lambda key: run[key]) if run else (lambda key: empty)
+        self.loss.update_curves(epochs, {"training": pick("train_loss"), "validation": pick("val_loss")})
+        self.acc.update_curves(epochs, {"training": pick("train_acc"), "validation": pick("val_acc")})
+        for mark in self.marks:
+            mark.set_xdata([run["best"]] * 2 if run else [-10] * 2)
+        wrong = run["wrong"] if run else []
+        mosaic = np.full_like(self.mosaic, np.nan)
+        for slot, caption in enumerate(self.captions):
+            row, column = self.tile(slot)
+            if slot < len(wrong):
+                pixels, true, predicted = wrong[slot]
+                mosaic[row:row + 8, column:column + 8] = pixels.reshape(8, 8)
+                caption.set_text(f"{true} → {predicted}")
+            else:
+                caption.set_text(" ")
+        self.image.set_data(mosaic)
+        n, reg, hidden = self.setting()
+        self.loss.ax.set_title(f"{n} images, reg {reg:g}, {hidden} hidden units")
+        self.acc.ax.set_title(f"dotted: best epoch {run['best']}" if run else "not trained yet: press Train")
+
+    def describe(self) -> str:
+        n, reg, hidden = self.setting()
+        run = self.runs.get((n, reg, hidden))
+        setting = f"{n} training images, reg {reg:g}, {hidden} hidden units"
+        if run is None:
+            return f"not trained with these settings ({setting}) yet: press Train."
+        b = run["best"]
+        wrong = ", ".join(f"{'an' if t == 8 else 'a'} {t} read as {p}" for _, t, p in run["wrong"]) or "none"
+        return (f"after {self.EPOCHS} epochs ({setting}): left, cross-entropy per epoch, training from "
+                f"{run['train_loss'][0]:.2f} to {run['train_loss'][-1]:.3f}, validation lowest {run['val_loss'][b]:.3f} "
+                f"at epoch {b} (dotted line) and {run['val_loss'][-1]:.3f} at the end; middle, accuracy, training "
+                f"{run['train_acc'][-1]:.3f} and validation {run['val_acc'][-1]:.3f} at the end, "
+                f"{run['val_acc'][b]:.3f} at the best epoch; right, validation digits the network of the best epoch "
+                f"gets wrong (true → predicted): {wrong}.")
+
+    def dynamic_artists(self) -> list:
+        return [*self.loss.lines.values(), *self.acc.lines.values(), *self.marks, self.image, *self.captions,
+                self.loss.ax.title, self.acc.ax.title]
+
+
+@factory("digits explorer")
+def digits_explorer(backprop: Callable):
+    """The digits explorer, training with your `two_layer_softmax_backprop`."""
+    return DigitsExplorer(backprop)

@@ -401,3 +401,134 @@ def check_rmsprop_step(student: Callable) -> None:
     # gradients ~1e-2 with eps 1e-3: eps matters, inside the root or outside it
     _check_step(student, rmsprop_step, _rmsprop_variants, "sq", "rmsprop_step",
                 [((3, 5), {"lr": 0.02, "beta": 0.9, "eps": 1e-3, "scale": 1e-2}), ((2, 3), {"lr": 0.1})])
+# --- the digits: a softmax MLP (two_layer_softmax_backprop) ----------------------------
+
+FORMULAS["two_layer_softmax_backprop"] = [
+    r"(P|probs|softmax\(\w*\))-(Y|onehot)", r"-Y\)/n", r"/len\(", r"/X\.shape\[0\]", r"reg\*W", r"X\.T@", r"A1\.T@",
+    r"@W2\.T", r"dZ\d=", r"Z1>0", r"eye\(", r"sum\(axis=0",
+]
+
+
+def two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg=0.0):
+    """ReLU hidden layer, softmax output, mean cross-entropy over the n samples for integer labels
+    y (n,), plus 0.5 * reg * (|W1|^2 + |W2|^2). Returns (loss, {"dW1", "db1", "dW2", "db2"})."""
+    n = X.shape[0]
+    Z1 = X @ W1 + b1
+    A1 = np.maximum(Z1, 0.0)
+    Z2 = A1 @ W2 + b2
+    shifted = Z2 - Z2.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(n)
+    loss = -log_p[rows, y].mean() + 0.5 * reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+    dZ2 = np.exp(log_p)
+    dZ2[rows, y] -= 1.0
+    dZ2 /= n
+    dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
+    return float(loss), {"dW1": X.T @ dZ1 + reg * W1, "db1": dZ1.sum(axis=0),
+                         "dW2": A1.T @ dZ2 + reg * W2, "db2": dZ2.sum(axis=0)}
+
+
+def _softmax_mlp(X, y, W1, b1, W2, b2, reg, *, mean=True, loss_reg=1.0, grad_reg=1.0, bias_reg=False, axis=1,
+                 labels="one_hot", backward="mask", into_2="A1", sign=1.0):
+    """The reference's computation with one mistake switched on: (loss, grads) of a wrong answer.
+
+    mean False: no 1/n; loss_reg / grad_reg: the factor on the penalty in the loss / on reg·W in
+    the gradient (0 missing, 2 the ½ dropped); bias_reg: the biases penalised too; axis 0:
+    softmax down the columns; labels "column": y[:, None] used as the one-hot matrix; backward
+    "none" (no ReLU mask), "times_z" (dA1·Z1), "times_a" (dA1·A1), "relu_grad" (ReLU of dA1);
+    into_2 "Z1": dW2 from the pre-activation; sign -1: P and Y swapped."""
+    n, k = X.shape[0], W2.shape[1]
+    Z1 = X @ W1 + b1
+    A1 = np.maximum(Z1, 0.0)
+    Z2 = A1 @ W2 + b2
+    e = np.exp(Z2 - Z2.max(axis=axis, keepdims=True))
+    P = e / e.sum(axis=axis, keepdims=True)
+    Y = np.eye(k)[y] if labels == "one_hot" else y[:, None].astype(float)
+    penalty = np.sum(W1 ** 2) + np.sum(W2 ** 2) + bias_reg * (np.sum(b1 ** 2) + np.sum(b2 ** 2))
+    loss = -np.sum(Y * np.log(np.clip(P, 1e-300, None))) / n + 0.5 * loss_reg * reg * penalty
+    dZ2 = sign * (P - Y) / (n if mean else 1)
+    dA1 = dZ2 @ W2.T
+    dZ1 = {"mask": dA1 * (Z1 > 0), "none": dA1, "times_z": dA1 * Z1, "times_a": dA1 * A1,
+           "relu_grad": np.maximum(dA1, 0.0)}[backward]
+    into = {"A1": A1, "Z1": Z1}[into_2]
+    r = grad_reg * reg
+    return float(loss), {"dW1": X.T @ dZ1 + r * W1, "db1": dZ1.sum(axis=0) + bias_reg * r * b1,
+                         "dW2": into.T @ dZ2 + r * W2, "db2": dZ2.sum(axis=0) + bias_reg * r * b2}
+
+
+SOFTMAX_MISTAKES = (
+    ("missing_mean", dict(mean=False)), ("reg_missing_from_loss", dict(loss_reg=0.0)),
+    ("reg_grad_missing", dict(grad_reg=0.0)), ("reg_no_half", dict(loss_reg=2.0, grad_reg=2.0)),
+    ("reg_no_half", dict(grad_reg=2.0)), ("reg_no_half", dict(loss_reg=2.0)), ("l2_on_biases", dict(bias_reg=True)),
+    ("softmax_axis", dict(axis=0)), ("labels_not_one_hot", dict(labels="column")),
+    ("derivative_left_out", dict(backward="none")), ("relu_backward_z", dict(backward="times_z")),
+    ("activation_not_derivative", dict(backward="times_a")), ("relu_on_gradient", dict(backward="relu_grad")),
+    ("z_for_a", dict(into_2="Z1")), ("wrong_sign", dict(sign=-1.0)),
+)
+
+
+def _softmax_case(rng, n, d, h, k, scale=1.0):
+    X = rng.normal(size=(n, d))
+    W1, b1 = rng.normal(size=(d, h)) * np.sqrt(2 / d), rng.normal(size=h) * 0.3
+    W2, b2 = rng.normal(size=(h, k)) * scale, rng.normal(size=k) * 0.3
+    return X, rng.integers(0, k, size=n), W1, b1, W2, b2
+
+
+def _softmax_answer(got, what):
+    check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
+               problem=f"expected (loss, grads), got {type(got).__name__}.")
+    loss, grads = got
+    check_true(isinstance(grads, dict) and {"dW1", "db1", "dW2", "db2"} <= set(grads), what=what, mistake="grads_keys",
+               problem="expected a dict with keys dW1, db1, dW2, db2, got "
+                       f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}.")
+    return loss, grads
+
+
+def check_two_layer_softmax_backprop(student: Callable) -> None:
+    """Random networks (batches of several samples and of one, non-square layers, 2 to 6
+    classes, reg 0 and > 0) against the reference, itself checked against centered differences;
+    then logits in the thousands, where an unstable softmax overflows."""
+    from course.gradcheck import numerical_gradient, relative_error
+    rng = rng_for("two_layer_softmax_backprop")
+    cases = [(6, 4, 5, 3, 0.1), (5, 3, 7, 4, 0.0), (4, 6, 3, 2, 0.05), (1, 5, 4, 6, 0.2)]
+    for n, d, h, k, reg in cases:
+        X, y, W1, b1, W2, b2 = _softmax_case(rng, n, d, h, k)
+        y[:min(n, k)] = np.arange(min(n, k))[::-1]      # several classes present
+        what = (f"two_layer_softmax_backprop with X {X.shape}, W1 {W1.shape}, W2 {W2.shape}, "
+                f"{k} classes, reg={reg}")
+        loss, grads = two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg)
+        params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+        wrong = [(key, _softmax_mlp(X, y, W1, b1, W2, b2, reg, **options)) for key, options in SOFTMAX_MISTAKES]
+        got, _ = call(student, X, y.copy(), W1, b1, W2, b2, reg=reg, what=what)
+        got_loss, got_grads = _softmax_answer(got, what)
+        data_loss = two_layer_softmax_backprop(X, y, W1, b1, W2, b2)[0]
+        penalty = loss - data_loss
+        check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss, what=f"{what}: loss",
+                    variants=[(key, w[0]) for key, w in wrong] + [("loss_not_mean", data_loss * n + penalty),
+                                                                  ("cce_mean_over_elements", data_loss / k + penalty)])
+        for key in ("dW2", "db2", "dW1", "db1"):
+            name = key[1:]
+            numeric = numerical_gradient(
+                lambda v, name=name: two_layer_softmax_backprop(X, y, **dict(params, **{name: v}), reg=reg)[0],
+                params[name])
+            err = relative_error(grads[key], numeric)
+            if err > 1e-5:
+                raise RuntimeError(f"grader reference disagrees with the numerical gradient ({err:.1e})")
+            check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']",
+                        n=n if reg == 0 or key.startswith("db") else None,     # the penalty spoils n·grad
+                        variants=[(m, w[1][key]) for m, w in wrong],
+                        context=[f"(the expected gradient agrees with a centered-difference gradient: relative "
+                                 f"error {err:.0e})"])
+    # logits in the thousands, every sample's largest logit its label: a stable softmax gives a
+    # loss near 0 and finite gradients, exp() of the raw logits overflows
+    X, _, W1, b1, W2, b2 = _softmax_case(rng, 5, 4, 6, 3, scale=400.0)
+    y = np.argmax(np.maximum(X @ W1 + b1, 0) @ W2 + b2, axis=1)
+    what = "two_layer_softmax_backprop with logits in the thousands (labels = the largest logit)"
+    loss, grads = two_layer_softmax_backprop(X, y, W1, b1, W2, b2, 0.01)
+    got, _ = call(student, X, y.copy(), W1, b1, W2, b2, reg=0.01, what=what)
+    got_loss, got_grads = _softmax_answer(got, what)
+    check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss, what=f"{what}: loss",
+                nonfinite="unstable_softmax", rtol=1e-6, atol=1e-6)
+    for key in ("dW2", "db2", "dW1", "db1"):
+        check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']", nonfinite="unstable_softmax",
+                    atol=1e-6)

@@ -3,8 +3,14 @@
 Tests import `tools.build` (the notebook build), `course` and `grader` straight from
 this checkout, whatever folder pytest was started from.
 """
+import os
 import sys
 from pathlib import Path
+
+# Before anything imports numpy: the course's matrices are small, and OpenBLAS's threads
+# only cost time on them (many times more on a busy 2-core machine); notebooks 04 and 05
+# set the same in their setup cells.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

@@ -144,6 +144,16 @@ class Driver:
         self.shot("9-after")
 
 
+def trained(driver: Driver) -> None:
+    """Press the widget's Train button; the picture must change, and the button come back."""
+    widget = driver.widget
+    driver.act("Train", lambda: widget.button("Train").click(), timeout=TRAINING_TIMEOUT)
+    widget.page.wait_for_function(
+        "(root) => !root.querySelector('button.widget-button').disabled",
+        arg=widget.root.element_handle(), timeout=TRAINING_TIMEOUT * 1000)
+    widget.settle()
+
+
 # --- the five notebooks -------------------------------------------------------------------
 
 @pytest.mark.browser
@@ -241,11 +251,7 @@ def test_xor_training_widgets(notebook):
     assert widget.progress() == 0.0
 
     def train():
-        trainer.act("Train", lambda: widget.button("Train").click(), timeout=TRAINING_TIMEOUT)
-        widget.page.wait_for_function(
-            "(root) => !root.querySelector('button.widget-button').disabled",
-            arg=widget.root.element_handle(), timeout=TRAINING_TIMEOUT * 1000)
-        widget.settle()
+        trained(trainer)
         assert widget.progress() == pytest.approx(1.0, abs=0.02), "Train fills the progress bar"
 
     train()
@@ -258,6 +264,31 @@ def test_xor_training_widgets(notebook):
         assert widget.progress() == 0.0, f"moving {label} resets the progress bar"
     train()
     trainer.done()
+    check_console(notebook)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("notebook", ["04_xor_training"], indirect=True)
+def test_digits_explorer_widget(notebook):
+    check_notebook_ran(notebook)
+
+    explorer = Driver(notebook, "digits_explorer")
+    widget = explorer.widget
+
+    def train():                         # a setting trained before is shown already: nothing to do
+        if "press Train" not in widget.root.inner_text():
+            return
+        trained(explorer)
+        assert "press Train" not in widget.root.inner_text(), "Train shows the setting's curves"
+
+    # every move changes the picture: to a setting not trained yet (empty curves, its title)
+    # or back to one trained before (its curves, from the cache)
+    explorer.slider("training images", key="ArrowRight", dx=-60)
+    train()
+    explorer.shot("1-trained")
+    explorer.slider("L2 (reg)", key="ArrowRight", dx=60, between=train)
+    explorer.slider("hidden units", key="ArrowLeft", dx=60)
+    explorer.done()
     check_console(notebook)
 
 

@@ -275,3 +275,66 @@ def test_init_weights_refuses_an_unknown_scheme_and_has_each_schemes_spread():
     for scheme, std in (("normal", 1.0), ("xavier", np.sqrt(2 / 700)), ("he", np.sqrt(2 / 500))):
         W = g.init_weights(500, 200, np.random.default_rng(1), scheme)
         assert W.shape == (500, 200) and abs(W.std() / std - 1) < 0.01 and abs(g._kurtosis(W)) < 0.1
+# --- two_layer_softmax_backprop ----------------------------------------------------------
+
+def _softmax_backprop_by_rows(X, y, W1, b1, W2, b2, reg=0.0):
+    """A correct answer written another way: one sample at a time, the mask from A1, the loss clipped as in 02."""
+    n = len(y)
+    loss = 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    grads = {"dW1": reg * W1, "db1": np.zeros_like(b1), "dW2": reg * W2, "db2": np.zeros_like(b2)}
+    for x, label in zip(X, y):
+        a1 = np.maximum(x @ W1 + b1, 0)
+        z2 = a1 @ W2 + b2
+        p = np.exp(z2 - z2.max()) / np.exp(z2 - z2.max()).sum()
+        loss -= np.log(max(p[label], 1e-12)) / n
+        dz2 = p.copy()
+        dz2[label] -= 1
+        dz2 /= n
+        dz1 = (W2 @ dz2) * (a1 > 0)
+        grads["dW2"] += np.outer(a1, dz2)
+        grads["db2"] += dz2
+        grads["dW1"] += np.outer(x, dz1)
+        grads["db1"] += dz1
+    return loss, grads
+
+
+def test_softmax_backprop_correct_alternatives_pass():
+    g.check_two_layer_softmax_backprop(g.two_layer_softmax_backprop)
+    g.check_two_layer_softmax_backprop(_softmax_backprop_by_rows)
+
+
+def _unstable(X, y, W1, b1, W2, b2, reg=0.0):
+    """exp() of the raw logits: right until they overflow."""
+    Z2 = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+    with np.errstate(all="ignore"):
+        P = np.exp(Z2) / np.exp(Z2).sum(axis=1, keepdims=True)
+        data_loss = -np.mean(np.log(P[np.arange(len(y)), y]))
+    penalty = 0.5 * reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+    return data_loss + penalty, _softmax_backprop_by_rows(X, y, W1, b1, W2, b2, reg)[1]
+
+
+SOFTMAX_WRONG = [(key, lambda *a, o=options, **k: g._softmax_mlp(*a, k.get("reg", 0.0), **o))
+                 for key, options in g.SOFTMAX_MISTAKES] + [("unstable_softmax", _unstable)]
+
+
+@pytest.mark.parametrize("mistake, answer", SOFTMAX_WRONG, ids=[f"{m}-{i}" for i, (m, _) in enumerate(SOFTMAX_WRONG)])
+def test_softmax_backprop_mistakes_are_named(mistake, answer):
+    with pytest.raises(CheckFailed) as failure:
+        g.check_two_layer_softmax_backprop(answer)
+    assert failure.value.mistake == mistake
+
+
+def test_the_softmax_reference_agrees_with_closed_forms():
+    """One sample, no hidden ReLU cut: dL/dZ2 = p - onehot; with every weight zero the
+    probabilities are uniform and the loss is log k; the penalty's gradient is reg·W."""
+    k = 4
+    X, y = np.ones((1, 3)), np.array([2])
+    W1, b1, W2, b2 = np.zeros((3, 5)), np.ones(5), np.zeros((5, k)), np.zeros(k)
+    loss, grads = g.two_layer_softmax_backprop(X, y, W1, b1, W2, b2)
+    assert loss == pytest.approx(np.log(k))
+    assert np.allclose(grads["db2"], np.full(k, 1 / k) - np.eye(k)[2])
+    assert np.allclose(grads["dW2"], np.outer(np.ones(5), grads["db2"]))
+    W1r = np.arange(15.0).reshape(3, 5) / 10
+    loss_r, grads_r = g.two_layer_softmax_backprop(X, y, W1r, b1, W2, b2, reg=0.3)
+    assert loss_r == pytest.approx(np.log(k) + 0.15 * np.sum(W1r ** 2))
+    assert np.allclose(grads_r["dW1"], 0.3 * W1r)      # W2 = 0: no gradient reaches W1 but the penalty's

@@ -278,6 +278,41 @@ def test_optimiser_race_reports_an_unfinished_step():
 
     race = widgets.optimiser_race(momentum_step, rmsprop_step)
     assert "your `rmsprop_step` is not written yet" in race.status.value
+def _digits_explorer(monkeypatch, backprop=None):
+    from grader.xor_training import two_layer_softmax_backprop
+    monkeypatch.setattr(widgets.DigitsExplorer, "EPOCHS", 40)      # the behaviour, not the full run
+    return widgets.digits_explorer(backprop or two_layer_softmax_backprop)
+
+
+def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place(monkeypatch):
+    from grader.xor_training import two_layer_softmax_backprop
+    calls = []
+    explorer = _digits_explorer(monkeypatch, lambda X, *a, **k: calls.append(len(X)) or two_layer_softmax_backprop(X, *a, **k))
+    assert calls == [100] * 40, "the starting setting is trained with the given function when built"
+    lines, image = dict(explorer.loss.lines), explorer.image
+    assert len(lines["validation"].get_xdata()) == 41 and explorer.status.value == ""
+    for _, true, predicted in explorer.runs[(100, 0.0, 64)]["wrong"]:
+        assert true != predicted
+    explorer.controls["n"].value = 200
+    assert len(calls) == 40, "a new setting does not train until Train is pressed"
+    assert len(lines["validation"].get_xdata()) == 0 and "press Train" in explorer.description.value
+    explorer.button.click()
+    assert calls[40:] == [200] * 40 and not explorer.button.disabled
+    assert len(lines["validation"].get_xdata()) == 41 and "200 training images" in explorer.description.value
+    explorer.controls["n"].value = 100
+    explorer.controls["n"].value = 200
+    assert len(calls) == 80, "settings trained before are shown from the cache"
+    assert dict(explorer.loss.lines) == lines and explorer.image is image, "same artists: updated, not redrawn"
+
+
+def test_digits_explorer_reports_an_unfinished_backprop(monkeypatch):
+    def two_layer_softmax_backprop(*args, **kwargs):
+        raise NotImplementedError()
+
+    explorer = _digits_explorer(monkeypatch, two_layer_softmax_backprop)
+    assert "not written yet" in explorer.status.value
+    explorer.button.click()
+    assert "not written yet" in explorer.status.value and not explorer.button.disabled
 
 
 # --- blitting: a new picture redraws only what changes, and is the same picture --------
@@ -332,7 +367,12 @@ def _race():
 
 
 def test_every_widget_sends_after_each_move_exactly_the_picture_a_full_draw_makes(monkeypatch):
-    for name, (explorer, moves) in _all_widgets().items():
+    digits = _digits_explorer(monkeypatch)
+    digits.controls["hidden"].value = 32
+    digits.button.click()                          # two trained settings and untrained ones
+    everything = {**_all_widgets(), "digits": (digits, [("hidden", 64), ("reg", 0.01), ("hidden", 32), ("reg", 0.0),
+                                                        ("n", 50)])}
+    for name, (explorer, moves) in everything.items():
         shown(explorer)
         full_draws = []
         explorer.canvas.mpl_connect("draw_event", lambda event: event.canvas.is_saving() or full_draws.append(1))
