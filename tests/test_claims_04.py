@@ -243,7 +243,7 @@ def test_two_hidden_units_get_stuck_on_a_plateau_not_in_a_minimum(nb):
         assert np.abs(a - b).max() < 0.01 and np.all(np.minimum(a, 1 - a) < 0.01), (seed, hidden)
 
 
-# --- §8, §9 ------------------------------------------------------------------------
+# --- §8, §10 -----------------------------------------------------------------------
 
 def test_sigmoid_layers_starve_and_relu_layers_do_not(nb):
     ns = nb.section("8")
@@ -259,8 +259,8 @@ def test_sigmoid_layers_starve_and_relu_layers_do_not(nb):
 
 
 def test_the_regression_network_memorises_its_target(nb):
-    ns = nb.section("9")
-    said, source = text("9"), code("9")
+    ns = nb.section("10")
+    said, source = text("10"), code("10")
     assert number(r"\$x = \(0\.6, 0\.4\)\$, target \$(0\.\d+)\$", said) == ns["Y3"][0, 0] == 0.875
     assert number(r"learning rate (\d\.\d+)", said) == 0.5 and "pred - Y3), 0.5)" in source
     assert number(r"(\d+) epochs, logging every", said) == 501 == len(ns["log3"])
@@ -270,11 +270,11 @@ def test_the_regression_network_memorises_its_target(nb):
     assert abs(predictions[-1] - 0.875) < 1e-3 and ns["log3"][-1][2] < 1e-6
 
 
-# --- §10 ---------------------------------------------------------------------------
+# --- §11 ---------------------------------------------------------------------------
 
 def test_mini_batches_against_the_full_batch_as_the_text_says(nb):
-    ns = nb.section("10")
-    said, source = text("10"), code("10")
+    ns = nb.section("11")
+    said, source = text("11"), code("11")
     assert "256 noisy XOR points to train on and 256 more" in said
     assert "make_xor_cloud(256, seed=1)" in source and "make_xor_cloud(256, seed=2)" in source
     assert "a 2-8-1 network, 40 epochs" in said and "[2, 8, 1]" in source and "epochs=40" in source
@@ -299,12 +299,12 @@ def test_mini_batches_against_the_full_batch_as_the_text_says(nb):
     assert best[256] != 16.0 and best[16] != 16.0
 
 
-# --- §11: what the trainer shows for §7's stuck seeds ---------------------------------
+# --- §13: what the trainer shows for §7's stuck seeds ---------------------------------
 
 def test_the_stuck_seeds_stay_stuck_in_the_trainer_and_three_units_free_them(nb):
     from course import widgets
     ns = nb.section("7")
-    said = text("11")
+    said = text("13")
     trainer = widgets.xor_trainer(ns["train"], ns["predict"], ns["mlp_forward"])
     lr, epochs = trainer.controls["lr"].value, trainer.controls["epochs"].value
     assert lr == number(r"starting learning rate (\d+)", said) and epochs == number(r"and ([\d ]+) epochs", said)
