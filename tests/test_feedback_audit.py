@@ -17,7 +17,9 @@ def test_there_are_at_least_three_wrong_answers_per_gradient_exercise():
     from tools.wrong_answers import WRONG_ANSWERS
     gradient_tests = ["test_mse_grad", "test_mae_grad", "test_huber_grad", "test_binary_cross_entropy_grad",
                       "test_softmax_cross_entropy_grad", "test_sigmoid_backward", "test_relu_backward",
-                      "test_dense_backward", "test_numerical_gradient", "test_two_layer_backprop", "test_mlp_backward"]
+                      "test_dense_backward", "test_numerical_gradient", "test_two_layer_backprop", "test_mlp_backward",
+                      "test_value_arithmetic", "test_value_functions", "test_value_backward",
+                      "test_momentum_step", "test_rmsprop_step", "test_two_layer_softmax_backprop"]
     counts = {t: sum(w.test == t for ws in WRONG_ANSWERS.values() for w in ws) for t in gradient_tests}
     assert all(n >= 3 for n in counts.values()), counts
 
