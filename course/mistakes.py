@@ -361,8 +361,9 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("output_grad_not_set", "backward() did not start with dL/dL at the output",
      "the output's gradient with respect to itself must be set before the first _backward runs (03 §11.3)."),
     ("backward_not_topological", "backward() ran a node's _backward before every node that uses it had run theirs",
-     "a node may pass its gradient on only once all its uses have added theirs: visit the graph in reverse "
-     "topological order (03 §11.3), not depth-first from the output or by plain recursion."),
+     "a node may pass its gradient on only once all its uses have added theirs: record the topological order "
+     "first, then run the nodes' _backward in its reverse (03 §11.3); running each node's _backward as soon as a "
+     "walk from the output reaches it is too early."),
     ("topo_not_reversed", "backward() ran the output's _backward last, so no gradient got past it",
      "the topological order lists every node after its inputs (place the inputs first, then the node); "
      "backpropagation walks that list from the output back (03 §11.3)."),
