@@ -127,8 +127,9 @@ print(f"training: {record['training']}; accuracy on its 4-class test set: {recor
 # $t = 0$ the correction divides by zero. On the first step, $\hat m = g$ and $\hat v = g^2$,
 # so every parameter moves by about $\eta$, whatever its gradient's scale.
 #
-# **Exercise 3.1 (3 points).** Write `adam_step`. Return new arrays `(param, m, v)`; change
-# nothing in place.
+# **Exercise 3.1 (3 points).** Write `adam_step` from the formulas above (04's `momentum_step`
+# and `rmsprop_step` are not part of this notebook, and Adam's $m$ is an average, not 04's
+# momentum). Return new arrays `(param, m, v)`; change nothing in place.
 
 # %% kind="solution" grade_id="adam_step"
 def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -158,7 +159,7 @@ param, grad = np.array([1.0, -2.0]), np.array([0.5, -4.0])
 got, _ = call(adam_step, param, grad, 0.0, 0.0, 1, lr=0.1, what="adam_step, first step (t = 1)")
 check_true(isinstance(got, tuple) and len(got) == 3, what="adam_step", mistake="wrong_return",
            problem="expected the tuple (param, m, v)")
-check_array(got[1], [0.05, -0.4], what="adam_step, first step: m")
+check_array(got[1], [0.05, -0.4], what="adam_step, first step: m", variants=[("adam_m_unaveraged", [0.5, -4.0])])
 check_array(got[2], [0.00025, 0.016], what="adam_step, first step: v", nonfinite="adam_v_not_squared",
             variants=[("adam_v_not_squared", [0.0005, -0.004])])
 check_array(got[0], [0.9, -1.9], what="adam_step, first step: param moves by lr against the gradient's sign",

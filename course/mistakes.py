@@ -280,6 +280,9 @@ CATALOG: dict[str, Mistake] = _catalog(
      "v tracks the SQUARED gradient, m the gradient itself: check your v update against 05 §3."),
     ("adam_eps_inside", "eps added inside the square root",
      "eps goes outside the square root, added to it, not under it: compare with 05 §3."),
+    ("adam_m_unaveraged", "m was updated in 04's momentum convention, not as an average",
+     "Adam's m is a running AVERAGE of the gradients: the new gradient gets the weight 1 - beta1 (05 §3, the "
+     "first bullet); 04's momentum_step adds it whole."),
     ("adam_m_v_swapped", "m and v are swapped",
      "return (param, m, v) in that order: m the mean of the gradients, v the mean of their squares."),
     ("adam_state_reset", "Adam's state starts afresh every epoch",

@@ -118,7 +118,8 @@ def check_adam_step(student: Callable) -> None:
         check_true(isinstance(got, (tuple, list)) and len(got) == 3, what=what, mistake="wrong_return",
                    problem=f"expected (param, m, v), got {type(got).__name__}.")
         new, m_new, v_new = adam_step(param, grad, m, v, t, **hyper)
-        check_array(got[1], m_new, what=f"{what}: m", variants=[("adam_m_v_swapped", v_new)])
+        check_array(got[1], m_new, what=f"{what}: m", variants=[("adam_m_v_swapped", v_new),
+                                                                ("adam_m_unaveraged", full["beta1"] * m + grad)])
         check_array(got[2], v_new, what=f"{what}: v", nonfinite="adam_v_not_squared", variants=[
             ("adam_v_not_squared", full["beta2"] * v + (1 - full["beta2"]) * grad),
             ("adam_v_not_squared", full["beta2"] * v + (1 - full["beta2"]) * np.abs(grad)),

@@ -312,6 +312,7 @@ WRONG_ANSWERS: dict[str, list[Wrong]] = {
         W("test_adam_step", "adam_no_bias_correction", "adam_step",
           "    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)", "    m_hat = m\n    v_hat = v"),
         W("test_adam_step", "adam_v_not_squared", "adam_step", "(1 - beta2) * grad ** 2", "(1 - beta2) * np.abs(grad)"),
+        W("test_adam_step", "adam_m_unaveraged", "adam_step", "m = beta1 * m + (1 - beta1) * grad", "m = beta1 * m + grad"),
         W("test_adam_step", "adam_t_from_zero", "adam_step", "    m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)",
           "    m_hat = m / (1 - beta1 ** (t + 1))\n    v_hat = v / (1 - beta2 ** (t + 1))"),
         W("test_adam_step", "wrong_sign", "adam_step", "return param - lr * m_hat", "return param + lr * m_hat"),
