@@ -61,3 +61,16 @@ def test_benchmarks_md_is_written_from_the_results():
     assert "**1 bar(s) missed**:" in text
     assert "autograde / floor (one command): 1.57x (bar <= 1.5x)" in text
     assert "| 01_forward_pass | 4.20 | 3.60 | n/a |" in text
+
+
+def test_the_kernel_benchmark_builds_every_widget_the_notebooks_show():
+    """benchmarks/widget_latency.py builds each widget with the grader's references (a widget's
+    arguments are the student's functions, which no registry can supply): a widget a notebook
+    shows that it does not build would go unmeasured."""
+    from benchmarks.widget_latency import _factories
+    from tools.registry import widget_notebooks
+    built = _factories()
+    missing = set(widget_notebooks()) - set(built)
+    assert not missing, f"widgets the notebooks show that benchmarks/widget_latency.py does not build: {missing}"
+    for widget, notebook in widget_notebooks().items():
+        assert notebook.startswith(built[widget][0]), f"{widget}: first shown in {notebook}, benchmarked as {built[widget][0]}"
