@@ -326,6 +326,8 @@ with using_your_code():
 # images; a strategy's chosen setting is the one with the highest mean (on a tie, the first
 # listed), marked ←. A line reads: mean ± standard deviation over the five draws, the lowest,
 # and on how many draws it beats head only (at the chosen head setting) on the same images.
+# The strategy §7 deploys is the one with the highest mean at its chosen setting; on a tie,
+# the one whose lowest draw is higher (the safer bet on an unlucky draw).
 
 # %%
 names = {"scratch": "from scratch", "head_only": "head only", "fine_tune": "fine-tune", "all_at_once": "all at once"}

@@ -19,6 +19,7 @@ import pytest
 from course import transfer, widgets, xray
 from course.nn import load_base
 from grader import fine_tuning as reference
+from tests.notebook_text import code_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_fine_tuning"
@@ -104,7 +105,6 @@ def test_gradients_flow_through_frozen_layers_but_are_not_applied():
 def test_the_settings_the_text_names_are_the_ones_used():
     says("with a first guess at the settings: train the head (300 epochs at learning rate 0.01), then unfreeze "
          "and fine-tune everything gently ($10^{-4}$ for 100 epochs")
-    from tests.notebook_text import code_cell
     demo = code_cell(NAME, "head_history = fit(")
     assert "fit(model, X_train, y_train, 0.01, 300)" in demo and "fit(model, X_train, y_train, 1e-4, 100)" in demo
     says("from scratch, head only and all at once: rates $10^{-3}, 10^{-2}, 10^{-1}$, for 100 or 300 epochs;")
@@ -308,6 +308,11 @@ def test_section5_all_at_once_ties_and_is_deployed(printed):
                                      r"(\d\.\d{3})\), so all at once is the strategy §7 deploys")
     assert (a[2], t[2]) == (low_all, low_tune) and low_all > low_tune
     assert "chosen strategy: all at once" in printed
+    says("The strategy §7 deploys is the one with the highest mean at its chosen setting; on a tie, the one whose "
+         "lowest draw is higher")
+    assert "key=lambda name: (round(np.mean(at_chosen[name]), 6), min(at_chosen[name]))" in code_cell(
+        NAME, "transfer.choose(")
+    assert "strategies=(strategy,)" in code_cell(NAME, "model.save(path)")
     others = [_row(printed, s, *transfer.CHOSEN[s])[0] for s in ("scratch", "head_only")]
     assert max(others) < both
 
