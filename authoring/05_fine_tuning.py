@@ -425,7 +425,8 @@ with using_your_code():
 # labelled images, does pretraining still matter? Which unfreeze rate starts to hurt?
 
 # %%
-widgets.fine_tuning_explorer(fit, add_head, chosen)
+with using_your_code():          # `chosen`: the settings §5 chose
+    display(widgets.fine_tuning_explorer(fit, add_head, chosen))
 
 # %% [markdown]
 # ## 7 · Deploy: save, load, predict, choose a threshold

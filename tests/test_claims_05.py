@@ -122,7 +122,7 @@ def test_the_settings_the_text_names_are_the_ones_used():
     assert transfer.SIZES == (10, 30, 100)
     says("the learning rate used after unfreezing (for the number of epochs chosen in §5)")
     says("each at the settings chosen in §5")
-    assert "widgets.fine_tuning_explorer(fit, add_head, chosen)" in code_cell(NAME, "fine_tuning_explorer(")
+    assert "display(widgets.fine_tuning_explorer(fit, add_head, chosen))" in code_cell(NAME, "fine_tuning_explorer(")
 
 
 def _docstrings(path: Path) -> dict[str, str]:
