@@ -404,8 +404,8 @@ with using_your_code():
 # **Reading it.** Pretraining pays most when labels are fewest: with 10 images, head only
 # is 0.09 ahead of training from scratch (0.735 against 0.644), more than at 30 (0.02) or
 # 100 (0.06). Every pretrained strategy is ahead of training from scratch at every size. The
-# settings chosen with 30 images carry over unevenly. With 10 images, all at once is far
-# ahead (0.808, above head only on all five draws), while fine-tuning does not reliably win:
+# settings chosen with 30 images carry over unevenly. With 10 images, all at once is the best
+# of the four (0.808, above head only on all five draws), while fine-tuning does not reliably win:
 # its mean gain is smaller than the spread between draws, and it loses or ties on some of
 # them. With 100 images head only is best on average: fine-tuning at the setting chosen with
 # 30 images beats it on only 1 of the 5 draws, and all at once on none. A setting is chosen
@@ -419,10 +419,10 @@ with using_your_code():
 # Change how many labelled hospital images there are, and the learning rate used after
 # unfreezing (for the number of epochs chosen in §5); the bars show validation accuracy for
 # training from scratch, head only and fine-tuning everything, each at the settings chosen in
-# §5 (one draw of the images, your `fit` and `add_head`). A
-# setting trains the first time you visit it (the controls wait while it does), then it is
-# remembered. One draw varies more than the means above: compare with them. With many
-# labelled images, does pretraining still matter? Which unfreeze rate starts to hurt?
+# §5 (one draw of the images, your `fit` and `add_head`). A setting trains the first time you
+# visit it (the controls wait while it does), then it is remembered. One draw varies more
+# than the means above: compare with them. With many labelled images, does pretraining still
+# matter? Which unfreeze rate starts to hurt?
 
 # %%
 with using_your_code():          # `chosen`: the settings §5 chose
