@@ -77,12 +77,12 @@ def pretrain() -> tuple[Sequential, float]:
     return model, test_accuracy(model)
 
 
-def lessons(base: Sequential) -> dict[str, list[float]]:
+def lessons(base: Sequential) -> dict:
     """Notebook 05's §5 choice and comparison (course.transfer.choose: 30 labelled hospital
     images, draws 0-4, the reference fit and add_head, validation accuracy) with `base` in
     place of the shipped base, every setting chosen again on validation as the notebook
     chooses it: each strategy's accuracy per draw at its chosen setting, and fine-tuning and
-    all at once at learning rate 0.1 (at their chosen epochs)."""
+    all at once at learning rate 0.1 (at their chosen epochs); under "chosen", the settings."""
     from course import transfer
     from grader.fine_tuning import add_head, fit
 
@@ -93,6 +93,7 @@ def lessons(base: Sequential) -> dict[str, list[float]]:
     results = {name: transfer.at(runs, chosen, name) for name in transfer.STRATEGIES}
     for name in ("fine_tune", "all_at_once"):
         results[f"{name} at lr 0.1"] = [run[name, 0.1, chosen[name][1]] for run in runs]
+    results["chosen"] = chosen              # {strategy: (lr, epochs)}: shown, not a lesson
     return results
 
 
@@ -141,8 +142,13 @@ def check(model: Sequential, accuracy: float, out=print) -> bool:
     out(f"notebook 05's comparison, {N_LABELLED} labelled images, seeds {SEEDS.start}-{SEEDS.stop - 1}, "
         "validation accuracy (mean, lowest):")
     for name in results["shipped"]:
-        out(f"  {name:22s}" + "".join(f"  {base} base {np.mean(r[name]):.3f}, {min(r[name]):.3f}"
-                                        for base, r in results.items()))
+        if name != "chosen":
+            out(f"  {name:22s}" + "".join(f"  {base} base {np.mean(r[name]):.3f}, {min(r[name]):.3f}"
+                                            for base, r in results.items()))
+    for base, r in results.items():
+        if "chosen" in r:
+            out(f"settings chosen on validation with the {base} base: " + "; ".join(
+                f"{name} lr {lr:.0e}, {epochs} epochs" for name, (lr, epochs) in r["chosen"].items()))
     held = True
     for lesson, holds in LESSONS.items():
         ok = bool(holds(results["rebuilt"]))
