@@ -811,8 +811,9 @@ class FineTuningExplorer(Explorer):
     """How many labelled hospital images, and how fast to fine-tune once unfrozen: validation
     accuracy of training from scratch, head-only and full fine-tuning, as bars.
 
-    Runs course.transfer with your `fit` and `add_head` (one draw of the labelled images).
-    Results are cached, so a setting costs training time only the first time it is shown;
+    Runs course.transfer with your `fit` and `add_head` (one draw of the labelled images), each
+    strategy at its setting in `settings` (chosen on validation; course.transfer.CHOSEN unless
+    given): the slider replaces the fine-tuning learning rate, its epochs stay. Results are cached, so a setting costs training time only the first time it is shown;
     while it trains, the controls are disabled and the status line says so.
     """
 
@@ -820,10 +821,11 @@ class FineTuningExplorer(Explorer):
     LABELS = ("from scratch", "head only", "fine-tune all")
     DRAW = 0
 
-    def __init__(self, fit: Callable, add_head: Callable):
+    def __init__(self, fit: Callable, add_head: Callable, settings: dict | None = None):
         import ipywidgets as w
         from . import transfer
         self.transfer, self.fit, self.add_head = transfer, fit, add_head
+        self.settings = dict(transfer.CHOSEN if settings is None else settings)
         self.models: dict = {}      # n -> {"scratch": model, "head_only": model}
         self.scores: dict = {}      # (n, log10 lr) -> accuracies
         self.fig, self.canvas = figure(5.6, 3.6)
@@ -837,7 +839,7 @@ class FineTuningExplorer(Explorer):
         self.controls = {"n": w.IntSlider(value=30, min=10, max=120, step=10, description="labelled images",
                                           layout=w.Layout(width="320px"), style=LABELS_WIDE,
                                           continuous_update=False),
-                         "lr": w.FloatLogSlider(value=transfer.FINE_TUNE_LR, base=10, min=-5, max=-1, step=0.5,
+                         "lr": w.FloatLogSlider(value=self.settings["fine_tune"][0], base=10, min=-5, max=-1, step=0.5,
                                                 description="unfreeze lr", layout=w.Layout(width="320px"),
                                                 style=LABELS_WIDE, readout_format=".0e",
                                                 continuous_update=False)}
@@ -854,10 +856,10 @@ class FineTuningExplorer(Explorer):
         if key not in self.scores:
             splits = xray.hospital_splits(n, self.DRAW)
             if n not in self.models:
-                self.models[n] = self.transfer.train_strategies(self.fit, self.add_head, n, seed=self.DRAW,
+                self.models[n] = self.transfer.train_strategies(self.fit, self.add_head, n, self.DRAW, self.settings,
                                                                 strategies=("scratch", "head_only"))
             scratch, head = self.models[n]["scratch"], self.models[n]["head_only"]
-            tuned = self.transfer.fine_tune(self.fit, head, *splits["train"], lr)
+            tuned = self.transfer.fine_tune(self.fit, head, *splits["train"], lr, self.settings["fine_tune"][1])
             X_val, y_val = splits["val"]
             self.scores[key] = {name: self.transfer.accuracy(model, X_val, y_val)
                                 for name, model in zip(self.NAMES, (scratch, head, tuned))}
@@ -891,16 +893,18 @@ class FineTuningExplorer(Explorer):
         accuracies = self.results(n, lr)
         bars = ", ".join(f"{label} {accuracies[name]:.3f}" for label, name in zip(self.LABELS, self.NAMES))
         return (f"three bars, validation accuracy on 200 images after training on {n} labelled images "
-                f"(fine-tuning unfrozen at lr {lr:.0e}): {bars}. A dashed line marks 0.5.")
+                f"(fine-tuning unfrozen at lr {lr:.0e} for {self.settings['fine_tune'][1]} epochs): {bars}. "
+                "A dashed line marks 0.5.")
 
     def dynamic_artists(self) -> list:
         return [*self.bars, *self.texts, self.ax.title]
 
 
 @factory("fine-tuning explorer")
-def fine_tuning_explorer(fit: Callable, add_head: Callable):
-    """The fine-tuning explorer, training with your `fit` and `add_head`."""
-    return FineTuningExplorer(fit, add_head)
+def fine_tuning_explorer(fit: Callable, add_head: Callable, settings: dict | None = None):
+    """The fine-tuning explorer, training with your `fit` and `add_head` at `settings` (the
+    settings chosen on validation, {strategy: (lr, epochs)}; course.transfer.CHOSEN unless given)."""
+    return FineTuningExplorer(fit, add_head, settings)
 
 
 class DigitsExplorer(Explorer):

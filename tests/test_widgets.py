@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course import plots, widgets
+from course import plots, transfer, widgets
 from grader.forward_pass import mlp_forward, sigmoid
 
 matplotlib.use("agg")
@@ -233,9 +233,12 @@ def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
     first = [b.get_height() for b in bars]
     assert all(0.4 < h <= 1.0 for h in first) and explorer.status.value == ""
     n_calls = len(calls)
-    explorer.controls["lr"].value = 1e-3
+    assert explorer.controls["lr"].value == transfer.CHOSEN["fine_tune"][0], "it starts at the chosen setting"
+    assert calls[-1] == transfer.CHOSEN["fine_tune"][0] and calls[:2] == [transfer.CHOSEN["scratch"][0],
+                                                                          transfer.CHOSEN["head_only"][0]]
+    explorer.controls["lr"].value = 1e-2
     assert len(calls) == n_calls + 1, "a new unfreeze lr retrains only the fine-tuning step"
-    explorer.controls["lr"].value = 1e-4
+    explorer.controls["lr"].value = transfer.CHOSEN["fine_tune"][0]
     assert len(calls) == n_calls + 1, "a setting seen before is not trained again"
     assert [b.get_height() for b in explorer.bars] == first and list(explorer.bars) == bars
     words = explorer.description.value                # its text alternative says what the bars say
