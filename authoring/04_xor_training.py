@@ -1072,6 +1072,7 @@ def show_curves(run, title):
     accuracies.update_curves(epochs, {"training": run["train_acc"], "validation": run["val_acc"]})
     for ax in (left, right):
         ax.axvline(run["best_epoch"], color="grey", ls=":", lw=1)
+        ax.set_xlim(0, epochs[-1])  # set_data does not rescale: without this the dotted line sets the range
     left.set(ylim=(0, 2.6), title=title)
     right.set(ylim=(0, 1.05), title=f"dotted: lowest validation loss (epoch {run['best_epoch']})")
     return fig

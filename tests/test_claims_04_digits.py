@@ -107,6 +107,20 @@ def test_a_small_training_set_overfits_as_described(nb):
     assert f"at epoch {best}" in nb["printed"]["overfit"]
 
 
+def test_the_overfitting_figure_shows_every_epoch(nb):
+    """Both panels span epoch 0 to the last: the rise after the best epoch is the point of the figure."""
+    run = nb["overfit"]
+    fig = nb["show_curves"](run, "x")
+    try:
+        last = len(run["train_loss"]) - 1
+        for ax in fig.axes:
+            low, high = ax.get_xlim()
+            assert low <= 0 and high >= last, (low, high)
+            assert high - low < 1.2 * last  # the curves fill the width
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
 def test_l2_stops_the_rise_and_more_data_closes_the_gap(nb):
     said = text("remedies")
     runs, EPOCHS = nb["small_runs"], nb["EPOCHS_SMALL"]

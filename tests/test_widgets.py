@@ -291,6 +291,8 @@ def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place
     assert calls == [100] * 40, "the starting setting is trained with the given function when built"
     lines, image = dict(explorer.loss.lines), explorer.image
     assert len(lines["validation"].get_xdata()) == 41 and explorer.status.value == ""
+    for ax in (explorer.loss.ax, explorer.acc.ax):
+        assert ax.get_xlim() == (0, 40), "the x axis spans every epoch, not what the dotted line sets"
     for _, true, predicted in explorer.runs[(100, 0.0, 64)]["wrong"]:
         assert true != predicted
     explorer.controls["n"].value = 200
