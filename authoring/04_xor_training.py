@@ -479,7 +479,7 @@ print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, 
 #
 # The random generator wants a **standard deviation**, the square root of the variance.
 #
-# **Exercise 12.1 (2 points).** Write `init_weights(d_in, d_out, rng, scheme)`: a
+# **Exercise 9.1 (2 points).** Write `init_weights(d_in, d_out, rng, scheme)`: a
 # `(d_in, d_out)` weight matrix for `scheme` `"zeros"`, `"normal"` (standard deviation 1),
 # `"xavier"` or `"he"`, every random number drawn from `rng` (normal distributions, mean 0).
 # Any other scheme raises a `ValueError` that names the four.
@@ -738,10 +738,10 @@ with using_your_code():
 # alike. $\varepsilon$ (outside the root) only keeps the division safe where $s$ is 0. PyTorch's
 # `torch.optim.RMSprop` is this with `alpha=β` (its default is 0.99; ours is 0.9).
 #
-# **Exercise 13.1 (2 points).** Write `momentum_step(param, grad, velocity, lr, beta=0.9)`,
+# **Exercise 12.1 (2 points).** Write `momentum_step(param, grad, velocity, lr, beta=0.9)`,
 # returning the new `(param, velocity)`.
 #
-# **Exercise 13.2 (2 points).** Write `rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8)`,
+# **Exercise 12.2 (2 points).** Write `rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8)`,
 # returning the new `(param, sq)`.
 #
 # Both take arrays of any shape (a single number too), and return new ones: change nothing in
@@ -894,9 +894,11 @@ widgets.xor_trainer(train, predict, mlp_forward)
 #
 # 1. **One-hot.** 02's formulas use a target matrix `Y` of shape `(n, k)`. What is row `i` of
 #    `Y`, given `y[i]`? Build it from `y` (and `k`, which `W2`'s shape tells you).
-# 2. **Forward, stably.** Compute $Z_1, A_1, Z_2$, then $P$. Logits in the hundreds make
+# 2. **Forward, stably.** Compute $Z_1, A_1, Z_2$, then $P$. Logits in the thousands make
 #    `np.exp` overflow: 01 §6 showed which number you may take away from each row first without
-#    changing its softmax. Then the loss: which entry of each row of $P$ enters it?
+#    changing its softmax. Then the loss: which entry of each row of $P$ enters it? Even shifted,
+#    a probability far below the row's largest rounds to 0, and its log is $-\infty$: take $\log P$
+#    from the shifted logits directly, without computing $P$ first.
 # 3. **Into the logits.** 02 §7 derived the gradient of the mean cross-entropy of a softmax
 #    with respect to its logits (`softmax_cross_entropy_grad`). Write $\partial L/\partial Z_2$
 #    with `Y` from step 1. Where does the $1/n$ of the mean go?
@@ -910,7 +912,7 @@ widgets.xor_trainer(train, predict, mlp_forward)
 # 7. **The penalty.** Differentiate $\tfrac12\lambda\lVert W\rVert^2$ entry by entry. Which of
 #    the four gradients get a term from it, and which do not?
 #
-# **Exercise 12.1 (5 points).** Write `two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg=0.0)`
+# **Exercise 14.1 (5 points).** Write `two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg=0.0)`
 # returning `(loss, grads)` with `grads` a dict with keys `dW1`, `db1`, `dW2`, `db2`. §15
 # checks it against numerical gradients, as 03 §5 taught.
 
@@ -966,16 +968,28 @@ check_array(grads["dW2"], [[-0.1184452391, 0.1367803961, 0.041664843], [-0.14441
                       ("reg_no_half", [[-0.0884452391, 0.1167803961, 0.091664843], [-0.1844138871, 0.1703804463, 0.0740334408]]),
                       ("missing_mean", [[-0.26689048, 0.29356079, 0.03332969], [-0.24882777, 0.16076089, 0.11806688]])])
 check_array(grads["db2"], [-0.1755247616, 0.3279905454, -0.1524657837], what="reg=0.1: grads['db2']",
-            variants=[("l2_on_biases", [-0.1755247616, 0.3379905454, -0.1624657837])])
+            variants=[("l2_on_biases", [-0.1755247616, 0.3379905454, -0.1624657837]),
+                      ("extra_mean", [-0.0877623808, 0.1639952727, -0.0762328919])])
 check_array(grads["dW1"], [[-0.0965433128, -0.03], [0.0706530797, 0.5559811112], [-0.0353265398, -0.2279905556]],
             what="reg=0.1: grads['dW1']",
             variants=[("derivative_left_out", [[-0.09654331, -0.0362329], [0.07065308, 0.56221401], [-0.03532654, -0.23110701]]),
                       ("relu_on_gradient", [[0.05, -0.03], [0.02, 0.55598111], [-0.01, -0.22799056]])])
-check_array(grads["db1"], [-0.1944884294, 0.2579905556], what="reg=0.1: grads['db1']")
-big = call(two_layer_softmax_backprop, X, y, W1, b1, W2 * 1000, b2, what="two_layer_softmax_backprop, W2 × 1000")[0]
-check_true(np.isfinite(big[0]) and all(np.all(np.isfinite(g)) for g in big[1].values()),
-           what="two_layer_softmax_backprop with logits in the hundreds", mistake="unstable_softmax",
-           problem="the loss or a gradient is NaN or inf")
+check_array(grads["db1"], [-0.1944884294, 0.2579905556], what="reg=0.1: grads['db1']",
+            variants=[("extra_mean", [-0.0972442147, 0.1289952778])])
+# b2 + 1000: every logit near 1000, the same softmax, so the same loss and gradients; exp() of them overflows
+near, near_grads = call(two_layer_softmax_backprop, X, y, W1, b1, W2, b2 + 1000, reg=0.1,
+                        what="two_layer_softmax_backprop, b2 + 1000")[0]
+what = "two_layer_softmax_backprop with every logit near 1000 (b2 + 1000)"
+check_true(np.isfinite(near) and all(np.all(np.isfinite(g)) for g in near_grads.values()), what=what,
+           mistake="unstable_softmax", problem="the loss or a gradient is NaN or inf")
+check_array(near, 1.2200591155512472, what=f"{what}: loss (the same as without the 1000)")
+check_array(near_grads["dW1"], grads["dW1"], what=f"{what}: grads['dW1'] (the same as without the 1000)")
+# W2 × 10000: logits in the thousands and far apart (up to 3300); some probabilities round to 0
+far, far_grads = call(two_layer_softmax_backprop, X, y, W1, b1, W2 * 10000, b2,
+                      what="two_layer_softmax_backprop, W2 × 10000")[0]
+what = "two_layer_softmax_backprop with logits in the thousands, far apart (W2 × 10000)"
+check_true(np.isfinite(far), what=what, mistake="log_of_underflowed_probability", problem=f"the loss is {far}")
+check_array(far, 1349.95, what=f"{what}: loss")
 print("✓ two_layer_softmax_backprop")
 
 # %% [markdown]
