@@ -122,8 +122,8 @@ for x, a, b, c in zip(X_xor, output_classic.ravel(), longer.ravel(), cross_entro
 #
 # **Initialisation.** Weights must start **random**: if every unit of a layer starts with the
 # same weights, every unit gets the same gradient and stays a copy of the others forever
-# (*symmetry*). Zeros are the extreme case. A common choice is $W \sim \mathcal N(0, 1/d_{in})$,
-# which keeps $Z = XW$ at a sensible scale; biases can start at 0. Draw every random number
+# (*symmetry*). Zeros are the extreme case. A common choice is $W \sim \mathcal N(0, 1/d_{in})$
+# (LeCun's; §9 compares it with others), which keeps $Z = XW$ at a sensible scale; biases can start at 0. Draw every random number
 # from the generator you are given, `rng.normal(...)`: the same seed then gives the same
 # network on every machine, and nothing depends on NumPy's global state.
 #
@@ -470,6 +470,8 @@ print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, 
 #
 # * **Standard normal** weights ($\sigma = 1$) multiply the variance by $d_{in}$: with 256
 #   inputs, the spread of $z$ grows 16-fold per layer.
+# * **LeCun**'s $\sigma^2 = 1/d_{in}$, the choice §3 used, makes the forward factor
+#   $d_{in}\sigma^2$ exactly 1 and looks after the forward pass only.
 # * **Xavier** (Glorot and Bengio, 2010) asks for both directions at once and settles for
 #   the compromise $\sigma^2 = 2/(d_{in} + d_{out})$. It was derived for activations that
 #   behave like the identity near 0, such as tanh.
@@ -516,7 +518,8 @@ check_true(np.shape(Z) == (2, 3) and not np.any(Z), what="init_weights(2, 3, rng
            problem=f"expected a (2, 3) array of zeros, got {np.asarray(Z).round(3).tolist()}")
 big = run(init_weights, 400, 100, np.random.default_rng(1), "xavier")    # 40 000 weights
 check_array(np.std(big), 0.0632, rtol=0.04, what="init_weights(400, 100, rng, 'xavier'): the weights' std",
-            variants=[("init_xavier_one_side", 0.0707), ("init_xavier_one_side", 0.1414), ("init_std_variance", 0.004)])
+            variants=[("init_xavier_one_side", 0.0707), ("init_xavier_one_side", 0.1414), ("init_xavier_one_side", 0.05),
+                      ("init_xavier_one_side", 0.1), ("init_std_variance", 0.004)])
 check_array(np.std(run(init_weights, 400, 100, np.random.default_rng(1), "he")), 0.0707, rtol=0.04,
             what="init_weights(400, 100, rng, 'he'): the weights' std",
             variants=[("init_he_wrong_fan", 0.0632), ("init_he_wrong_fan", 0.1414), ("init_std_variance", 0.005)])
@@ -590,13 +593,21 @@ with using_your_code():
 # * **ReLU, standard normal:** the activations grow about elevenfold per layer (the spread of
 #   $z$ grows 16-fold, and ReLU zeroes half of it), to about $10^{10}$ at layer 10: exploding,
 #   and the weight gradients are about $10^8$.
-# * **ReLU, Xavier:** for a square layer Xavier is $\sigma^2 = 1/d$, half of what ReLU needs, so
+# * **ReLU, Xavier:** for a square layer Xavier is $\sigma^2 = 1/d$ (there it agrees with LeCun's), half of what ReLU needs, so
 #   the spread shrinks by about $1/\sqrt 2$ per layer, to 0.023 at layer 10: vanishing.
 # * **ReLU, He:** steady: the activations' spread stays between 0.73 and 0.84 at every layer,
 #   and the weight gradients of layer 1 and layer 10 are the same size.
 #
+# Why are the ReLU weight gradients (lower right) flat for all three schemes, when the backward
+# pass has the same problem as the forward one? A layer's weight gradient is $A^\top dZ$: its
+# input $A$, which grows (or shrinks) layer by layer towards the output, times $dZ$, which grows
+# (or shrinks) by the same factor per layer on its way back towards the input. For ReLU the two
+# cancel. So a bad scheme does not make the layers' gradients uneven: it makes every layer's
+# gradient the same wrong size, about $10^8$ with standard normal weights and 0.002 with
+# Xavier, against 0.05 with He. What explodes or vanishes is $dZ$, the gradient on its way back.
+#
 # So the scheme goes with the activation: Xavier for tanh (and sigmoid), He for ReLU. That is
-# what §8 used: $1/\sqrt{d}$ is Xavier's for a square layer, $\sqrt{2/d}$ He's. A network that
+# what §8 used: $1/\sqrt{d}$ is Xavier's (and LeCun's) for a square layer, $\sqrt{2/d}$ He's. A network that
 # starts in the exploding or the vanishing regime can still learn a little, slowly, but deep
 # ones usually do not.
 
