@@ -265,9 +265,28 @@ def test_optimiser_race_runs_the_given_steps_once_per_setting_and_updates_in_pla
     words = race.description.value
     assert "SGD diverged: it left the picture for good after 72 steps" in words, words
     assert "Adam ends at" in words and "momentum ends at" in words
+    sgd_cross = race.crosses["SGD"].get_xydata()
+    assert sgd_cross.tolist() == [[72, race.LOSS_TOP]] and "a cross at the top of the loss panel" in words
+    assert len(race.crosses["momentum"].get_xdata()) == 0, "only a run that diverged gets a cross"
     race.controls["lr"].value = 0.15                  # where it started
     race.controls["lr"].value = 0.21
     assert calls["momentum"] == 600, "each (lr, beta) is computed once"
+
+
+def test_optimiser_race_takes_any_typed_rate_and_keeps_its_legend_off_the_paths():
+    from grader.xor_training import momentum_step, rmsprop_step
+    race = widgets.optimiser_race(momentum_step, rmsprop_step)
+    lr = race.controls["lr"]
+    # a typed value is set as typed (the browser's readout sets `value`), off the slider's grid
+    lr.value = 0.19
+    assert lr.value == 0.19 and "learning rate 0.19" in race.valley.get_title()
+    assert lr.min <= -3 and lr.max >= 0 and lr.readout, "0.001 to 1, with a readout"
+    assert race.controls["beta"].description == "β (momentum, RMSProp)", "β does not change Adam"
+    race.fig.canvas.draw()
+    legend = race.fig.legends[0].get_window_extent()
+    for ax in (race.valley, race.curve_axes):
+        assert not legend.overlaps(ax.get_window_extent()), "the legend is outside both panels"
+    assert not race.valley.get_legend(), "no legend inside the valley"
 
 
 def test_optimiser_race_reports_an_unfinished_step():
