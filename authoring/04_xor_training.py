@@ -860,7 +860,8 @@ with using_your_code():
 # on the gradient's size, but it still hops about the minimum (loss 0.078).
 #
 # In the race below, change the learning rate, $\beta$ (for momentum and RMSProp) and the
-# number of steps. Try a small rate (0.01): who moves at all? With $\beta = 0$, what is
+# number of steps. You can also type a rate into the box beside its slider: it moves to the
+# slider's nearest mark (0.15, 0.19 and 0.21 are marks). Try a small rate (about 0.01): who moves at all? With $\beta = 0$, what is
 # momentum, and what is RMSProp? Where does plain gradient descent break, and where does
 # momentum?
 

@@ -191,3 +191,12 @@ def test_the_other_momentum_conventions_take_the_same_steps():
         sut = sut + v_sut
     np.testing.assert_allclose(ema, ours, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(sut, ours, rtol=1e-9, atol=1e-12)
+
+
+def test_the_rates_the_text_calls_marks_are_on_the_race_slider(race_run):
+    from course.widgets import OptimiserRace
+    text, _ = race_run
+    assert "it moves to the slider's nearest mark (0.15, 0.19 and 0.21 are marks)" in text
+    exponents = np.arange(OptimiserRace.LR_RANGE[0], OptimiserRace.LR_RANGE[1] + 1e-9, OptimiserRace.LR_STEP)
+    assert {0.15, 0.19, 0.21} <= {float(f"{10 ** e:.2g}") for e in exponents}
+    assert OptimiserRace.START_LR == 0.15 and "At 0.15" in text

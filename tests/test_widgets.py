@@ -282,6 +282,11 @@ def test_optimiser_race_takes_any_typed_rate_and_keeps_its_legend_off_the_paths(
     assert lr.value == 0.19 and "learning rate 0.19" in race.valley.get_title()
     assert lr.min <= -3 and lr.max >= 0 and lr.readout, "0.001 to 1, with a readout"
     assert race.controls["beta"].description == "β (momentum, RMSProp)", "β does not change Adam"
+    # the browser moves a typed rate to the slider's nearest mark: 04 §12 says 0.15, 0.19 and 0.21 are marks
+    exponents = np.arange(lr.min, lr.max + 1e-9, lr.step)
+    marks = {float(f"{10 ** e:.2g}") for e in exponents}
+    assert {0.15, 0.19, 0.21} <= marks and len(marks) == len(exponents), "each mark its own two-digit rate"
+    assert lr.value == 0.19 and min(marks) <= 0.001 and max(10 ** exponents) > 0.9
     race.fig.canvas.draw()
     legend = race.fig.legends[0].get_window_extent()
     for ax in (race.valley, race.curve_axes):
