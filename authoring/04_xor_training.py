@@ -122,8 +122,8 @@ for x, a, b, c in zip(X_xor, output_classic.ravel(), longer.ravel(), cross_entro
 #
 # **Initialisation.** Weights must start **random**: if every unit of a layer starts with the
 # same weights, every unit gets the same gradient and stays a copy of the others forever
-# (*symmetry*). Zeros are the extreme case. A common choice is $W \sim \mathcal N(0, 1/d_{in})$,
-# which keeps $Z = XW$ at a sensible scale; biases can start at 0. Draw every random number
+# (*symmetry*). Zeros are the extreme case. A common choice is $W \sim \mathcal N(0, 1/d_{in})$
+# (LeCun's; §9 compares it with others), which keeps $Z = XW$ at a sensible scale; biases can start at 0. Draw every random number
 # from the generator you are given, `rng.normal(...)`: the same seed then gives the same
 # network on every machine, and nothing depends on NumPy's global state.
 #
@@ -470,6 +470,8 @@ print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, 
 #
 # * **Standard normal** weights ($\sigma = 1$) multiply the variance by $d_{in}$: with 256
 #   inputs, the spread of $z$ grows 16-fold per layer.
+# * **LeCun**'s $\sigma^2 = 1/d_{in}$, the choice §3 used, makes the forward factor
+#   $d_{in}\sigma^2$ exactly 1 and looks after the forward pass only.
 # * **Xavier** (Glorot and Bengio, 2010) asks for both directions at once and settles for
 #   the compromise $\sigma^2 = 2/(d_{in} + d_{out})$. It was derived for activations that
 #   behave like the identity near 0, such as tanh.
@@ -479,7 +481,7 @@ print(f"last/first layer gradient: sigmoid {sig_norms[-1] / sig_norms[0]:.0f}x, 
 #
 # The random generator wants a **standard deviation**, the square root of the variance.
 #
-# **Exercise 12.1 (2 points).** Write `init_weights(d_in, d_out, rng, scheme)`: a
+# **Exercise 9.1 (2 points).** Write `init_weights(d_in, d_out, rng, scheme)`: a
 # `(d_in, d_out)` weight matrix for `scheme` `"zeros"`, `"normal"` (standard deviation 1),
 # `"xavier"` or `"he"`, every random number drawn from `rng` (normal distributions, mean 0).
 # Any other scheme raises a `ValueError` that names the four.
@@ -516,7 +518,8 @@ check_true(np.shape(Z) == (2, 3) and not np.any(Z), what="init_weights(2, 3, rng
            problem=f"expected a (2, 3) array of zeros, got {np.asarray(Z).round(3).tolist()}")
 big = run(init_weights, 400, 100, np.random.default_rng(1), "xavier")    # 40 000 weights
 check_array(np.std(big), 0.0632, rtol=0.04, what="init_weights(400, 100, rng, 'xavier'): the weights' std",
-            variants=[("init_xavier_one_side", 0.0707), ("init_xavier_one_side", 0.1414), ("init_std_variance", 0.004)])
+            variants=[("init_xavier_one_side", 0.0707), ("init_xavier_one_side", 0.1414), ("init_xavier_one_side", 0.05),
+                      ("init_xavier_one_side", 0.1), ("init_std_variance", 0.004)])
 check_array(np.std(run(init_weights, 400, 100, np.random.default_rng(1), "he")), 0.0707, rtol=0.04,
             what="init_weights(400, 100, rng, 'he'): the weights' std",
             variants=[("init_he_wrong_fan", 0.0632), ("init_he_wrong_fan", 0.1414), ("init_std_variance", 0.005)])
@@ -590,13 +593,21 @@ with using_your_code():
 # * **ReLU, standard normal:** the activations grow about elevenfold per layer (the spread of
 #   $z$ grows 16-fold, and ReLU zeroes half of it), to about $10^{10}$ at layer 10: exploding,
 #   and the weight gradients are about $10^8$.
-# * **ReLU, Xavier:** for a square layer Xavier is $\sigma^2 = 1/d$, half of what ReLU needs, so
+# * **ReLU, Xavier:** for a square layer Xavier is $\sigma^2 = 1/d$ (there it agrees with LeCun's), half of what ReLU needs, so
 #   the spread shrinks by about $1/\sqrt 2$ per layer, to 0.023 at layer 10: vanishing.
 # * **ReLU, He:** steady: the activations' spread stays between 0.73 and 0.84 at every layer,
 #   and the weight gradients of layer 1 and layer 10 are the same size.
 #
+# Why are the ReLU weight gradients (lower right) flat for all three schemes, when the backward
+# pass has the same problem as the forward one? A layer's weight gradient is $A^\top dZ$: its
+# input $A$, which grows (or shrinks) layer by layer towards the output, times $dZ$, which grows
+# (or shrinks) by the same factor per layer on its way back towards the input. For ReLU the two
+# cancel. So a bad scheme does not make the layers' gradients uneven: it makes every layer's
+# gradient the same wrong size, about $10^8$ with standard normal weights and 0.002 with
+# Xavier, against 0.05 with He. What explodes or vanishes is $dZ$, the gradient on its way back.
+#
 # So the scheme goes with the activation: Xavier for tanh (and sigmoid), He for ReLU. That is
-# what §8 used: $1/\sqrt{d}$ is Xavier's for a square layer, $\sqrt{2/d}$ He's. A network that
+# what §8 used: $1/\sqrt{d}$ is Xavier's (and LeCun's) for a square layer, $\sqrt{2/d}$ He's. A network that
 # starts in the exploding or the vanishing regime can still learn a little, slowly, but deep
 # ones usually do not.
 
@@ -738,10 +749,10 @@ with using_your_code():
 # alike. $\varepsilon$ (outside the root) only keeps the division safe where $s$ is 0. PyTorch's
 # `torch.optim.RMSprop` is this with `alpha=β` (its default is 0.99; ours is 0.9).
 #
-# **Exercise 13.1 (2 points).** Write `momentum_step(param, grad, velocity, lr, beta=0.9)`,
+# **Exercise 12.1 (2 points).** Write `momentum_step(param, grad, velocity, lr, beta=0.9)`,
 # returning the new `(param, velocity)`.
 #
-# **Exercise 13.2 (2 points).** Write `rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8)`,
+# **Exercise 12.2 (2 points).** Write `rmsprop_step(param, grad, sq, lr, beta=0.9, eps=1e-8)`,
 # returning the new `(param, sq)`.
 #
 # Both take arrays of any shape (a single number too), and return new ones: change nothing in
@@ -849,7 +860,8 @@ with using_your_code():
 # on the gradient's size, but it still hops about the minimum (loss 0.078).
 #
 # In the race below, change the learning rate, $\beta$ (for momentum and RMSProp) and the
-# number of steps. Try a small rate (0.01): who moves at all? With $\beta = 0$, what is
+# number of steps. You can also type a rate into the box beside its slider: it moves to the
+# slider's nearest mark (0.15, 0.19 and 0.21 are marks). Try a small rate (about 0.01): who moves at all? With $\beta = 0$, what is
 # momentum, and what is RMSProp? Where does plain gradient descent break, and where does
 # momentum?
 
@@ -894,9 +906,11 @@ widgets.xor_trainer(train, predict, mlp_forward)
 #
 # 1. **One-hot.** 02's formulas use a target matrix `Y` of shape `(n, k)`. What is row `i` of
 #    `Y`, given `y[i]`? Build it from `y` (and `k`, which `W2`'s shape tells you).
-# 2. **Forward, stably.** Compute $Z_1, A_1, Z_2$, then $P$. Logits in the hundreds make
+# 2. **Forward, stably.** Compute $Z_1, A_1, Z_2$, then $P$. Logits in the thousands make
 #    `np.exp` overflow: 01 §6 showed which number you may take away from each row first without
-#    changing its softmax. Then the loss: which entry of each row of $P$ enters it?
+#    changing its softmax. Then the loss: which entry of each row of $P$ enters it? Even shifted,
+#    a probability far below the row's largest rounds to 0, and its log is $-\infty$: take $\log P$
+#    from the shifted logits directly, without computing $P$ first.
 # 3. **Into the logits.** 02 §7 derived the gradient of the mean cross-entropy of a softmax
 #    with respect to its logits (`softmax_cross_entropy_grad`). Write $\partial L/\partial Z_2$
 #    with `Y` from step 1. Where does the $1/n$ of the mean go?
@@ -910,7 +924,7 @@ widgets.xor_trainer(train, predict, mlp_forward)
 # 7. **The penalty.** Differentiate $\tfrac12\lambda\lVert W\rVert^2$ entry by entry. Which of
 #    the four gradients get a term from it, and which do not?
 #
-# **Exercise 12.1 (5 points).** Write `two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg=0.0)`
+# **Exercise 14.1 (5 points).** Write `two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg=0.0)`
 # returning `(loss, grads)` with `grads` a dict with keys `dW1`, `db1`, `dW2`, `db2`. §15
 # checks it against numerical gradients, as 03 §5 taught.
 
@@ -966,16 +980,28 @@ check_array(grads["dW2"], [[-0.1184452391, 0.1367803961, 0.041664843], [-0.14441
                       ("reg_no_half", [[-0.0884452391, 0.1167803961, 0.091664843], [-0.1844138871, 0.1703804463, 0.0740334408]]),
                       ("missing_mean", [[-0.26689048, 0.29356079, 0.03332969], [-0.24882777, 0.16076089, 0.11806688]])])
 check_array(grads["db2"], [-0.1755247616, 0.3279905454, -0.1524657837], what="reg=0.1: grads['db2']",
-            variants=[("l2_on_biases", [-0.1755247616, 0.3379905454, -0.1624657837])])
+            variants=[("l2_on_biases", [-0.1755247616, 0.3379905454, -0.1624657837]),
+                      ("extra_mean", [-0.0877623808, 0.1639952727, -0.0762328919])])
 check_array(grads["dW1"], [[-0.0965433128, -0.03], [0.0706530797, 0.5559811112], [-0.0353265398, -0.2279905556]],
             what="reg=0.1: grads['dW1']",
             variants=[("derivative_left_out", [[-0.09654331, -0.0362329], [0.07065308, 0.56221401], [-0.03532654, -0.23110701]]),
                       ("relu_on_gradient", [[0.05, -0.03], [0.02, 0.55598111], [-0.01, -0.22799056]])])
-check_array(grads["db1"], [-0.1944884294, 0.2579905556], what="reg=0.1: grads['db1']")
-big = call(two_layer_softmax_backprop, X, y, W1, b1, W2 * 1000, b2, what="two_layer_softmax_backprop, W2 × 1000")[0]
-check_true(np.isfinite(big[0]) and all(np.all(np.isfinite(g)) for g in big[1].values()),
-           what="two_layer_softmax_backprop with logits in the hundreds", mistake="unstable_softmax",
-           problem="the loss or a gradient is NaN or inf")
+check_array(grads["db1"], [-0.1944884294, 0.2579905556], what="reg=0.1: grads['db1']",
+            variants=[("extra_mean", [-0.0972442147, 0.1289952778])])
+# b2 + 1000: every logit near 1000, the same softmax, so the same loss and gradients; exp() of them overflows
+near, near_grads = call(two_layer_softmax_backprop, X, y, W1, b1, W2, b2 + 1000, reg=0.1,
+                        what="two_layer_softmax_backprop, b2 + 1000")[0]
+what = "two_layer_softmax_backprop with every logit near 1000 (b2 + 1000)"
+check_true(np.isfinite(near) and all(np.all(np.isfinite(g)) for g in near_grads.values()), what=what,
+           mistake="unstable_softmax", problem="the loss or a gradient is NaN or inf")
+check_array(near, 1.2200591155512472, what=f"{what}: loss (the same as without the 1000)")
+check_array(near_grads["dW1"], grads["dW1"], what=f"{what}: grads['dW1'] (the same as without the 1000)")
+# W2 × 10000: logits in the thousands and far apart (up to 3300); some probabilities round to 0
+far, far_grads = call(two_layer_softmax_backprop, X, y, W1, b1, W2 * 10000, b2,
+                      what="two_layer_softmax_backprop, W2 × 10000")[0]
+what = "two_layer_softmax_backprop with logits in the thousands, far apart (W2 × 10000)"
+check_true(np.isfinite(far), what=what, mistake="log_of_underflowed_probability", problem=f"the loss is {far}")
+check_array(far, 1349.95, what=f"{what}: loss")
 print("✓ two_layer_softmax_backprop")
 
 # %% [markdown]
@@ -1072,6 +1098,7 @@ def show_curves(run, title):
     accuracies.update_curves(epochs, {"training": run["train_acc"], "validation": run["val_acc"]})
     for ax in (left, right):
         ax.axvline(run["best_epoch"], color="grey", ls=":", lw=1)
+        ax.set_xlim(0, epochs[-1])  # set_data does not rescale: without this the dotted line sets the range
     left.set(ylim=(0, 2.6), title=title)
     right.set(ylim=(0, 1.05), title=f"dotted: lowest validation loss (epoch {run['best_epoch']})")
     return fig
@@ -1173,8 +1200,13 @@ with using_your_code():
 # your `two_layer_softmax_backprop` trains the network for 300 epochs (the loop of §16), and
 # the picture shows the training and validation curves and some validation digits the
 # early-stopped network gets wrong (true label → predicted). A setting trained once is kept:
-# going back to it shows its result at once. Try 50 images with no penalty, then $\lambda = 0.01$,
-# then 997 images.
+# going back to it shows its result at once. Try 50 images with no penalty: the validation
+# loss climbs after its lowest point (from 0.47 to 0.53). Then $\lambda = 0.001$: it no longer
+# climbs (it ends at 0.48). Then 997 images.
+#
+# In the first few dozen epochs the curves zig-zag. That is the large learning rate (1): its
+# steps overshoot and come back. It is not overfitting: the training loss zig-zags too, and at
+# a learning rate of 0.3 the same curves rise and fall smoothly.
 
 # %%
 widgets.digits_explorer(two_layer_softmax_backprop)

@@ -372,8 +372,21 @@ def check_true(condition: bool, *, what: str, problem: str, mistake: str | None 
         _fail(what, problem, details, mistake=mistake)
 
 
-def _snapshot(args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
-    named = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + list(kwargs.items())
+def _positional_names(fn: Callable, count: int) -> list[str]:
+    """The names of fn's first `count` positional parameters, as far as its signature tells."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):  # builtins and other callables without a signature
+        params = []
+    return [p.name for p in params[:count]]
+
+
+def _snapshot(args: tuple, kwargs: dict, fn: Callable | None = None) -> list[tuple[str, Any]]:
+    """Deep copies of the arguments, each named "argument i (name)" (counting from 1) or by its keyword."""
+    names = _positional_names(fn, len(args)) if fn is not None else []
+    named = [(f"argument {i + 1}" + (f" ({names[i]})" if i < len(names) else ""), a)
+             for i, a in enumerate(args)] + [(f"argument {k}", v) for k, v in kwargs.items()]
     return [(name, copy.deepcopy(value)) for name, value in named]
 
 
@@ -400,7 +413,7 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
     any of its array arguments in place, or (while grading in isolation) when it runs the
     course's reference implementation of an exercise instead of the student's own code.
     """
-    before = _snapshot(args, kwargs)
+    before = _snapshot(args, kwargs, fn)
     guard = STUDENT_CALL_GUARD(args, kwargs) if STUDENT_CALL_GUARD is not None else contextlib.nullcontext([])
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"), guard as hits:
         warnings.simplefilter("always")

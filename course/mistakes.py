@@ -381,6 +381,9 @@ CATALOG: dict[str, Mistake] = _catalog(
      "the penalty is ½·reg·(‖W1‖² + ‖W2‖²), with the ½: check your loss and its derivative against 04 §14's last step."),
     ("labels_not_one_hot", "the integer labels were used as if they were one-hot rows",
      "y holds one class number per sample: build the (n, k) one-hot matrix first (04 §14, step 1), then use it where 02's formulas use Y."),
+    ("log_of_underflowed_probability", "the log of a probability that rounded to 0 (the loss is NaN or inf)",
+     "with logits far apart, exp() of a shifted logit can round to 0, and log(0) is -inf (times a 0 of Y: NaN): "
+     "take log P straight from the shifted logits (log-sum-exp, 04 §14 step 2), not as the log of P."),
     ("relu_on_gradient", "ReLU applied to the gradient instead of masking it with the forward pass",
      "which hidden units pass gradient back depends on the forward pass (where each unit was active), not on the gradient's sign: 03 §3."),
 )

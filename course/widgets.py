@@ -730,9 +730,17 @@ class OptimiserRace(Explorer):
     same start over the loss's contours, and each one's loss per step. The learning rate and
     beta are shared (Adam keeps its default betas); the paths are computed with your step
     functions once per (learning rate, beta) and kept, so `steps` only shows more or less of them.
+
+    The learning rate is a log slider (about 0.001 to 1) whose readout takes typed values (0.21,
+    say). (A SelectionSlider's readout can be edited in the browser, but ipywidgets ignores what
+    is typed there and leaves it blank.) The browser snaps the slider to its grid, so the grid
+    (steps of a factor 10^0.05) passes through the starting rate, 0.15, and the race runs at the
+    rate rounded to two significant digits, the readout's: 0.19 and 0.21 typed are run as typed.
     """
 
-    RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.15, 0.19, 0.21, 0.3, 0.5, 1.0)
+    START_LR, LR_STEP = 0.15, 0.05          # the arrow keys move the rate by a factor 10^0.05
+    LR_RANGE = (float(np.log10(START_LR)) - 44 * LR_STEP, 0.0)      # powers of 10: 0.00095 to 1
+    LOSS_TOP = 1e3
     MAX_STEPS = 300
     STYLES = {"SGD": ("C7", ":"), "momentum": ("C0", "-"), "RMSProp": ("C3", "-."), "Adam": ("C2", "--")}
     LOOKS = {"SGD": "dotted grey", "momentum": "solid blue", "RMSProp": "dash-dot red", "Adam": "dashed green"}
@@ -742,54 +750,65 @@ class OptimiserRace(Explorer):
         from . import race
         self.race, self.optimisers = race, race.steppers(momentum_step, rmsprop_step, adam_step)
         self.paths: dict = {}
-        self.fig, self.canvas = figure(8.0, 3.3)
+        self.fig, self.canvas = figure(8.0, 3.6)
         valley, curves = self.fig.subplots(1, 2, width_ratios=(1.6, 1))
         x, y = np.meshgrid(np.linspace(-4.5, 1.5, 121), np.linspace(-1.5, 1.5, 61))
         valley.contour(x, y, race.loss(x, y), levels=np.geomspace(1e-3, 20, 12), colors="0.75", linewidths=0.8)
         valley.plot(*race.START, "ko", ms=5)
         valley.plot(0, 0, "k*", ms=9)
         valley.set(xlim=(-4.5, 1.5), ylim=(-1.5, 1.5), xlabel="$x$", ylabel="$y$")
-        curves.set(yscale="log", xlim=(0, self.MAX_STEPS), ylim=(1e-8, 1e3), xlabel="step", ylabel="loss")
-        self.lines, self.ends, self.curves = {}, {}, {}
+        curves.set(yscale="log", xlim=(0, self.MAX_STEPS), ylim=(1e-8, self.LOSS_TOP), xlabel="step", ylabel="loss")
+        self.lines, self.ends, self.curves, self.crosses = {}, {}, {}, {}
         for name in self.optimisers:
             colour, style = self.STYLES[name]
             (self.lines[name],) = valley.plot([], [], color=colour, ls=style, lw=1.5, label=name)
             (self.ends[name],) = valley.plot([], [], "o", color=colour, ms=5)
             (self.curves[name],) = curves.plot([], [], color=colour, ls=style, lw=1.5)
-        valley.legend(loc="upper right")
+            # a run that diverged: a cross at the top of the loss panel, at the step it left the picture
+            (self.crosses[name],) = curves.plot([], [], "x", color=colour, ms=8, mew=2, clip_on=False)
+            self.crosses[name].set_in_layout(False)     # (empty, it would spoil the layout)
+        # the legend under both panels, outside the valley: no path runs under it, whatever the rate
+        self.fig.legend(handles=list(self.lines.values()), loc="outside lower center", ncol=len(self.lines),
+                        fontsize=plots.FONT, frameon=False)
         self.valley, self.curve_axes = valley, curves
+        style = dict(continuous_update=True, layout=w.Layout(width="370px"), style={"description_width": "165px"})
         self.controls = {
-            "lr": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=0.15, description="learning rate",
-                                    continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
-            "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β",
-                                  continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
-            "steps": w.IntSlider(value=100, min=10, max=self.MAX_STEPS, step=10, description="steps",
-                                 continuous_update=True, layout=w.Layout(width="320px"), style=LABELS_WIDE),
+            "lr": w.FloatLogSlider(value=self.START_LR, base=10, min=self.LR_RANGE[0], max=self.LR_RANGE[1],
+                                   step=self.LR_STEP, readout_format=".2g", description="learning rate", **style),
+            "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β (momentum, RMSProp)",
+                                  **style),
+            "steps": w.IntSlider(value=100, min=10, max=self.MAX_STEPS, step=10, description="steps", **style),
         }
         self._wire(list(self.controls.values()))
 
     def shown(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{name: (points, losses)} up to the chosen number of steps."""
-        lr, beta, steps = (self.controls[k].value for k in ("lr", "beta", "steps"))
-        key = (lr, round(beta, 3))
+        key, steps = self.setting(), self.controls["steps"].value
         if key not in self.paths:
-            self.paths[key] = self.race.race(self.optimisers, lr, beta, self.MAX_STEPS)
+            self.paths[key] = self.race.race(self.optimisers, *key, self.MAX_STEPS)
         return {name: (points[:steps + 1], losses[:steps + 1]) for name, (points, losses) in self.paths[key].items()}
+
+    def setting(self) -> tuple[float, float]:
+        """(learning rate to the readout's two significant digits, beta): what the race runs."""
+        return float(f"{self.controls['lr'].value:.2g}"), round(self.controls["beta"].value, 3)
 
     def redraw(self) -> None:
         for name, (points, losses) in self.shown().items():
             self.lines[name].set_data(points[:, 0], points[:, 1])
             self.ends[name].set_data(points[-1:, 0], points[-1:, 1])
             self.curves[name].set_data(np.arange(len(losses)), losses)
+            diverged = len(losses) < self.MAX_STEPS + 1 and len(losses) <= self.controls["steps"].value
+            self.crosses[name].set_data(([len(losses) - 1], [self.LOSS_TOP]) if diverged else ([], []))
         c = self.controls
-        self.valley.set_title(f"{c['steps'].value} steps, learning rate {c['lr'].value:g}, β {c['beta'].value:.2f}")
+        self.valley.set_title(f"{c['steps'].value} steps, learning rate {self.setting()[0]:g}, β {c['beta'].value:.2f}")
 
     def describe(self) -> str:
         steps = self.controls["steps"].value
         parts = []
         for name, (points, losses) in self.shown().items():
             if len(losses) <= steps and len(losses) < self.MAX_STEPS + 1:
-                parts.append(f"{name} diverged: it left the picture for good after {len(losses) - 1} steps")
+                parts.append(f"{name} diverged: it left the picture for good after {len(losses) - 1} steps "
+                             f"(a cross at the top of the loss panel)")
             else:
                 parts.append(f"{name} ends at ({points[-1, 0]:.2f}, {points[-1, 1]:.2f}), loss {losses[-1]:.2g}")
         return (f"left, the contours of a long, narrow valley, a hundred times steeper across (y) than along (x), its "
@@ -798,7 +817,8 @@ class OptimiserRace(Explorer):
                 f"After {steps} steps: " + "; ".join(parts) + ".")
 
     def dynamic_artists(self) -> list:
-        return [*self.lines.values(), *self.ends.values(), *self.curves.values(), self.valley.title]
+        return [*self.lines.values(), *self.ends.values(), *self.curves.values(), *self.crosses.values(),
+                self.valley.title]
 
 
 @factory("optimiser race")

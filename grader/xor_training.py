@@ -474,6 +474,14 @@ def _softmax_case(rng, n, d, h, k, scale=1.0):
     return X, rng.integers(0, k, size=n), W1, b1, W2, b2
 
 
+def _finite(value) -> bool:
+    """True for a number or array of numbers, all finite (False for anything else)."""
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError):
+        return False
+
+
 def _softmax_answer(got, what):
     check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
                problem=f"expected (loss, grads), got {type(got).__name__}.")
@@ -487,7 +495,8 @@ def _softmax_answer(got, what):
 def check_two_layer_softmax_backprop(student: Callable) -> None:
     """Random networks (batches of several samples and of one, non-square layers, 2 to 6
     classes, reg 0 and > 0) against the reference, itself checked against centered differences;
-    then logits in the thousands, where an unstable softmax overflows."""
+    then logits near 1000, where an unshifted softmax overflows, and logits in the thousands far
+    apart, where the log of a probability that rounded to 0 is -inf."""
     from course.gradcheck import numerical_gradient, relative_error
     rng = rng_for("two_layer_softmax_backprop")
     cases = [(6, 4, 5, 3, 0.1), (5, 3, 7, 4, 0.0), (4, 6, 3, 2, 0.05), (1, 5, 4, 6, 0.2)]
@@ -519,14 +528,30 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
                         variants=[(m, w[1][key]) for m, w in wrong],
                         context=[f"(the expected gradient agrees with a centered-difference gradient: relative "
                                  f"error {err:.0e})"])
-    # logits in the thousands, every sample's largest logit its label: a stable softmax gives a
-    # loss near 0 and finite gradients, exp() of the raw logits overflows
+    # every logit near 1000, close together: the same softmax as without the 1000, but exp() of
+    # the raw logits overflows (what the shift by the row's maximum is for)
+    X, y, W1, b1, W2, b2 = _softmax_case(rng_for("two_layer_softmax_backprop", 1), 4, 3, 5, 3)
+    what = "two_layer_softmax_backprop with every logit near 1000 (b2 + 1000)"
+    loss, grads = two_layer_softmax_backprop(X, y, W1, b1, W2, b2, 0.01)
+    got, _ = call(student, X, y.copy(), W1, b1, W2, b2 + 1000.0, reg=0.01, what=what)
+    got_loss, got_grads = _softmax_answer(got, what)
+    check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss, what=f"{what}: loss",
+                nonfinite="unstable_softmax", rtol=1e-6, atol=1e-6)
+    for key in ("dW2", "db2", "dW1", "db1"):
+        check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']", nonfinite="unstable_softmax",
+                    atol=1e-6)
+    # logits in the thousands and far apart, every sample's largest logit its label: a stable
+    # softmax gives a loss near 0 and finite gradients; the other probabilities round to 0
     X, _, W1, b1, W2, b2 = _softmax_case(rng, 5, 4, 6, 3, scale=400.0)
     y = np.argmax(np.maximum(X @ W1 + b1, 0) @ W2 + b2, axis=1)
     what = "two_layer_softmax_backprop with logits in the thousands (labels = the largest logit)"
     loss, grads = two_layer_softmax_backprop(X, y, W1, b1, W2, b2, 0.01)
     got, _ = call(student, X, y.copy(), W1, b1, W2, b2, reg=0.01, what=what)
     got_loss, got_grads = _softmax_answer(got, what)
+    # the logits near 1000 passed, so the softmax is shifted: a NaN or inf loss here is the log of a
+    # probability that rounded to 0 (log 0 = -inf, 0 · log 0 = NaN), not the log-sum-exp form
+    check_true(_finite(got_loss), what=f"{what}: loss", mistake="log_of_underflowed_probability",
+               problem=f"the loss is {got_loss!r} (with every logit near 1000 it was right)")
     check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss, what=f"{what}: loss",
                 nonfinite="unstable_softmax", rtol=1e-6, atol=1e-6)
     for key in ("dW2", "db2", "dW1", "db1"):

@@ -311,7 +311,15 @@ def test_optimiser_race_widgets(notebook):
     """04 races plain gradient descent, momentum and RMSProp; 05 adds Adam."""
     check_notebook_ran(notebook)
     race = Driver(notebook, "optimiser_race")
-    for label, key, dx in (("learning rate", "ArrowRight", -40), ("β", "ArrowLeft", -40), ("steps", "ArrowRight", 40)):
+    lr = race.widget.slider("learning rate")
+    assert lr.value == "0.15", f"the race starts at the rate the text discusses, not {lr.value!r}"
+    # the text names 0.19 and 0.21: typed into the readout, a rate is applied as typed
+    race.act("learning rate: typed 0.21", lambda: lr.type_value("0.21"))
+    assert lr.value == "0.21", f"typing 0.21 into the readout left it at {lr.value!r}"
+    race.act("learning rate: typed 0.01 (off the slider's grid)", lambda: lr.type_value("0.01"))
+    assert lr.value == "0.0095", f"a typed rate goes to the slider's nearest mark (0.0095), not {lr.value!r}"
+    for label, key, dx in (("learning rate", "ArrowRight", -40), ("β (momentum, RMSProp)", "ArrowLeft", -40),
+                           ("steps", "ArrowRight", 40)):
         race.slider(label, key=key, dx=dx)
     race.done()
     check_console(notebook)

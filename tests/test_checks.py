@@ -106,6 +106,23 @@ def test_call_catches_inputs_modified_in_place_even_inside_lists():
     assert failure(call, poke, [(np.zeros((2, 2)), np.zeros(2))], what="g").mistake == "mutates_input"
 
 
+def test_call_names_the_parameter_it_found_modified():
+    def step(param, grad, velocity, lr, beta=0.9):
+        velocity *= beta
+        return param, velocity
+
+    e = failure(call, step, np.ones(2), np.ones(2), np.ones(2), 0.1, what="step")
+    assert "argument 3 (velocity) was changed by the call" in str(e) and e.mistake == "mutates_input"
+
+    def by_keyword(x, out=None):
+        out[:] = 0
+        return x
+
+    assert "argument out was changed" in str(failure(call, by_keyword, 1.0, out=np.ones(2), what="k"))
+    e = failure(call, lambda *xs: xs[0].fill(0), np.ones(2), what="star")
+    assert "argument 1 was changed" in str(e)
+
+
 def test_call_records_numpy_warnings_but_not_underflow():
     _, warned = call(lambda z: np.exp(z), np.array([1000.0]), what="exp")
     assert any("overflow" in w for w in warned)

@@ -99,6 +99,18 @@ def test_the_points_in_the_text_are_the_graded_cells_points():
     assert number(r"Exercise 4\.1 \((\d+) points\)", text("4")) == points["train"]
 
 
+def test_each_exercise_is_numbered_after_its_section_once():
+    """"Exercise 9.1" is in §9: numbers left over from a renumbering of the sections fail here."""
+    seen = []
+    for number_, cells in sections().items():
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                for section, part in re.findall(r"\*\*Exercise (\d+)\.(\d+)", cell.source):
+                    assert section == number_, f"Exercise {section}.{part} is in §{number_}"
+                    seen.append((section, part))
+    assert len(seen) == len(set(seen)) and ("14", "1") in seen and ("12", "2") in seen
+
+
 def test_every_exercise_has_give_away_formulas_and_its_docstring_states_none():
     import ast
 

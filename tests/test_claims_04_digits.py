@@ -107,6 +107,20 @@ def test_a_small_training_set_overfits_as_described(nb):
     assert f"at epoch {best}" in nb["printed"]["overfit"]
 
 
+def test_the_overfitting_figure_shows_every_epoch(nb):
+    """Both panels span epoch 0 to the last: the rise after the best epoch is the point of the figure."""
+    run = nb["overfit"]
+    fig = nb["show_curves"](run, "x")
+    try:
+        last = len(run["train_loss"]) - 1
+        for ax in fig.axes:
+            low, high = ax.get_xlim()
+            assert low <= 0 and high >= last, (low, high)
+            assert high - low < 1.2 * last  # the curves fill the width
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
 def test_l2_stops_the_rise_and_more_data_closes_the_gap(nb):
     said = text("remedies")
     runs, EPOCHS = nb["small_runs"], nb["EPOCHS_SMALL"]
@@ -147,6 +161,43 @@ def test_the_explorer_offers_what_the_text_suggests():
     from course.widgets import DigitsExplorer
     said = text("explorer")
     assert f"for {DigitsExplorer.EPOCHS} epochs" in said
-    assert "Try 50 images with no penalty, then $\\lambda = 0.01$, then 997 images" in said
-    assert {50, 997} <= set(DigitsExplorer.SIZES) and {0.0, 0.01} <= set(DigitsExplorer.REGS)
+    assert {50, 997} <= set(DigitsExplorer.SIZES) and {0.001, 0.0} <= set(DigitsExplorer.REGS)
+    assert "Then 997 images" in said
+
+
+def _explorer_run(n, reg, lr=None):
+    """A run of the digits explorer's setting (the reference backprop), as its Train button trains it."""
+    from course import digits
+    from course.widgets import DigitsExplorer
+    from grader.xor_training import two_layer_softmax_backprop
+    split = digits.digit_split(n)
+    return digits.train_digits(two_layer_softmax_backprop, *split["train"], *split["val"], hidden=64, reg=reg,
+                               epochs=DigitsExplorer.EPOCHS, lr=lr or DigitsExplorer.LR)
+
+
+def test_in_the_explorer_a_small_penalty_stops_the_climb_at_50_images():
+    said = text("explorer")
+    low, high, end = (float(v) for v in re.search(
+        r"Try 50 images with no penalty: the validation loss climbs after its lowest point \(from ([\d.]+) to "
+        r"([\d.]+)\)\. Then \$\\lambda = 0\.001\$: it no longer climbs \(it ends at ([\d.]+)\)", said).groups())
+    plain, mild = _explorer_run(50, 0.0), _explorer_run(50, 0.001)
+    best = plain["best_epoch"]
+    assert (round(plain["val_loss"][best], 2), round(plain["val_loss"][-1], 2)) == (low, high)
+    assert round(mild["val_loss"][-1], 2) == end
+    # "no longer climbs": after its lowest point it rises by a fifth of the unpenalised rise at most
+    assert mild["val_loss"][-1] - mild["val_loss"][mild["best_epoch"]] < 0.2 * (high - low)
+
+
+def test_the_early_zig_zag_is_the_learning_rate_not_overfitting():
+    from course.widgets import DigitsExplorer
+    said = text("explorer")
+    assert "That is the large learning rate (1)" in said and DigitsExplorer.LR == 1.0
+    assert "the training loss zig-zags too, and at a learning rate of 0.3 the same curves rise and fall smoothly" in said
+    fast, slow = _explorer_run(50, 0.0), _explorer_run(50, 0.0, lr=0.3)
+
+    def ups(curve):          # steps in the first 40 epochs where a loss goes up
+        return int(np.sum(np.diff(curve[:40]) > 1e-3))
+    assert ups(fast["train_loss"]) >= 5 and ups(fast["val_loss"]) >= 5
+    assert ups(slow["train_loss"]) == 0 and ups(slow["val_loss"]) == 0
+    assert np.abs(np.diff(fast["val_acc"][:40])).max() > 0.2 > np.abs(np.diff(slow["val_acc"][:40])).max()
     assert "widgets.digits_explorer(two_layer_softmax_backprop)" in _section(TITLES["explorer"])[-1].source

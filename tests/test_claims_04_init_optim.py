@@ -131,6 +131,19 @@ def test_relu_he_is_steady(init_run):
     assert grad[0] / grad[-1] == pytest.approx(1, abs=0.05), "layer 1 and layer 10 the same size"
 
 
+def test_relu_weight_gradients_are_flat_for_every_scheme_and_only_their_size_differs(init_run):
+    text, _, stats = init_run
+    assert "For ReLU the two cancel" in text
+    normal, xavier, he = said(r"the same wrong size, about \$10\^(\d+)\$ with standard normal weights and ([\d.]+) with "
+                              r"Xavier, against ([\d.]+) with He", text)
+    for scheme in ("normal", "xavier", "he"):
+        grad = stats["ReLU", scheme][1]
+        assert grad.max() / grad.min() < 1.15, scheme
+    assert np.all(np.round(np.log10(stats["ReLU", "normal"][1])) == int(normal))
+    assert np.all(np.round(stats["ReLU", "xavier"][1], 3) == float(xavier))
+    assert np.all(np.round(stats["ReLU", "he"][1], 2) == float(he))
+
+
 def test_the_schemes_are_those_section_8_used():
     """'1/sqrt(d) is Xavier's for a square layer, sqrt(2/d) He's.'"""
     d = 16
@@ -178,3 +191,12 @@ def test_the_other_momentum_conventions_take_the_same_steps():
         sut = sut + v_sut
     np.testing.assert_allclose(ema, ours, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(sut, ours, rtol=1e-9, atol=1e-12)
+
+
+def test_the_rates_the_text_calls_marks_are_on_the_race_slider(race_run):
+    from course.widgets import OptimiserRace
+    text, _ = race_run
+    assert "it moves to the slider's nearest mark (0.15, 0.19 and 0.21 are marks)" in text
+    exponents = np.arange(OptimiserRace.LR_RANGE[0], OptimiserRace.LR_RANGE[1] + 1e-9, OptimiserRace.LR_STEP)
+    assert {0.15, 0.19, 0.21} <= {float(f"{10 ** e:.2g}") for e in exponents}
+    assert OptimiserRace.START_LR == 0.15 and "At 0.15" in text

@@ -313,8 +313,21 @@ def _unstable(X, y, W1, b1, W2, b2, reg=0.0):
     return data_loss + penalty, _softmax_backprop_by_rows(X, y, W1, b1, W2, b2, reg)[1]
 
 
+def _log_of_p(X, y, W1, b1, W2, b2, reg=0.0):
+    """The shifted softmax, then the loss as -mean(sum(Y * log P)): NaN once a P rounds to 0."""
+    Z2 = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+    e = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    P = e / e.sum(axis=1, keepdims=True)
+    Y = np.eye(W2.shape[1])[y]
+    with np.errstate(all="ignore"):
+        data_loss = -np.mean(np.sum(Y * np.log(P), axis=1))
+    penalty = 0.5 * reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+    return data_loss + penalty, _softmax_backprop_by_rows(X, y, W1, b1, W2, b2, reg)[1]
+
+
 SOFTMAX_WRONG = [(key, lambda *a, o=options, **k: g._softmax_mlp(*a, k.get("reg", 0.0), **o))
-                 for key, options in g.SOFTMAX_MISTAKES] + [("unstable_softmax", _unstable)]
+                 for key, options in g.SOFTMAX_MISTAKES] + [("unstable_softmax", _unstable),
+                                                            ("log_of_underflowed_probability", _log_of_p)]
 
 
 @pytest.mark.parametrize("mistake, answer", SOFTMAX_WRONG, ids=[f"{m}-{i}" for i, (m, _) in enumerate(SOFTMAX_WRONG)])

@@ -268,9 +268,33 @@ def test_optimiser_race_runs_the_given_steps_once_per_setting_and_updates_in_pla
     words = race.description.value
     assert "SGD diverged: it left the picture for good after 72 steps" in words, words
     assert "Adam ends at" in words and "momentum ends at" in words
+    sgd_cross = race.crosses["SGD"].get_xydata()
+    assert sgd_cross.tolist() == [[72, race.LOSS_TOP]] and "a cross at the top of the loss panel" in words
+    assert len(race.crosses["momentum"].get_xdata()) == 0, "only a run that diverged gets a cross"
     race.controls["lr"].value = 0.15                  # where it started
     race.controls["lr"].value = 0.21
     assert calls["momentum"] == 600, "each (lr, beta) is computed once"
+
+
+def test_optimiser_race_takes_any_typed_rate_and_keeps_its_legend_off_the_paths():
+    from grader.xor_training import momentum_step, rmsprop_step
+    race = widgets.optimiser_race(momentum_step, rmsprop_step)
+    lr = race.controls["lr"]
+    # a typed value is set as typed (the browser's readout sets `value`), off the slider's grid
+    lr.value = 0.19
+    assert lr.value == 0.19 and "learning rate 0.19" in race.valley.get_title()
+    assert lr.min <= -3 and lr.max >= 0 and lr.readout, "0.001 to 1, with a readout"
+    assert race.controls["beta"].description == "β (momentum, RMSProp)", "β does not change Adam"
+    # the browser moves a typed rate to the slider's nearest mark: 04 §12 says 0.15, 0.19 and 0.21 are marks
+    exponents = np.arange(lr.min, lr.max + 1e-9, lr.step)
+    marks = {float(f"{10 ** e:.2g}") for e in exponents}
+    assert {0.15, 0.19, 0.21} <= marks and len(marks) == len(exponents), "each mark its own two-digit rate"
+    assert lr.value == 0.19 and min(marks) <= 0.001 and max(10 ** exponents) > 0.9
+    race.fig.canvas.draw()
+    legend = race.fig.legends[0].get_window_extent()
+    for ax in (race.valley, race.curve_axes):
+        assert not legend.overlaps(ax.get_window_extent()), "the legend is outside both panels"
+    assert not race.valley.get_legend(), "no legend inside the valley"
 
 
 def test_optimiser_race_reports_an_unfinished_step():
@@ -294,6 +318,8 @@ def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place
     assert calls == [100] * 40, "the starting setting is trained with the given function when built"
     lines, image = dict(explorer.loss.lines), explorer.image
     assert len(lines["validation"].get_xdata()) == 41 and explorer.status.value == ""
+    for ax in (explorer.loss.ax, explorer.acc.ax):
+        assert ax.get_xlim() == (0, 40), "the x axis spans every epoch, not what the dotted line sets"
     for _, true, predicted in explorer.runs[(100, 0.0, 64)]["wrong"]:
         assert true != predicted
     explorer.controls["n"].value = 200

@@ -306,7 +306,9 @@ WRONG_ANSWERS: dict[str, list[Wrong]] = {
             ("z_for_a", "dW2 = A1.T @ dZ2", "dW2 = Z1.T @ dZ2"),
             ("wrong_sign", "(np.exp(log_P) - Y)", "(Y - np.exp(log_P))"),
             ("transposed", "dW1 = X.T @ dZ1 + reg * W1", "dW1 = (X.T @ dZ1 + reg * W1).T"),
-            ("extra_mean", "db1 = dZ1.sum(axis=0)", "db1 = dZ1.mean(axis=0)"))],
+            ("extra_mean", "db1 = dZ1.sum(axis=0)", "db1 = dZ1.mean(axis=0)"),
+            ("extra_mean", "db2 = dZ2.sum(axis=0)", "db2 = dZ2.mean(axis=0)"),
+            ("log_of_underflowed_probability", "-np.sum(Y * log_P) / n", "-np.sum(Y * np.log(np.exp(log_P))) / n"))],
     ],
     "05_fine_tuning": [
         W("test_adam_step", "adam_no_bias_correction", "adam_step",
