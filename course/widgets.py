@@ -756,8 +756,10 @@ class OptimiserRace(Explorer):
         valley.contour(x, y, race.loss(x, y), levels=np.geomspace(1e-3, 20, 12), colors="0.75", linewidths=0.8)
         valley.plot(*race.START, "ko", ms=5)
         valley.plot(0, 0, "k*", ms=9)
-        valley.set(xlim=(-4.5, 1.5), ylim=(-1.5, 1.5), xlabel="$x$", ylabel="$y$")
-        curves.set(yscale="log", xlim=(0, self.MAX_STEPS), ylim=(1e-8, self.LOSS_TOP), xlabel="step", ylabel="loss")
+        valley.set(xlim=(-4.5, 1.5), ylim=(-1.5, 1.5), xlabel="$x$", ylabel="$y$",
+                   title="paths from the dot to the minimum (star)")
+        curves.set(yscale="log", xlim=(0, self.MAX_STEPS), ylim=(1e-8, self.LOSS_TOP), xlabel="step", ylabel="loss",
+                   title="loss per step")
         self.lines, self.ends, self.curves, self.crosses = {}, {}, {}, {}
         for name in self.optimisers:
             colour, style = self.STYLES[name]
@@ -799,8 +801,6 @@ class OptimiserRace(Explorer):
             self.curves[name].set_data(np.arange(len(losses)), losses)
             diverged = len(losses) < self.MAX_STEPS + 1 and len(losses) <= self.controls["steps"].value
             self.crosses[name].set_data(([len(losses) - 1], [self.LOSS_TOP]) if diverged else ([], []))
-        c = self.controls
-        self.valley.set_title(f"{c['steps'].value} steps, learning rate {self.setting()[0]:g}, β {c['beta'].value:.2f}")
 
     def describe(self) -> str:
         steps = self.controls["steps"].value
@@ -814,11 +814,13 @@ class OptimiserRace(Explorer):
         return (f"left, the contours of a long, narrow valley, a hundred times steeper across (y) than along (x), its "
                 f"minimum (a star) at (0, 0), and each optimiser's path from (-4, 1) (a dot); right, each one's loss "
                 f"per step on a log scale. Lines: {', '.join(f'{n} {self.LOOKS[n]}' for n in self.optimisers)}. "
-                f"After {steps} steps: " + "; ".join(parts) + ".")
+                f"After {steps} steps at learning rate {self.setting()[0]:g}, β {self.controls['beta'].value:.2f}: "
+                + "; ".join(parts) + ".")
 
     def dynamic_artists(self) -> list:
-        return [*self.lines.values(), *self.ends.values(), *self.curves.values(), *self.crosses.values(),
-                self.valley.title]
+        # no title that follows the controls: their readouts show the setting, and a changing text
+        # costs more to draw than every path together (matplotlib 3.11 shapes text with libraqm)
+        return [*self.lines.values(), *self.ends.values(), *self.curves.values(), *self.crosses.values()]
 
 
 @factory("optimiser race")

@@ -282,7 +282,7 @@ def test_optimiser_race_takes_any_typed_rate_and_keeps_its_legend_off_the_paths(
     lr = race.controls["lr"]
     # a typed value is set as typed (the browser's readout sets `value`), off the slider's grid
     lr.value = 0.19
-    assert lr.value == 0.19 and "learning rate 0.19" in race.valley.get_title()
+    assert lr.value == 0.19 and "at learning rate 0.19," in race.describe()
     assert lr.min <= -3 and lr.max >= 0 and lr.readout, "0.001 to 1, with a readout"
     assert race.controls["beta"].description == "β (momentum, RMSProp)", "β does not change Adam"
     # the browser moves a typed rate to the slider's nearest mark: 04 §12 says 0.15, 0.19 and 0.21 are marks
