@@ -9,7 +9,7 @@
 Figures (see BENCHMARKS.md for exactly what each measures):
 
     notebooks   seconds to run each solved notebook end to end headless (kernel start-up
-                included, and reported apart)                  bar <= 10 s (05: <= 30 s)
+                included, and reported apart)            bar <= 10 s (04, 05: <= 30 s)
     widgets     kernel-side update latency of every widget: callback + the draw the browser
                 asks for, median and p95 over every control   bar: median <= 30 ms
     browser     slider-to-picture p95 in a real browser (benchmarks/browser_latency.py,
@@ -46,7 +46,7 @@ RESULTS = ROOT / "benchmarks" / "results.json"
 MARKDOWN = ROOT / "BENCHMARKS.md"
 SECTIONS = ("notebooks", "widgets", "autograde", "training", "browser")
 
-NOTEBOOK_BAR = {name: 10.0 for name in ASSIGNMENTS} | {"05_fine_tuning": 30.0}
+NOTEBOOK_BAR = {name: 10.0 for name in ASSIGNMENTS} | {"04_xor_training": 30.0, "05_fine_tuning": 30.0}   # docs/SPEC.md
 WIDGET_BAR_S = 0.030
 BROWSER_BAR_S = 0.100
 AUTOGRADE_RATIO_BAR = 1.5
