@@ -1201,8 +1201,8 @@ with using_your_code():
 # the picture shows the training and validation curves and some validation digits the
 # early-stopped network gets wrong (true label → predicted). A setting trained once is kept:
 # going back to it shows its result at once. Try 50 images with no penalty: the validation
-# loss climbs after its lowest point (from 0.47 to 0.53). Then $\lambda = 0.001$: it no longer
-# climbs (it ends at 0.48). Then 997 images.
+# loss climbs after its lowest point (from 0.47 to 0.53). Then $\lambda = 0.001$: it climbs far
+# less (it ends at 0.48). Then 997 images.
 #
 # In the first few dozen epochs the curves zig-zag. That is the large learning rate (1): its
 # steps overshoot and come back. It is not overfitting: the training loss zig-zags too, and at

@@ -278,10 +278,15 @@ check_true(len(history) == 50, what="fit(..., epochs=50)", mistake="history_wron
            problem=f"expected 50 losses, got {len(history)}")
 check_true(np.array_equal(model.layers[0].params["W"], frozen_before), what="fit on a model with a frozen base",
            mistake="frozen_changed", problem="the frozen base's first weight matrix changed")
+check_true(bool(np.all(np.isfinite(np.asarray(history, dtype=float)))), what="fit(..., epochs=50): the loss history",
+           mistake="adam_t_from_zero", problem="the losses hold NaN or inf")
 check_true(not np.array_equal(model.layers[4].params["W"], head_before), what="fit", mistake="weights_not_updated",
            problem="the head's weights did not change")
-check_true(history[-1] < history[0], what="fit", mistake="wrong_sign",
-           problem=f"the loss rose from {history[0]:.4f} to {history[-1]:.4f}")
+check_array(np.asarray(history, dtype=float)[[0, 1, 49]], [0.503422, 0.49397, 0.270377], rtol=1e-4,
+            what="fit(model, X_train, y_train, 0.01, 50): the losses of epochs 1, 2 and 50",
+            variants=[("adam_state_reset", [0.503422, 0.49397, 0.264297]),
+                      ("adam_state_reset", [0.503422, 0.49397, 0.320727]),
+                      ("history_after_update", [0.49397, 0.485037, 0.268487])])
 print(f"✓ fit: loss {history[0]:.3f} -> {history[-1]:.3f}, base untouched")
 
 # %% [markdown]
@@ -360,9 +365,9 @@ with using_your_code():
 # large rate: at $10^{-3}$ it has not learned much even in 300 epochs (0.712), and its best is
 # $10^{-1}$ for 300 epochs (0.820). From scratch does best at $10^{-2}$ for 300 epochs (0.802):
 # below head only on average, and above it on 1 of the 5 draws. Fine-tuning everything from
-# the chosen head beats head only at rates $10^{-3}$ and $10^{-2}$, on average and on most of
-# the five draws; the gentlest, $10^{-4}$ for 30 epochs, ends near head only (within 0.01 on
-# average). At $10^{-1}$ the steps are far too large: they rewrite the pretrained features
+# the chosen head, at any rate from $10^{-4}$ to $10^{-2}$, ends a little above head only: 0.825
+# to 0.837 on average against 0.820, above it on 3 or 4 of the five draws, and $10^{-3}$ for 30
+# epochs is its best. These gains are small next to the spread between draws. At $10^{-1}$ the steps are far too large: they rewrite the pretrained features
 # (*catastrophic forgetting*), and on most draws fine-tuning ends no better than always
 # answering the commoner class; training all at once at $10^{-1}$ ends there on every draw.
 #
@@ -420,7 +425,9 @@ with using_your_code():
 # Change how many labelled hospital images there are, and the learning rate used after
 # unfreezing (for the number of epochs chosen in §5); the bars show validation accuracy for
 # training from scratch, head only and fine-tuning everything, each at the settings chosen in
-# §5 (one draw of the images, your `fit` and `add_head`). A setting trains the first time you
+# §5 (one draw of the images, your `fit` and `add_head`). All at once, the strategy §5 chose, is
+# not among the bars: the explorer is about the head-first workflow and its unfreeze rate;
+# §5's table and the learning curve compare all four. A setting trains the first time you
 # visit it (the controls wait while it does), then it is remembered. One draw varies more
 # than the means above: compare with them. With many labelled images, does pretraining still
 # matter? Which unfreeze rate starts to hurt?
@@ -559,8 +566,8 @@ with using_your_code():
 # * Every learning rate and number of epochs is a choice, made on validation: the head
 #   wanted $10^{-1}$, fine-tuning $10^{-3}$. With 30 labelled images, fine-tuning after the
 #   head beats head only, and training everything at once at a small rate does as well; with
-#   10, fine-tuning is no reliable gain; with 100, at the setting chosen with 30, neither
-#   beats head only. Choose again for the data you have.
+#   10, all at once is best and fine-tuning is no reliable gain; with 100, at the setting
+#   chosen with 30, neither beats head only. Choose again for the data you have.
 # * Adam = momentum's running average of the gradients ($m$) + RMSProp's running average of
 #   their squares ($v$, a step size per weight) + bias correction; $t$ starts at 1.
 # * Freezing means "not updated", enforced by the optimiser looping over trainable

@@ -273,16 +273,18 @@ def test_section5_each_strategys_setting(printed):
 
 
 @pytest.mark.slow
-def test_section5_fine_tuning_at_moderate_rates_beats_head_only(printed):
-    says("Fine-tuning everything from the chosen head beats head only at rates $10^{-3}$ and $10^{-2}$, on "
-         "average and on most of the five draws")
+def test_section5_fine_tuning_at_moderate_rates_ends_a_little_above_head_only(printed):
+    low, high, base = said_numbers(r"Fine-tuning everything from the chosen head, at any rate from \$10\^\{-4\}\$ to "
+                                   r"\$10\^\{-2\}\$, ends a little above head only: (\d\.\d{3}) to (\d\.\d{3}) on "
+                                   r"average against (\d\.\d{3}), above it on 3 or 4 of the five draws, and "
+                                   r"\$10\^\{-3\}\$ for 30 epochs is its best\.")
     head = _row(printed, "head_only", *transfer.CHOSEN["head_only"])
-    for lr in (1e-3, 1e-2):
-        for epochs in (30, 100):
-            mean, _, _, above, _ = _row(printed, "fine_tune", lr, epochs)
-            assert mean > head[0] and above >= 3, (lr, epochs)
-    says("the gentlest, $10^{-4}$ for 30 epochs, ends near head only (within 0.01 on average)")
-    assert abs(_row(printed, "fine_tune", 1e-4, 30)[0] - head[0]) <= 0.01
+    assert head[0] == base
+    rows = {(lr, epochs): _row(printed, "fine_tune", lr, epochs) for lr in (1e-4, 1e-3, 1e-2) for epochs in (30, 100)}
+    for setting, (mean, _, _, above, _) in rows.items():
+        assert mean > head[0] and above in (3, 4), setting
+    assert min(r[0] for r in rows.values()) == low and max(r[0] for r in rows.values()) == high
+    assert max(rows, key=lambda s: rows[s][0]) == (1e-3, 30) == transfer.CHOSEN["fine_tune"]
 
 
 @pytest.mark.slow
@@ -352,8 +354,9 @@ def test_learning_curve_where_pretraining_and_fine_tuning_pay(printed):
     says("the head wanted $10^{-1}$, fine-tuning $10^{-3}$.")
     assert transfer.CHOSEN["head_only"][0] == 0.1 and transfer.CHOSEN["fine_tune"][0] == 1e-3
     says("With 30 labelled images, fine-tuning after the head beats head only, and training everything at once "
-         "at a small rate does as well; with 10, fine-tuning is no reliable gain; with 100, at the setting chosen "
-         "with 30, neither beats head only.")
+         "at a small rate does as well; with 10, all at once is best and fine-tuning is no reliable gain; with 100, "
+         "at the setting chosen with 30, neither beats head only.")
+    assert mean[10]["all_at_once"] == max(mean[10].values())
     assert mean[30]["fine_tune"] > mean[30]["head_only"] and mean[30]["all_at_once"] >= mean[30]["fine_tune"]
     assert max(mean[100]["fine_tune"], mean[100]["all_at_once"]) < mean[100]["head_only"]
 
