@@ -12,6 +12,7 @@ placeholder: grading needs no pictures.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import os
@@ -90,6 +91,20 @@ class Explorer:
     canvas: object
     box: object
     live: LivePicture | None = None
+
+    @contextlib.contextmanager
+    def busy(self, message: str, *more):
+        """While the body trains: the controls (and `more`, e.g. a Train button) disabled and the
+        status line saying `message`; enabled again afterwards, whatever happened."""
+        parts = [*self.controls.values(), *more]
+        for part in parts:
+            part.disabled = True
+        self.status.value = message
+        try:
+            yield
+        finally:
+            for part in parts:
+                part.disabled = False
 
     def _wire(self, column: list, below_picture: tuple = ()) -> None:
         import ipywidgets as w
@@ -890,16 +905,11 @@ class FineTuningExplorer(Explorer):
     def update(self) -> None:
         """As Explorer.update; a setting not seen before trains first, and the widget says so."""
         n, lr = self.controls["n"].value, self.controls["lr"].value
-        busy = self.key(n, lr) not in self.scores
-        if busy:
-            self.status.value = f"training… ({n} labelled images, unfreeze lr {lr:.0e})"
-            for control in self.controls.values():
-                control.disabled = True
-        try:
+        if self.key(n, lr) in self.scores:
             super().update()
-        finally:
-            for control in self.controls.values():
-                control.disabled = False
+            return
+        with self.busy(f"training… ({n} labelled images, unfreeze lr {lr:.0e})"):
+            super().update()
 
     def redraw(self) -> None:
         n, lr = self.controls["n"].value, self.controls["lr"].value
@@ -1015,19 +1025,13 @@ class DigitsExplorer(Explorer):
 
     def train(self) -> None:
         setting = self.setting()
-        parts = [*self.controls.values(), self.button]
-        for part in parts:
-            part.disabled = True
-        self.status.value = (f"training… ({setting[0]} images, reg {setting[1]:g}, {setting[2]} hidden units, "
-                             f"{self.EPOCHS} epochs)")
         try:
-            self.result(setting)
+            with self.busy(f"training… ({setting[0]} images, reg {setting[1]:g}, {setting[2]} hidden units, "
+                           f"{self.EPOCHS} epochs)", self.button):
+                self.result(setting)
         except Exception as exc:  # the student's function is unfinished or wrong
             self.status.value = trouble(exc)
             return
-        finally:
-            for part in parts:
-                part.disabled = False
         self.update()
 
     def redraw(self) -> None:
