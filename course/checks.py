@@ -16,7 +16,6 @@ factor 2 or ½, times or over n) are tried on every check after the specific one
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import inspect
 import linecache
@@ -400,51 +399,72 @@ def _same(a: Any, b: Any) -> bool:
     return True  # scalars and functions cannot be modified in place
 
 
-# Set by the grader when it re-runs hidden tests in isolation (grader.isolation): a factory
-# (args, kwargs) -> context manager yielding a list that collects the names of reference
-# implementations the student's function ran. None everywhere else.
-STUDENT_CALL_GUARD: Callable | None = None
+def invoke_here(fn: Callable, args: tuple, kwargs: dict):
+    """Call `fn` in this process and record what it did (course.channel.Invocation): its result
+    or exception, its arguments afterwards (the same objects, changed in place or not), the
+    warnings it raised. In the student's process at autograde, this is what a check's call of the
+    student's function runs."""
+    from .channel import Invocation, StudentGone, StudentTimeout
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            result = fn(*args, **kwargs)
+        except (StudentTimeout, StudentGone):     # the student's process is gone: the check ends
+            raise
+        except BaseException as exc:  # noqa: B036 - a student's code may raise anything
+            try:
+                exc.unwritten = getattr(exc, "unwritten", None) or unwritten(exc)
+            except AttributeError:  # an exception object that takes no attributes
+                pass
+            return Invocation(error=exc, warnings=[f"{w.category.__name__}: {w.message}" for w in caught])
+    return Invocation(result, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught])
+
+
+def _invoke(fn: Callable, args: tuple, kwargs: dict):
+    """fn's Invocation: in the student's process when fn is a reference to it (course.channel.Remote)."""
+    from .channel import Remote
+    if isinstance(fn, Remote):
+        return fn.invoke(args, kwargs)
+    return invoke_here(fn, args, kwargs)
 
 
 def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[str]]:
     """Call a student's function and return (result, warnings it raised).
 
-    Raises CheckFailed when the function raises (saying what it raised), when it modifies
-    any of its array arguments in place, or (while grading in isolation) when it runs the
-    course's reference implementation of an exercise instead of the student's own code.
+    Raises CheckFailed when the function raises (saying what it raised) or when it modifies
+    any of its array arguments in place (judged from the arguments as they were after the call,
+    compared here with what was passed). At autograde `fn` lives in the student's own process
+    (course.channel): the call and everything it does happen there, and only data comes back.
     """
     before = _snapshot(args, kwargs, fn)
-    guard = STUDENT_CALL_GUARD(args, kwargs) if STUDENT_CALL_GUARD is not None else contextlib.nullcontext([])
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"), guard as hits:
-        warnings.simplefilter("always")
+    done = _invoke(fn, args, kwargs)
+    exc = done.error
+    if isinstance(exc, CheckFailed):
+        raise exc
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)) or (exc is not None and not isinstance(exc, Exception)):
+        _fail(what, f"your function raised {type(exc).__name__}: {str(exc)[:300]}")
+    if exc is not None:
+        name = getattr(exc, "unwritten", None)
+        if isinstance(exc, NotImplementedError) and name is not None or isinstance(exc, NotWrittenYet):
+            raise NotWrittenYet(name or getattr(fn, "__name__", "this function"), what) from None
+        kind = getattr(exc, "remote_type", type(exc).__name__)
+        text = str(exc)
+        shapes = isinstance(exc, ValueError) and any(
+            word in text for word in ("matmul", "shapes", "broadcast", "aligned"))
+        scalar = isinstance(exc, (ValueError, TypeError)) and (
+            "truth value of an array" in text or "only length-1 arrays" in text
+            or "only 0-dimensional arrays" in text)
         try:
-            result = fn(*args, **kwargs)
-        except CheckFailed:
-            raise
-        except NotImplementedError as exc:
-            name = unwritten(exc) or getattr(fn, "__name__", "this function")
-            raise NotWrittenYet(name, what) from None
-        except Exception as exc:  # a student's code may raise anything
-            text = str(exc)
-            shapes = isinstance(exc, ValueError) and any(
-                word in text for word in ("matmul", "shapes", "broadcast", "aligned"))
-            scalar = isinstance(exc, (ValueError, TypeError)) and (
-                "truth value of an array" in text or "only length-1 arrays" in text
-                or "only 0-dimensional arrays" in text)
-            try:
-                _fail(what, f"your function raised {type(exc).__name__}: {text[:300]}",
-                      mistake="shape_mismatch" if shapes else "scalar_only" if scalar else None)
-            except CheckFailed as failure:
-                raise failure from exc
-    if hits:
-        _fail(what, f"your function runs the course's own `{hits[0]}` instead of your code.",
-              mistake="uses_reference")
-    after = [*args, *kwargs.values()]
-    for (name, old), new in zip(before, after):
-        if not _same(old, new):
-            _fail(what, f"{name} was changed by the call.", mistake="mutates_input")
-    messages = [f"{w.category.__name__}: {w.message}" for w in caught]
-    return result, messages
+            _fail(what, f"your function raised {kind}: {text[:300]}",
+                  mistake="shape_mismatch" if shapes else "scalar_only" if scalar else None)
+        except CheckFailed as failure:
+            raise failure from exc
+    after = [*done.args_after, *done.kwargs_after.values()]
+    if len(after) == len(before):
+        for (name, old), new in zip(before, after):
+            if not _same(old, new):
+                _fail(what, f"{name} was changed by the call.", mistake="mutates_input")
+    return done.result, done.warnings
 
 
 def check_sequence(got: Any, expected: Sequence[Any], *, what: str,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course.channel import Remote
 from course.checks import call, check_array, check_true
 from course.nn import Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad
 
@@ -128,14 +129,38 @@ def check_adam_step(student: Callable) -> None:
                     variants=_adam_variants(param, grad, m, v, t, **full))
 
 
+def _type_name(obj) -> str:
+    return obj.remote_type if isinstance(obj, Remote) else type(obj).__name__
+
+
+def _beside(student: Callable, model: Sequential):
+    """`model` itself, or, when the student's function lives in its own process (autograde), a
+    copy of it made there from the notebook's own layer classes, with the same weights."""
+    if not isinstance(student, Remote):
+        return model
+    there = student.process
+    layers = []
+    for layer in model.layers:
+        kind = there.lookup(type(layer).__name__)
+        if layer.params:
+            W = layer.params["W"]
+            copy = kind(W.shape[0], W.shape[1], np.random.default_rng(0))
+            copy.params = {name: value.copy() for name, value in layer.params.items()}
+            copy.trainable = layer.trainable
+        else:
+            copy = kind()
+        layers.append(copy)
+    return there.lookup("Sequential")(layers)
+
+
 def check_add_head(student: Callable) -> None:
     rng = rng_for("add_head")
-    base = Sequential([Dense(6, 5, rng), ReLU(), Dense(5, 4, rng), ReLU()])
+    base = _beside(student, Sequential([Dense(6, 5, rng), ReLU(), Dense(5, 4, rng), ReLU()]))
     layers_before = list(base.layers)
     what = "add_head(base, rng) for a base ending in 4 features"
     model, _ = call(student, base, np.random.default_rng(3), what=what)
-    check_true(isinstance(model, Sequential), what=what, mistake="wrong_return",
-               problem=f"expected a Sequential, got {type(model).__name__}.")
+    check_true(_type_name(model) == "Sequential", what=what, mistake="wrong_return",
+               problem=f"expected a Sequential, got {_type_name(model)}.")
     check_true(model.layers[:len(layers_before)] == layers_before, what=what, mistake="head_base_copied",
                problem="the new model should start with the base's own layer objects, in order.")
     check_true(all(not layer.trainable for layer in layers_before if layer.params), what=what,
@@ -180,10 +205,10 @@ def check_fit(student: Callable, adam_step: Callable | None = None) -> None:
     X = rng.normal(size=(12, 5))
     y = (rng.random((12, 1)) < 0.5).astype(float)
     for freeze_first, lr, epochs in ((True, 0.05, 30), (False, 0.01, 20)):
-        model = _small_model(np.random.default_rng(5), freeze_first)
-        reference = model.copy()
+        reference = _small_model(np.random.default_rng(5), freeze_first)
+        before = reference.copy()
+        model = _beside(student, reference.copy())
         expected_history = fit(reference, X, y, lr, epochs, adam=own)
-        before = model.copy()
         what = f"fit(model, X (12, 5), y, lr={lr}, epochs={epochs}){' with the first two Dense layers frozen' * freeze_first}"
         history, _ = call(student, model, X, y, lr, epochs, what=what)
         for i, (old, new) in enumerate(zip(before.layers, model.layers)):

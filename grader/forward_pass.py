@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_sequence, check_true
+from course.checks import as_answer, call, check_array, check_sequence, check_true
 from course.nn import dense_forward, mlp_forward, relu, sigmoid, softmax
 
 from .cases import batch_dims, layer_sizes, rng_for
@@ -62,16 +62,21 @@ def check_sigmoid(student: Callable) -> None:
 
 
 def check_sigmoid_stable(student: Callable) -> None:
-    """No overflow warning and no NaN for |z| up to 1000; exact limits 0 and 1."""
+    """No NaN for |z| up to 1000, exact limits 0 and 1, and a positive value where exp(-z)
+    overflows (sigmoid(-720) is about 2e-313, not 0). Judged from the outputs alone: what numpy
+    warned inside the student's code is theirs to silence, and is not counted."""
     rng = rng_for("sigmoid_stable")
     z = np.array([[-1000.0, -745.0, -50.0, 0.0], [50.0, 710.0, 800.0, 1000.0]])
     z = z[:, rng.permutation(4)]
     what = "sigmoid(z) for z in [-1000, 1000]"
-    got, caught = call(student, z, what=what)
+    got, _ = call(student, z, what=what)
     check_array(got, sigmoid(z), what=what, nonfinite="unstable_sigmoid", atol=1e-12)
-    check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,
-               problem="numpy warned while computing it: " + "; ".join(sorted(set(caught)))[:300],
-               mistake="unstable_sigmoid")
+    tiny = np.array([-710.0, -715.0, -720.0])
+    what = "sigmoid(z) for z = -710, -715, -720, where exp(-z) overflows"
+    got = as_answer(call(student, tiny, what=what)[0], what)
+    check_true(got.shape == tiny.shape and bool(np.all(got > 0)), what=what, mistake="unstable_sigmoid",
+               problem=f"expected small positive numbers (about {np.exp(tiny[0]):.1e} to {np.exp(tiny[-1]):.1e}); "
+                       f"got {np.array2string(np.asarray(got, dtype=float), precision=3)}.")
 
 
 def check_relu(student: Callable) -> None:
@@ -115,12 +120,9 @@ def check_softmax_stable(student: Callable) -> None:
     z = np.array([[1000.0, 999.0, 990.0], [-1000.0, -1001.0, -1000.5], [0.0, 800.0, -800.0],
                   [1.0, 2.0, 3.0]])[rng.permutation(4)]
     what = "softmax(z) for logits up to ±1000"
-    got, caught = call(student, z, what=what)
+    got, _ = call(student, z, what=what)        # judged from the outputs (a naive softmax gives NaN here)
     check_array(got, softmax(z), what=what, nonfinite="unstable_softmax", atol=1e-12,
                 variants=_softmax_variants(z)[:2])
-    check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,
-               problem="numpy warned while computing it: " + "; ".join(sorted(set(caught)))[:300],
-               mistake="unstable_softmax")
 
 
 def check_dense_forward(student: Callable) -> None:
@@ -183,14 +185,15 @@ OWN_SIGMOID_NOTE = "(expected values use your own sigmoid, so a mistake there is
 
 
 def check_mlp_forward(student: Callable, sigmoid: Callable | None = None) -> None:
-    """Depths 1 to 3, batches of 1 and more, the default activation and relu passed in."""
+    """Depths 1 to 3, batches of 1 and more, the default activation and np.tanh passed in (a
+    function that is nobody's exercise, so the student's process can be handed it by name)."""
     own = _theirs(sigmoid)
     rng = rng_for("mlp_forward")
-    for depth, n, activation in [(2, 4, None), (3, 1, None), (1, 1, None), (2, 5, relu)]:
+    for depth, n, activation in [(2, 4, None), (3, 1, None), (1, 1, None), (2, 5, np.tanh)]:
         X, layers = _mlp_case(rng, depth, n)
         shapes = " -> ".join(str(W.shape) for W, _ in layers)
-        what = f"mlp_forward(X, layers{', activation=relu' if activation else ''}), X {X.shape}, W's {shapes}"
-        args = (X, layers) if activation is None else (X, layers, relu)
+        what = f"mlp_forward(X, layers{', activation=np.tanh' if activation else ''}), X {X.shape}, W's {shapes}"
+        args = (X, layers) if activation is None else (X, layers, np.tanh)
         got, _ = call(student, *args, what=what)
         expected, variants = _mlp_variants(X, layers, activation or own, passed_in=activation is not None)
         check_sequence(got, expected, what=what, variants=variants + [("mlp_only_output", [])],

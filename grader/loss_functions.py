@@ -294,7 +294,7 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
         n = Y.shape[0]
         P = softmax(logits)
         what = f"softmax_cross_entropy_grad(Y, logits) for shape {Y.shape}"
-        got, caught = call(student, Y, logits, what=what)
+        got, _ = call(student, Y, logits, what=what)     # judged from the outputs: NaN where unstable
         with np.errstate(all="ignore"):
             variants = [("missing_mean", P - Y), ("wrong_sign", (Y - P) / n), ("sce_forgot_y", P / n),
                         ("probs_vs_logits", -Y / np.clip(P, EPS, 1) / n),
@@ -304,5 +304,3 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
                         ("softmax_sigmoid", (sigmoid(logits) - Y) / n)]
         check_array(got, softmax_cross_entropy_grad(Y, logits), what=what, n=n, atol=1e-12,
                     nonfinite="unstable_softmax", variants=variants)
-        check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,
-                   problem="numpy warned: " + "; ".join(sorted(set(caught)))[:300], mistake="unstable_softmax")

@@ -74,16 +74,27 @@ class SafeExecute(Execute):
                 cell.source = full
         return super().preprocess_cell(cell, resources, index)
 
+    STOPPED = {
+        "dead": ("KernelDied", "the kernel stopped before this cell ran (os._exit, exit() or a crash in an "
+                               "earlier cell); it earns no points"),
+        "stuck": ("KernelStuck", "the notebook stopped responding before this cell ran (a cell that ignored the "
+                                 "interrupt sent after its time limit, or broke the kernel's output); it earns no "
+                                 "points"),
+    }
+
     def preprocess(self, nb, resources, km=None):
         try:
             return super().preprocess(nb, resources, km=km)
-        except RuntimeError as exc:   # nbclient's DeadKernelError and kernel start-up failures
-            self.log.warning("The kernel stopped during execution (%s); unrun cells are marked as errors.", exc)
+        except Exception as exc:  # noqa: BLE001 - whatever one notebook does, its grading goes on
+            # nbclient's DeadKernelError and start-up failures are RuntimeErrors; a CellTimeoutError
+            # ("Timeout waiting for IOPub output", a cell that ignores SIGINT) and anything else
+            # nbclient may raise are not: none may stop this student's grading or anyone else's.
+            why = "dead" if isinstance(exc, RuntimeError) else "stuck"
+            self.log.warning("The kernel stopped during execution (%s: %s); unrun cells are marked as errors.",
+                             type(exc).__name__, exc)
             for cell in nb.cells:
                 if graded_part(cell) and cell.get("execution_count") is None and not cell.get("outputs"):
-                    cell.setdefault("outputs", []).append(_error(
-                        "KernelDied", "the kernel stopped before this cell ran (os._exit, exit() or a crash in an "
-                                      "earlier cell); it earns no points"))
+                    cell.setdefault("outputs", []).append(_error(*self.STOPPED[why]))
             return nb, resources
 
 
@@ -268,10 +279,22 @@ class ScrubPaths(NbGraderPreprocessor):
 
 
 class FeedbackWithoutHiddenTests(ClearHiddenTests):
-    """nbgrader's ClearHiddenTests, quiet in generate_feedback. The feedback's HTML exporter
-    configures `display_data_priority` for every nbconvert preprocessor; nbgrader's preprocessors
-    redeclare that trait as not configurable, so ClearHiddenTests logs "Config option
-    `display_data_priority` not recognized" on every run. Declared configurable here, as
-    nbgrader's own GetGrades does; the value is unused (hidden tests are source, not output)."""
+    """nbgrader's ClearHiddenTests for generate_feedback, on test cells only.
+
+    * Hidden tests live in test cells (restored from the gradebook at autograde). A student's
+      own cell that merely contains the text "### BEGIN HIDDEN TESTS" (an answer, a note) is
+      the student's text: ClearHiddenTests would raise on it ("Hidden test region detected in
+      a non-grade cell", or "No end hidden tests statement found") and stop that student's
+      feedback. It is left as written.
+    * Quiet: the feedback's HTML exporter configures `display_data_priority` for every nbconvert
+      preprocessor; nbgrader's preprocessors redeclare that trait as not configurable, so
+      ClearHiddenTests logs "Config option `display_data_priority` not recognized" on every
+      run. Declared configurable here, as nbgrader's own GetGrades does; the value is unused."""
 
     display_data_priority = List().tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = _meta(cell)
+        if not meta.get("grade") or meta.get("solution"):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
