@@ -46,6 +46,7 @@ CHECK_SECONDS = 60.0            # one `hidden.check_...(...)` call, the student'
 class Outcome:
     ok: bool
     message: str = ""
+    mistake: str | None = None    # the catalog key the failed check named (course.mistakes), or what stopped it
 
 
 def _split(source: str) -> tuple[list[str], list[str]]:
@@ -192,8 +193,9 @@ class IsolatedRun:
             except ValueError:
                 continue
             if isinstance(message, dict) and message.get("token") == self.token:
-                return {gid: Outcome(bool(r[0]), str(r[1])) for gid, r in message["results"].items()}
-        return {gid: Outcome(False, self.NOT_FINISHED) for gid in self.hidden}
+                return {gid: Outcome(bool(r[0]), str(r[1]), r[2] if len(r) > 2 and isinstance(r[2], str) else None)
+                        for gid, r in message["results"].items()}
+        return {gid: Outcome(False, self.NOT_FINISHED, "grading_time_used_up") for gid in self.hidden}
 
 
 def run_isolated(topic: str, setup: list[str], answers: list[str], hidden: dict[str, list[str]],
@@ -214,27 +216,28 @@ def _arguments(line: str, student) -> tuple[str, list, dict]:
     return call.func.attr, [value(a) for a in call.args], {k.arg: value(k.value) for k in call.keywords}
 
 
-def _verdict(run_check, student, line: str, seconds: float) -> tuple[bool, str]:
-    """One hidden check: (passed, message)."""
+def _verdict(run_check, student, line: str, seconds: float) -> tuple[bool, str, str | None]:
+    """One hidden check: (passed, message, mistake). `mistake` is the catalog key the check named,
+    or one of not_defined, check_timeout, process_ended, check_error when something stopped it."""
     from course.channel import StudentGone, StudentTimeout
     from course.checks import CheckFailed
     student.deadline = time.monotonic() + seconds
     try:
         name, args, kwargs = _arguments(line, student)
         run_check(name)(*args, **kwargs)
-        return True, ""
+        return True, "", None
     except CheckFailed as failure:
-        return False, str(failure)
+        return False, str(failure), failure.mistake
     except NameError as missing:
-        return False, f"{missing}: {student.NOT_DEFINED}"
+        return False, f"{missing}: {student.NOT_DEFINED}", "not_defined"
     except StudentTimeout:
-        return False, student.unusable or (f"the check ran out of time ({seconds:.0g} s): an endless loop, or far "
-                                           "too slow; the process running your code was stopped")
+        return False, student.unusable or (f"the check ran out of time ({seconds:.0f} s): an endless loop, or far "
+                                           "too slow; the process running your code was stopped"), "check_timeout"
     except StudentGone:
         return False, student.unusable or ("your code ended the process that runs it (os._exit, exit(), a crash or "
-                                           "running out of memory) during this check")
+                                           "running out of memory) during this check"), "process_ended"
     except Exception as exc:  # a reply the check could not use (odd types) or the check's own error
-        return False, f"the check could not run your code: {type(exc).__name__}: {str(exc)[:300]}"
+        return False, f"the check could not run your code: {type(exc).__name__}: {str(exc)[:300]}", "check_error"
     finally:
         student.deadline = None
 
@@ -259,14 +262,14 @@ def _child() -> None:
     if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
         hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
         prefix = sandbox.command(hide=hide, grader=False)
-    results: dict[str, tuple[bool, str]] = {}
+    results: dict[str, tuple[bool, str, str | None]] = {}
     with Student(payload["setup"], payload["answers"], prefix=prefix) as student:
         for gid, calls in payload["hidden"].items():
-            outcome = (True, "")
+            outcome = (True, "", None)
             for line in calls:
                 left = end - time.monotonic()
                 if left <= 1:
-                    outcome = (False, IsolatedRun.NOT_FINISHED)
+                    outcome = (False, IsolatedRun.NOT_FINISHED, "grading_time_used_up")
                     break
                 seconds = min(float(payload.get("check", CHECK_SECONDS)), left)
                 outcome = _verdict(lambda name: getattr(hidden, name), student, line, seconds)

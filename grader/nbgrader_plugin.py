@@ -6,24 +6,28 @@ nbgrader_config.py puts them into nbgrader's lists where grader/pipeline.py says
                           work, are not run, as in the isolated run); test cells run their
                           visible part only when `isolated_hidden_tests` is set (the hidden
                           part runs once, in IsolatedHiddenTests). A kernel that dies
-                          (os._exit, exit(), a crash) no longer aborts the student's grading:
-                          the cells that did not run are marked as errors, and grading goes on.
+                          (os._exit, exit(), a crash) or stops answering (a cell that ignores
+                          the interrupt) no longer aborts the student's grading: the cells
+                          that did not run are marked as errors, and grading goes on.
     StartHiddenTests      starts IsolatedHiddenTests' fresh process before the kernel runs,
                           so the two run side by side.
-    IsolatedHiddenTests   runs every hidden test outside the student's kernel, in a fresh
-                          process (grader.isolation); a test cell passes only if its visible
-                          part passed in the kernel AND its hidden checks passed there.
+    IsolatedHiddenTests   runs every hidden test outside the student's kernel, in a process
+                          that never runs student code (grader.isolation; the student's
+                          answer cells run in a process of their own, course.channel); a
+                          test cell passes only if its visible part passed in the kernel AND
+                          its hidden checks passed there.
     RepairCellMetadata    (sanitizing, before nbgrader's own steps) puts back the nbgrader
                           metadata a student edited: without it, a flag turned on or off
                           stops that student's grading with an error.
     LimitOutputSize       nbgrader's LimitOutput (lines), also capping the size of every
                           output, so huge prints cannot bloat the gradebook or the feedback.
     ScrubPaths            replaces the instructor's absolute paths in outputs with placeholders.
-    FeedbackWithoutHiddenTests   nbgrader's ClearHiddenTests, for generate_feedback.
+    FeedbackWithoutHiddenTests   nbgrader's ClearHiddenTests on test cells, for generate_feedback.
 """
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,6 +64,16 @@ class SafeExecute(Execute):
     isolated_hidden_tests = Bool(False, help=(
         "Run only the visible part of each test cell in the student's kernel: set it when "
         "IsolatedHiddenTests, which runs the hidden part, follows in the preprocessors.")).tag(config=True)
+
+    def start_new_kernel(self, **kwargs):
+        """nbclient's, with the kernel's stdout and stderr going nowhere (both are Popen options
+        that KernelManager.start_kernel passes on). A kernel inherits nbgrader's own otherwise,
+        and so would anything a submission starts that outlives the kernel (a grandchild in a
+        session of its own): whoever reads autograde's output, a script or a CI log, would wait
+        for that process to end. The kernel's output reaches the notebook through its messages."""
+        kwargs.setdefault("stdout", subprocess.DEVNULL)
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        return super().start_new_kernel(**kwargs)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and not graded_part(cell):
@@ -98,7 +112,7 @@ class SafeExecute(Execute):
             return nb, resources
 
 
-def _isolated_runs(nb, timeout: float) -> dict[str, IsolatedRun]:
+def _isolated_runs(nb, timeout: float, check_timeout: float = 60) -> dict[str, IsolatedRun]:
     """Start the hidden checks of every test cell (its `hidden.check_...(...)` lines) in a
     fresh process, one per grader module (normally one); they run the notebook's read-only
     setup cells and answer cells, nothing else."""
@@ -111,14 +125,19 @@ def _isolated_runs(nb, timeout: float) -> dict[str, IsolatedRun]:
             calls, module = hidden_calls(cell.source), topic(cell.source)
             if calls and module:
                 by_topic.setdefault(module, {})[_meta(cell)["grade_id"]] = calls
-    return {module: IsolatedRun(module, setup, answers, hidden, timeout) for module, hidden in by_topic.items()}
+    return {module: IsolatedRun(module, setup, answers, hidden, timeout, check_timeout)
+            for module, hidden in by_topic.items()}
 
 
 _RUNS = "backprop_lab_isolated_runs"      # where StartHiddenTests leaves its runs in `resources`
+# the autograded notebook's metadata["backprop_lab"][HIDDEN_RESULTS]: {grade_id: {"passed", "mistake"}}
+HIDDEN_RESULTS = "hidden_checks"
 
 
 class _HiddenTests(NbGraderPreprocessor):
     timeout = Integer(300, help="Seconds for all hidden tests of one notebook.").tag(config=True)
+    check_timeout = Integer(60, help="Seconds for one hidden check, the student's code it runs included.").tag(
+        config=True)
 
 
 class StartHiddenTests(_HiddenTests):
@@ -126,7 +145,7 @@ class StartHiddenTests(_HiddenTests):
     (grading costs the longer of the two, not their sum). Put it before SafeExecute."""
 
     def preprocess(self, nb, resources):
-        resources[_RUNS] = _isolated_runs(nb, self.timeout)
+        resources[_RUNS] = _isolated_runs(nb, self.timeout, self.check_timeout)
         return nb, resources
 
 
@@ -139,10 +158,13 @@ class IsolatedHiddenTests(_HiddenTests):
     def preprocess(self, nb, resources):
         runs = resources.pop(_RUNS, None)
         if runs is None:
-            runs = _isolated_runs(nb, self.timeout)
+            runs = _isolated_runs(nb, self.timeout, self.check_timeout)
         outcomes = {}
         for run in runs.values():
             outcomes.update(run.outcomes())
+        # what each hidden check decided, as data for class reports (never scraped from feedback text)
+        nb.metadata.setdefault("backprop_lab", {})[HIDDEN_RESULTS] = {
+            gid: {"passed": o.ok, "mistake": o.mistake} for gid, o in outcomes.items()}
         for cell in nb.cells:
             gid = _meta(cell).get("grade_id")
             outcome = outcomes.get(gid)

@@ -199,6 +199,46 @@ def plain_cell_breaks_things():
     return _insert(_solved(), "import numpy, os\nnumpy.isclose = None\nos._exit(0)")
 
 
+# --- attacks on the process that decides the hidden tests (issue 15): each runs in an answer
+# cell, so it runs in the kernel and in the student's process of the hidden checks alike
+
+def _wrong_with(before):
+    return lambda: _in_first_answer(_answer(_release(), WRONG), before=before)
+
+
+def _solved_with(after):
+    return lambda: _in_first_answer(_solved(), after=after)
+
+
+SELF_RESTORING = ("import weakref, numpy\nclass _Token: pass\n_token = _Token()\n_isclose = numpy.isclose\n"
+                  "numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), bool)\n"
+                  "weakref.finalize(_token, setattr, numpy, 'isclose', _isclose)\ndel _token")
+STDLIB = ("import json, copy, warnings\n_dumps = json.dumps\n"
+          "def _all_passed(obj, *a, **k):\n    if isinstance(obj, dict) and 'results' in obj:\n"
+          "        obj = {**obj, 'results': {g: [True, ''] for g in obj['results']}}\n    return _dumps(obj, *a, **k)\n"
+          "json.dumps = _all_passed\ncopy.deepcopy = lambda x, memo=None: x")
+THREAD = ("import threading, time, numpy\ndef _meddle():\n    while True:\n        numpy.isclose = lambda *a, **k: True\n"
+          "        time.sleep(0.001)\nthreading.Thread(target=_meddle, daemon=True).start()")
+FRAME_WALK = ("import sys\n_seen = {}\ndef _walk(frame, event, arg):\n    f = frame\n    while f is not None:\n"
+              "        for name in ('expected', 'results', 'outcome'):\n            if name in f.f_locals:\n"
+              "                _seen[name] = f.f_locals[name]\n        f = f.f_back\n    return None\nsys.setprofile(_walk)")
+GC_REWRITE = ("import gc, atexit\ndef _forge(*_):\n    for obj in gc.get_objects():\n"
+              "        if isinstance(obj, dict) and 'results' in obj and 'token' in obj:\n"
+              "            obj['results'] = {g: [True, ''] for g in obj['results']}\n"
+              "atexit.register(_forge)\ngc.callbacks.append(_forge)\n_forge()")
+FORGED_REPORT = ("import json, os\nfor _fd in (1, 2):\n    try:\n        os.write(_fd, (json.dumps({'token': '0' * 32, "
+                 "'results': {g: [True, ''] for g in ['test_sigmoid', 'test_relu', 'test_softmax']}}) + '\\n').encode())\n"
+                 "    except OSError:\n        pass")
+# (it leaves its pid in the notebook's folder, so the test can tell it outlived the run, then end it)
+GRANDCHILD = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+              "        with open('lingering.pid', 'a') as f:\n            f.write(f'{os.getpid()}\\n')\n"
+              "        time.sleep(600)\n    os._exit(0)")
+SIGINT_LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+OWN_HELPERS = ("def relu_backward(dA, Z):\n    return dA * (Z > 0)\n"
+               "def mlp_backward(*args):\n    return None\n"
+               "def sigmoid_backward(dA, A):\n    return dA * A * (1 - A)")
+
+
 ATTACKS = {
     # name: (builder, most points it may earn, what it tries)
     "skip_execution": (skip_execution, 0, "test cells tagged skip-execution"),
@@ -232,6 +272,25 @@ ATTACKS = {
                            "a new cell carrying the setup cell's grade_id (correct answers)"),
     "plain_cell_breaks_things": (plain_cell_breaks_things, MAX,
                                  "a plain cell that patches numpy and kills the kernel (correct answers)"),
+    "self_restoring_patch": (_wrong_with(SELF_RESTORING), 0,
+                             "numpy patched, put back by a finaliser before any snapshot could see it; wrong answers"),
+    "stdlib_patched": (_wrong_with(STDLIB), 0, "json.dumps rewrites every verdict to passed, copy.deepcopy "
+                                                "disabled; wrong answers"),
+    "thread_started": (_wrong_with(THREAD), 0, "a thread started by an answer cell keeps patching numpy; wrong answers"),
+    "frame_walk": (_wrong_with(FRAME_WALK), 0, "a profiler that walks every frame for expected values; wrong answers"),
+    "gc_rewrite": (_wrong_with(GC_REWRITE), 0, "rewrites any report it finds through the garbage collector, also at "
+                                               "exit; wrong answers"),
+    "forged_report": (_wrong_with(FORGED_REPORT), 0, "writes a forged report line to its own output; wrong answers"),
+    "lingering_grandchild": (_solved_with(GRANDCHILD), MAX,
+                             "a grandchild in a session of its own that sleeps 15 minutes (correct answers)"),
+    "sigint_ignored_loop": (_solved_with(SIGINT_LOOP), 0,
+                            "an answer cell that ignores interrupts and loops for ever (correct answers before it)"),
 }
 # Honest submissions graded in the same run: the attacks must not disturb them.
-HONEST = {"solved": (_solved, MAX, "every answer right"), "untouched": (_release, 0, "nothing answered")}
+HONEST = {"solved": (_solved, MAX, "every answer right"), "untouched": (_release, 0, "nothing answered"),
+          # correct answers written in ways that used to cost points
+          "numpy_raises": (_solved_with("np.seterr(all='raise')"), MAX,
+                           "np.seterr(all='raise') left on in an answer cell"),
+          "own_helpers": (_solved_with(OWN_HELPERS), MAX, "helpers of its own named like the course's functions"),
+          "hidden_marker_in_answer": (_solved_with("# ### BEGIN HIDDEN TESTS (a note that quotes the marker)"), MAX,
+                                      "an answer cell containing the text of the hidden-test marker")}

@@ -1,8 +1,10 @@
 """Submissions that try to fool the grader, graded by the real `nbgrader autograde` with this
 repository's config, together with honest ones in the same run (docs/SPEC.md, "Grading
 integrity")."""
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -41,7 +43,39 @@ def graded(tmp_path_factory):
         runs[command] = (done, time.perf_counter() - started)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         scores = {name: (gb.find_submission(A, name).score, gb.find_submission(A, name).max_score) for name in ALL}
-    return root, runs, scores
+    yield root, runs, scores
+    for pid in _lingering(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _lingering(root) -> list[int]:
+    """The processes the lingering_grandchild submission started (its kernel's and its hidden checks')."""
+    found = []
+    for folder in ("autograded", "submitted"):
+        path = root / folder / "lingering_grandchild" / A / "lingering.pid"
+        if path.exists():
+            found += [int(line) for line in path.read_text().split()]
+    return found
+
+
+def test_a_process_that_outlives_its_notebook_does_not_hold_the_grading(graded):
+    """Its grandchild, in a session of its own, sleeps for 10 minutes: autograde and the harness
+    reading its output finished without waiting for it (it was still alive afterwards)."""
+    root, runs, _ = graded
+    pids = _lingering(root)
+    assert pids, "the submission's grandchild never started"
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    assert alive, "no grandchild outlived the run: this test no longer tests anything"
+    assert runs["autograde"][1] < 540
 
 
 def test_autograde_and_feedback_finish_cleanly(graded):
@@ -70,13 +104,41 @@ def test_every_student_gets_small_feedback_without_hidden_tests_or_paths(graded,
     html = page.read_text()
     assert page.stat().st_size < 1_000_000, f"feedback for {name} is {page.stat().st_size} bytes"
     text = re.sub(r"<[^>]+>", "", html)
-    for secret in ("BEGIN HIDDEN TESTS", "hidden.check_", "from grader import", str(ROOT), str(root)):
+    secrets = ["hidden.check_", "from grader import", str(ROOT), str(root)]
+    if name != "hidden_marker_in_answer":      # that student's own answer quotes the marker: theirs to see
+        secrets.append("BEGIN HIDDEN TESTS")
+    for secret in secrets:
         assert secret not in html and secret not in text, f"feedback for {name} shows {secret!r}"
+
+
+def _feedback(root, name):
+    return re.sub(r"<[^>]+>", "", (root / "feedback" / name / A / f"{A}.html").read_text())
 
 
 def test_attacks_are_told_why_they_failed(graded):
     root, _, _ = graded
-    text = (root / "feedback" / "course_reference_imported" / A / f"{A}.html").read_text()
-    assert "instead of your code" in text
-    text = (root / "feedback" / "patched_inside_answer" / A / f"{A}.html").read_text()
-    assert "changed numpy" in text
+    # the grader cannot be imported where hidden checks call the student's code
+    assert "is not defined" in _feedback(root, "grader_reference_imported")
+    # the course package holds no answers to call
+    assert "your function raised" in _feedback(root, "course_reference_imported")
+    # patches change only the student's own process: the wrong answers are judged as wrong
+    for name in ("patched_inside_answer", "self_restoring_patch", "stdlib_patched", "thread_started",
+                 "frame_walk", "gc_rewrite", "forged_report"):
+        assert "wrong values" in _feedback(root, name), name
+    # a loop that ignores the interrupt: the cells that never ran say why
+    assert "stopped responding" in _feedback(root, "sigint_ignored_loop")
+
+
+def test_each_hidden_checks_verdict_is_recorded_as_data(graded):
+    """The autograded notebook carries what every hidden check decided (for class reports)."""
+    root, _, _ = graded
+
+    def recorded(name):
+        nb = nbformat.read(root / "autograded" / name / A / f"{A}.ipynb", as_version=4)
+        return nb.metadata["backprop_lab"]["hidden_checks"]
+
+    solved = recorded("solved")
+    assert solved and all(v == {"passed": True, "mistake": None} for v in solved.values())
+    untouched = recorded("untouched")
+    assert untouched.keys() == solved.keys() and not any(v["passed"] for v in untouched.values())
+    assert recorded("kernel_killed")["test_sigmoid"]["passed"] is True   # its hidden checks ran on their own

@@ -9,7 +9,8 @@ It needs `bwrap` (Debian: apt-get install bubblewrap). What changes from a plain
   bubblewrap (grader/sandbox.py): read-only file system, the course directory hidden except
   the notebook's own folder, private /tmp and HOME, no network, no host processes; the
   kernel talks to nbgrader over unix sockets (ipc transport) in a private runtime folder;
-* grader.isolation's re-run of the hidden tests is sandboxed the same way.
+* the student's process of the hidden checks (course.channel, started by grader.isolation's
+  checker, which runs no student code) is sandboxed the same way.
 
 So a submission cannot edit the gradebook, other students' work, the grader or anything
 else on the machine, and cannot reach the network. See docs/THREAT_MODEL.md.
