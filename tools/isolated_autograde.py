@@ -30,6 +30,24 @@ from grader.sandbox import ENV_COURSE_ROOT, ENV_IPC_DIR, ENV_SANDBOX, available 
 from tools.build import nbgrader_env  # noqa: E402
 
 
+def prepare(tmp: Path, course_root: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Write the sandbox kernelspec under `tmp`; return the environment variables and the nbgrader
+    configuration ({section: {trait: value}}) that make autograde, run from `course_root`, start
+    every kernel and student process in the sandbox. tools/grade_class.py uses it in-process."""
+    spec_dir = tmp / "kernels" / "backprop-lab-sandbox"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "grader.sandbox", "{connection_file}"],
+        "display_name": "Python 3 (Backprop Lab sandbox)", "language": "python",
+    }))
+    sockets = tmp / "sockets"
+    sockets.mkdir()
+    env = {"JUPYTER_PATH": str(tmp), ENV_SANDBOX: "1", ENV_IPC_DIR: str(sockets), ENV_COURSE_ROOT: str(course_root)}
+    config = {"Execute": {"kernel_name": "backprop-lab-sandbox"},
+              "KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}}
+    return env, config
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__)
@@ -39,18 +57,11 @@ def main(argv: list[str]) -> int:
         return 2
     course_root = Path.cwd().resolve()
     with tempfile.TemporaryDirectory(prefix="bpl-sandbox-") as tmp:
-        spec_dir = Path(tmp) / "kernels" / "backprop-lab-sandbox"
-        spec_dir.mkdir(parents=True)
-        (spec_dir / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "grader.sandbox", "{connection_file}"],
-            "display_name": "Python 3 (Backprop Lab sandbox)", "language": "python",
-        }))
-        sockets = Path(tmp) / "sockets"
-        sockets.mkdir()
+        extra_env, config = prepare(Path(tmp), course_root)
         env = nbgrader_env()
-        env.update({"JUPYTER_PATH": tmp, ENV_SANDBOX: "1", ENV_IPC_DIR: str(sockets), ENV_COURSE_ROOT: str(course_root)})
-        cmd = [sys.executable, "-m", "nbgrader", "autograde", *argv, "--Execute.kernel_name=backprop-lab-sandbox",
-               "--KernelManager.transport=ipc", f"--KernelManager.ip={sockets / 'kernel'}"]
+        env.update(extra_env)
+        flags = [f"--{section}.{trait}={value}" for section, traits in config.items() for trait, value in traits.items()]
+        cmd = [sys.executable, "-m", "nbgrader", "autograde", *argv, *flags]
         return subprocess.run(cmd, env=env).returncode
 
 

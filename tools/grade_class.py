@@ -1,0 +1,531 @@
+"""Grade a whole class in parallel, on this machine or on a Dask cluster, and report what it got wrong.
+
+    python tools/grade_class.py ASSIGNMENT [--workers N] [--students a,b] [--force] [--no-sandbox]
+    python tools/grade_class.py ASSIGNMENT --scheduler tcp://HOST:8786     # Dask workers instead
+    python tools/grade_class.py report ASSIGNMENT [--names]                # reports/ASSIGNMENT.md + .png
+
+Run it from the course root (where nbgrader_config.py and gradebook.db are), like nbgrader,
+after `nbgrader generate_assignment ASSIGNMENT`. Each submitted student
+(`submitted/<student>/<assignment>/`) is one job: a worker copies that submission into a
+private, throw-away course folder (this course's nbgrader_config.py and source/<assignment>,
+and a gradebook holding only the assignment's records), runs nbgrader's own `autograde` and
+`generate_feedback` there (in-process, so nbgrader starts once per worker, not per student;
+every kernel and student process in the bubblewrap sandbox of tools/isolated_autograde.py
+where bwrap is installed, unless --no-sandbox), and returns the autograded and feedback
+folders as bytes. This process is the single writer: it puts those folders in place and
+records the scores in the real gradebook.db with nbgrader's own steps (the submission as
+`autograde` creates it, then its SaveAutoGrades and AssignLatePenalties on the autograded
+notebooks), so the gradebook, the formgrader and `nbgrader export` see what a sequential
+autograde gives. A job that fails is retried once, then reported by student; the others go on.
+Re-running grades only the students whose submission (or the assignment's source or config)
+changed since they were graded here (`.grade_class/ASSIGNMENT.json`), unless --force.
+
+Dask workers need only this repository's environment (`PYTHONPATH=<this checkout> dask worker
+tcp://HOST:8786 --nthreads 1`); jobs carry their files, results come back as data, so workers
+share no file system with the course and never touch the gradebook.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+STATE = ".grade_class"      # <course>/.grade_class/<assignment>.json: {student: digest of what was graded}
+ATTEMPTS = 2                # a failed job is retried once
+
+
+# ---------------------------------------------------------------- what travels to a worker and back
+
+@dataclass
+class Kit:
+    """What every job of one assignment shares, as bytes (sent once to each worker)."""
+    assignment: str
+    course_id: str
+    config: bytes                   # the course's nbgrader_config.py
+    source: dict[str, bytes]        # source/<assignment>/, relative path -> bytes
+    gradebook: bytes                # gradebook.db with the assignment's records and no students
+    sandbox: bool
+
+
+@dataclass
+class Job:
+    student: str
+    record: dict                    # the student's row (names, email), as the gradebook has it
+    files: dict[str, bytes]         # submitted/<student>/<assignment>/
+    digest: str
+
+
+@dataclass
+class Result:
+    student: str
+    digest: str
+    ok: bool
+    error: str = ""
+    autograded: dict[str, bytes] = field(default_factory=dict)
+    feedback: dict[str, bytes] = field(default_factory=dict)
+    seconds: float = 0.0
+    worker: str = ""                # host:pid of the process that graded it
+    peak_rss_mb: float = 0.0        # that process's peak resident memory so far
+    peak_child_rss_mb: float = 0.0  # its largest child (a kernel, the checker, a student process)
+
+
+def _pack(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _unpack(folder: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = folder / rel
+        if not path.resolve().is_relative_to(folder.resolve()):
+            raise ValueError(f"{rel!r} is outside {folder}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _digest(*parts: dict[str, bytes] | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        items = sorted(part.items()) if isinstance(part, dict) else [("", part)]
+        for rel, data in items:
+            h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- nbgrader, in-process
+
+def load_config(root: Path):
+    """The configuration `nbgrader` run from `root` would use: the Jupyter config paths'
+    nbgrader_config.py (lowest priority first), then the course's own."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config.loader import Config, ConfigFileNotFound, PyFileConfigLoader
+
+    config = Config()
+    for folder in [*reversed(jupyter_config_path()), str(root)]:
+        with contextlib.suppress(ConfigFileNotFound):
+            config.merge(PyFileConfigLoader("nbgrader_config.py", path=folder).load_config())
+    return config
+
+
+def nbgrader_api(root: Path, overrides: dict | None = None):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import Config
+
+    config = load_config(root)
+    config.merge(Config({"CourseDirectory": {"root": str(root)}, **(overrides or {})}))
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+_ONE_AT_A_TIME = threading.Lock()   # a job changes the process's cwd and environment
+
+
+def grade(kit: Kit, job: Job) -> Result:
+    """One student's autograde and feedback in a private course folder (runs in a worker)."""
+    started = time.perf_counter()
+    with _ONE_AT_A_TIME:
+        saved_env, saved_path, saved_cwd = dict(os.environ), list(sys.path), os.getcwd()
+        try:
+            with tempfile.TemporaryDirectory(prefix="bpl-class-") as tmp:
+                result = _grade_in(Path(tmp), kit, job)
+        except Exception:
+            result = Result(job.student, job.digest, False, error=traceback.format_exc(limit=5))
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            sys.path[:] = saved_path
+    result.seconds = time.perf_counter() - started
+    result.worker = f"{os.uname().nodename}:{os.getpid()}"
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.peak_child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
+    from nbgrader.api import Gradebook
+
+    root = tmp / "course"
+    a, student = kit.assignment, job.student
+    _unpack(root / "source" / a, kit.source)
+    _unpack(root / "submitted" / student / a, job.files)
+    (root / "nbgrader_config.py").write_bytes(kit.config)
+    (root / "gradebook.db").write_bytes(kit.gradebook)
+    for package in ("course", "grader"):
+        (root / package).symlink_to(ROOT / package, target_is_directory=True)
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    if job.record:
+        with Gradebook(db_url, kit.course_id) as gb:
+            gb.update_or_create_student(student, **job.record)
+    overrides = {"CourseDirectory": {"root": str(root), "db_url": db_url}}
+    if kit.sandbox:
+        from tools import isolated_autograde
+        sandbox = tmp / "sandbox"
+        sandbox.mkdir()
+        env, config = isolated_autograde.prepare(sandbox, root)
+        os.environ.update(env)
+        overrides.update(config)
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    os.chdir(root)
+    api = nbgrader_api(root, overrides)
+    for step in ("autograde", "generate_feedback"):
+        done = getattr(api, step)(a, student, force=True)
+        if not done["success"]:
+            log = done.get("log", "") or ""
+            return Result(student, job.digest, False,
+                          error=f"{step} failed:\n{log[-3000:]}\n{(done.get('error') or '')[-2000:]}")
+    return Result(student, job.digest, True, autograded=_pack(root / "autograded" / student / a),
+                  feedback=_pack(root / "feedback" / student / a))
+
+
+# ---------------------------------------------------------------- the single writer
+
+class Course:
+    """The real course folder: what is submitted, and the one process that writes its results."""
+
+    def __init__(self, root: Path, assignment: str):
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config.loader import Config
+
+        self.root, self.assignment = root.resolve(), assignment
+        self.config = load_config(self.root)
+        self.config.merge(Config({"CourseDirectory": {"root": str(self.root)}}))
+        self.coursedir = CourseDirectory(config=self.config)
+        self.db_url, self.course_id = self.coursedir.db_url, self.coursedir.course_id
+        self.state_file = self.root / STATE / f"{assignment}.json"
+
+    def folder(self, step: str, student: str) -> Path:
+        return Path(self.coursedir.format_path(getattr(self.coursedir, f"{step}_directory"), student, self.assignment))
+
+    def submitted(self) -> list[str]:
+        parent = self.folder("submitted", "*").parent.parent
+        return sorted(p.parent.name for p in parent.glob(f"*/{self.assignment}") if p.is_dir())
+
+    def kit(self, sandbox: bool) -> Kit:
+        source = Path(self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment))
+        return Kit(self.assignment, self.course_id, (self.root / "nbgrader_config.py").read_bytes(), _pack(source),
+                   self._template_gradebook(), sandbox)
+
+    def _template_gradebook(self) -> bytes:
+        """A copy of gradebook.db (SQLite's backup: a consistent snapshot) with every student's
+        rows removed: the assignment's notebook and cell records exactly as the real one has them."""
+        from nbgrader.api import Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment, SubmittedNotebook
+
+        prefix = "sqlite:///"
+        if not self.db_url.startswith(prefix):
+            raise SystemExit(f"grade_class needs an SQLite gradebook, not {self.db_url}")
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "gradebook.db"
+            source, target = sqlite3.connect(self.db_url[len(prefix):]), sqlite3.connect(copy)
+            with source, target:
+                source.backup(target)
+            source.close()
+            target.close()
+            with Gradebook(f"{prefix}{copy}", self.course_id) as gb:
+                try:
+                    gb.find_assignment(self.assignment)
+                except MissingEntry:
+                    raise SystemExit(f"{self.assignment} is not in the gradebook: run "
+                                     f"`nbgrader generate_assignment {self.assignment}` first") from None
+                for model in (Grade, Comment, SubmittedNotebook, SubmittedAssignment, Student):
+                    gb.db.query(model).delete(synchronize_session=False)
+                gb.db.commit()
+            vacuum = sqlite3.connect(copy)
+            vacuum.execute("VACUUM")
+            vacuum.close()
+            return copy.read_bytes()
+
+    def jobs(self, kit: Kit, students: list[str], force: bool) -> tuple[list[Job], list[str]]:
+        """The jobs to run, and the students already graded from exactly these files."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        state = self.state()
+        shared = _digest(kit.source, kit.config)
+        todo, current = [], []
+        with Gradebook(self.db_url, self.course_id) as gb:
+            for student in students:
+                files = _pack(self.folder("submitted", student))
+                digest = _digest(files, shared.encode())
+                done = (state.get(student) == digest and self.folder("autograded", student).is_dir()
+                        and self.folder("feedback", student).is_dir())
+                if done and not force:
+                    current.append(student)
+                    continue
+                try:
+                    row = gb.find_student(student)
+                    record = {k: getattr(row, k) for k in ("first_name", "last_name", "email", "lms_user_id")}
+                except MissingEntry:
+                    record = {}
+                todo.append(Job(student, record, files, digest))
+        return todo, current
+
+    def state(self) -> dict[str, str]:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
+    def merge(self, result: Result) -> None:
+        """Put a student's results in place and record their scores, as `nbgrader autograde` does
+        (nbgrader/converters/autograde.py: the student, the submission with its timestamp, zero for
+        a missing notebook; then SaveAutoGrades and AssignLatePenalties on each autograded notebook)."""
+        import nbformat
+        from nbgrader.api import Gradebook
+        from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+
+        a, student = self.assignment, result.student
+        for step, files in (("autograded", result.autograded), ("feedback", result.feedback)):
+            folder = self.folder(step, student)
+            shutil.rmtree(folder, ignore_errors=True)
+            _unpack(folder, files)
+        submitted = self.folder("submitted", student)
+        timestamp = self.coursedir.get_existing_timestamp(str(submitted))
+        graded = []
+        with Gradebook(self.db_url, self.course_id) as gb:
+            gb.update_or_create_student(student)
+            if timestamp:
+                gb.update_or_create_submission(a, student, timestamp=timestamp)
+            else:
+                gb.update_or_create_submission(a, student)
+            for notebook in gb.find_assignment(a).notebooks:
+                if not (submitted / f"{notebook.name}.ipynb").exists():
+                    for grade in gb.find_submission_notebook(notebook.name, a, student).grades:
+                        grade.auto_score = 0
+                        grade.needs_manual_grade = False
+                    gb.db.commit()
+                elif (self.folder("autograded", student) / f"{notebook.name}.ipynb").exists():
+                    graded.append(notebook.name)
+        for name in graded:
+            nb = nbformat.read(self.folder("autograded", student) / f"{name}.ipynb", as_version=4)
+            resources = {"nbgrader": {"notebook": name, "assignment": a, "student": student, "db_url": self.db_url}}
+            for step in (SaveAutoGrades, AssignLatePenalties):
+                nb, resources = step(config=self.config).preprocess(nb, resources)
+        if self._graded_by_hand(student):
+            # the worker's gradebook had none of the manual grades the feedback shows: make it here
+            done = nbgrader_api(self.root).generate_feedback(a, student, force=True)
+            if not done["success"]:
+                raise RuntimeError(f"generate_feedback {student}: {done.get('error')}")
+        state = self.state()
+        state[student] = result.digest
+        self.state_file.parent.mkdir(exist_ok=True)
+        self.state_file.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+    def _graded_by_hand(self, student: str) -> bool:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url, self.course_id) as gb:
+            submission = gb.find_submission(self.assignment, student)
+            for notebook in submission.notebooks:
+                if any(g.manual_score is not None or g.extra_credit for g in notebook.grades):
+                    return True
+                if any(c.manual_comment for c in notebook.comments):
+                    return True
+        return False
+
+
+# ---------------------------------------------------------------- running the jobs
+
+_KIT: Kit | None = None
+
+
+def _set_kit(kit: Kit) -> None:
+    global _KIT
+    _KIT = kit
+
+
+def _grade_with_kit(job: Job) -> Result:
+    return grade(_KIT, job)
+
+
+class LocalEngine:
+    """A pool of worker processes on this machine (a fresh pool if one of them died)."""
+
+    def __init__(self, kit: Kit, workers: int):
+        self.kit, self.workers, self.pool = kit, workers, None
+
+    def _pool(self):
+        if self.pool is None:
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_set_kit,
+                initargs=(self.kit,))
+        return self.pool
+
+    def submit(self, job: Job):
+        try:
+            return self._pool().submit(_grade_with_kit, job)
+        except concurrent.futures.process.BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+            return self._pool().submit(_grade_with_kit, job)
+
+    @staticmethod
+    def wait_any(futures):
+        return concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED).done
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskEngine:
+    """The same jobs on a Dask distributed cluster; the kit is sent to every worker once."""
+
+    def __init__(self, kit: Kit, scheduler: str):
+        from distributed import Client
+
+        self.client = Client(scheduler)
+        self.kit = self.client.scatter(kit, broadcast=True)
+
+    def submit(self, job: Job):
+        return self.client.submit(grade, self.kit, job, pure=False, key=f"grade-{job.student}-{time.time_ns()}")
+
+    @staticmethod
+    def wait_any(futures):
+        from distributed import wait
+        return wait(futures, return_when="FIRST_COMPLETED").done
+
+    def close(self):
+        self.client.close()
+
+
+def run(engine, jobs: list[Job], on_result, progress=None) -> dict[str, int]:
+    """Every job through `engine`; a failed one is tried again once. `on_result(result)` is called
+    here, in this process, once per student; returns the attempts per student."""
+    attempts: Counter = Counter()
+    running = {engine.submit(job): job for job in jobs}
+    while running:
+        for future in engine.wait_any(list(running)):
+            job = running.pop(future)
+            attempts[job.student] += 1
+            try:
+                result = future.result()
+            except BaseException as error:          # the worker died, the cluster lost it, ...
+                result = Result(job.student, job.digest, False, error=f"{type(error).__name__}: {error}")
+            if not result.ok and attempts[job.student] < ATTEMPTS:
+                running[engine.submit(job)] = job
+                continue
+            on_result(result)
+            if progress is not None:
+                progress.update(1)
+    return dict(attempts)
+
+
+def grade_class(root: Path, assignment: str, workers: int | None = None, students: list[str] | None = None,
+                force: bool = False, sandbox: bool | None = None, scheduler: str | None = None,
+                quiet: bool = False) -> dict:
+    """Grade the class; returns the summary (also printed)."""
+    from grader.sandbox import available
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    course = Course(root, assignment)
+    everyone = course.submitted()
+    if students:
+        unknown = sorted(set(students) - set(everyone))
+        if unknown:
+            raise SystemExit(f"nothing submitted for {assignment} by: {', '.join(unknown)}")
+    if sandbox is None:
+        sandbox = available()
+    elif sandbox and not available():
+        raise SystemExit("bwrap (bubblewrap) is not installed: apt-get install bubblewrap, or use --no-sandbox")
+    kit = course.kit(sandbox)
+    jobs, current = course.jobs(kit, students or everyone, force)
+    failed: dict[str, str] = {}
+    graded: list[str] = []
+    workers_seen: dict[str, float] = {}
+    children_peak: dict[str, float] = {}
+    seconds: list[float] = []
+
+    def on_result(result: Result) -> None:
+        if result.ok:
+            try:
+                course.merge(result)
+            except Exception:
+                result.ok, result.error = False, "recording the results failed:\n" + traceback.format_exc(limit=4)
+        if result.ok:
+            graded.append(result.student)
+            seconds.append(result.seconds)
+        else:
+            failed[result.student] = result.error.strip()
+            bar.write(f"{result.student}: failed: {result.error.strip().splitlines()[-1] if result.error.strip() else '?'}")
+        if result.worker:
+            workers_seen[result.worker] = max(workers_seen.get(result.worker, 0.0), result.peak_rss_mb)
+            children_peak[result.worker] = max(children_peak.get(result.worker, 0.0), result.peak_child_rss_mb)
+
+    engine_name = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count()} local workers"
+    with tqdm(total=len(jobs), unit="student", desc=f"grading {assignment}", disable=quiet or not jobs,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        if jobs:
+            engine = DaskEngine(kit, scheduler) if scheduler else LocalEngine(kit, workers or os.cpu_count() or 1)
+            try:
+                attempts = run(engine, jobs, on_result, bar)
+            finally:
+                engine.close()
+        else:
+            attempts = {}
+    elapsed = time.perf_counter() - started
+    summary = {
+        "assignment": assignment, "engine": engine_name, "sandbox": sandbox, "graded": sorted(graded),
+        "failed": failed, "up_to_date": current, "retried": sorted(s for s, n in attempts.items() if n > 1),
+        "seconds": elapsed, "students_per_minute": 60 * len(graded) / elapsed if graded else 0.0,
+        "seconds_per_student_in_a_worker": sum(seconds) / len(seconds) if seconds else None,
+        "peak_rss_mb_per_worker": workers_seen, "peak_child_rss_mb_per_worker": children_peak,
+    }
+    if not quiet:
+        print(f"{assignment}: graded {len(graded)}, failed {len(failed)}, up to date {len(current)} "
+              f"({engine_name}, {'sandboxed' if sandbox else 'no sandbox'}), {elapsed:.1f} s, "
+              f"{summary['students_per_minute']:.1f} students/min")
+        for student, why in sorted(failed.items()):
+            print(f"  failed: {student}: {why.splitlines()[-1] if why else '?'}")
+        if summary["retried"]:
+            print(f"  retried once: {', '.join(summary['retried'])}")
+        if workers_seen:
+            print("  peak memory per worker: " + ", ".join(
+                f"{w} {m:.0f} MB (largest child {children_peak[w]:.0f} MB)" for w, m in sorted(workers_seen.items())))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "report":
+        from tools import class_report
+        return class_report.main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignment")
+    parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: the cores)")
+    parser.add_argument("--students", default="", help="comma-separated student ids (default: every submission)")
+    parser.add_argument("--force", action="store_true", help="grade again students already graded from these files")
+    parser.add_argument("--no-sandbox", action="store_true", help="do not run student code under bubblewrap")
+    parser.add_argument("--scheduler", default=None, help="a Dask scheduler's address, tcp://HOST:PORT")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course folder (default: here)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the summary here")
+    args = parser.parse_args(argv)
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    summary = grade_class(args.root, args.assignment, workers=args.workers,
+                          students=[s for s in args.students.split(",") if s] or None, force=args.force,
+                          sandbox=False if args.no_sandbox else None, scheduler=args.scheduler)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=1) + "\n")
+    return 1 if summary["failed"] else 0
+
+
+if __name__ == "__main__":
+    # run as tools.grade_class, so worker processes and Dask find `grade` by its module's name
+    from tools import grade_class as _module
+    sys.exit(_module.main())
