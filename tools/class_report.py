@@ -49,8 +49,9 @@ class Exercise:
     mistakes: dict[str, str | None] = field(default_factory=dict)   # student -> mistake key of a failed hidden check
 
 
-def collect(root: Path, assignment: str) -> tuple[list[str], list[Exercise]]:
-    """Every submitted student of the gradebook, and each grade cell's scores and named mistakes."""
+def collect(root: Path, assignment: str) -> tuple[list[str], list[Exercise], list[str]]:
+    """The graded students of the gradebook, each grade cell's scores and named mistakes, and the
+    students who submitted but have no score yet (their grading failed: see grade_class's summary)."""
     import nbformat
     from nbgrader.api import Gradebook
 
@@ -59,6 +60,7 @@ def collect(root: Path, assignment: str) -> tuple[list[str], list[Exercise]]:
     course = Course(root, assignment)
     exercises: dict[tuple[str, str], Exercise] = {}
     students: list[str] = []
+    ungraded: list[str] = []
     with Gradebook(course.db_url, course.course_id) as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
             source = nbformat.read(Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
@@ -67,6 +69,9 @@ def collect(root: Path, assignment: str) -> tuple[list[str], list[Exercise]]:
             for cell in sorted(notebook.grade_cells, key=lambda c: order.index(c.name) if c.name in order else 1e9):
                 exercises[notebook.name, cell.name] = Exercise(notebook.name, cell.name, cell.max_score)
         for submission in gb.assignment_submissions(assignment):
+            if all(g.auto_score is None and g.manual_score is None for nb in submission.notebooks for g in nb.grades):
+                ungraded.append(submission.student_id)
+                continue
             students.append(submission.student_id)
             for nb in submission.notebooks:
                 for grade in nb.grades:
@@ -79,7 +84,7 @@ def collect(root: Path, assignment: str) -> tuple[list[str], list[Exercise]]:
                 for gid, verdict in verdicts.items():
                     if (nb.name, gid) in exercises and not verdict.get("passed", True):
                         exercises[nb.name, gid].mistakes[submission.student_id] = verdict.get("mistake")
-    return sorted(students), list(exercises.values())
+    return sorted(students), list(exercises.values()), sorted(ungraded)
 
 
 @dataclass
@@ -111,12 +116,16 @@ def _pct(k: int, n: int) -> str:
     return f"{100 * k / n:.0f} %" if n else "–"
 
 
-def markdown(assignment: str, students: list[str], rows: list[Row], names: bool, picture: str | None) -> str:
+def markdown(assignment: str, students: list[str], rows: list[Row], names: bool, picture: str | None,
+             ungraded: list[str] = ()) -> str:
     n = len(students)
     lines = [f"# {assignment}: what the class got wrong", "",
              f"{n} graded students. For each exercise: the mean score, the share of students who lost points, "
              "and the share with each mistake the grading named (a student can have one named mistake per "
              "exercise; the last line counts those who lost points with no mistake named).", ""]
+    if ungraded:
+        lines += [f"{len(ungraded)} more submitted but have no score (their grading failed)"
+                  + (f": {', '.join(ungraded)}." if names else "."), ""]
     if picture:
         lines += [f"![the most common mistakes]({picture})", ""]
     for row in rows:
@@ -160,7 +169,7 @@ def chart(assignment: str, n: int, rows: list[Row], path: Path, top: int) -> boo
         ax.text(share + 0.5, y, f"{share:.0f} %", va="center", fontsize=9)
     ax.set_xlabel("share of students")
     ax.set_xlim(0, min(100, max(shares) * 1.2 + 5))
-    ax.set_title(f"{assignment}: the most common mistakes ({n} students)")
+    fig.suptitle(f"{assignment}: the most common mistakes ({n} students)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -168,7 +177,7 @@ def chart(assignment: str, n: int, rows: list[Row], path: Path, top: int) -> boo
 
 
 def write(root: Path, assignment: str, names: bool = False, top: int = 10) -> Path:
-    students, exercises = collect(root, assignment)
+    students, exercises, ungraded = collect(root, assignment)
     rows = summarise(students, exercises)
     out = root / "reports"
     out.mkdir(exist_ok=True)
@@ -177,7 +186,7 @@ def write(root: Path, assignment: str, names: bool = False, top: int = 10) -> Pa
     if not drawn and picture.exists():
         picture.unlink()
     page = out / f"{assignment}.md"
-    page.write_text(markdown(assignment, students, rows, names, picture.name if drawn else None))
+    page.write_text(markdown(assignment, students, rows, names, picture.name if drawn else None, ungraded))
     return page
 
 

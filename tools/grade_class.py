@@ -198,6 +198,20 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
 
 # ---------------------------------------------------------------- the single writer
 
+def _quiet_sqlalchemy(method):
+    """nbgrader's update_or_create_submission makes SQLAlchemy warn about its autoflush; it is not ours to fix."""
+    import functools
+    import warnings
+
+    @functools.wraps(method)
+    def quiet(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="nbgrader.*")
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            return method(*args, **kwargs)
+    return quiet
+
+
 class Course:
     """The real course folder: what is submitted, and the one process that writes its results."""
 
@@ -280,6 +294,7 @@ class Course:
     def state(self) -> dict[str, str]:
         return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
 
+    @_quiet_sqlalchemy
     def merge(self, result: Result) -> None:
         """Put a student's results in place and record their scores, as `nbgrader autograde` does
         (nbgrader/converters/autograde.py: the student, the submission with its timestamp, zero for
@@ -294,14 +309,9 @@ class Course:
             shutil.rmtree(folder, ignore_errors=True)
             _unpack(folder, files)
         submitted = self.folder("submitted", student)
-        timestamp = self.coursedir.get_existing_timestamp(str(submitted))
         graded = []
         with Gradebook(self.db_url, self.course_id) as gb:
-            gb.update_or_create_student(student)
-            if timestamp:
-                gb.update_or_create_submission(a, student, timestamp=timestamp)
-            else:
-                gb.update_or_create_submission(a, student)
+            self._submission(gb, student)
             for notebook in gb.find_assignment(a).notebooks:
                 if not (submitted / f"{notebook.name}.ipynb").exists():
                     for grade in gb.find_submission_notebook(notebook.name, a, student).grades:
@@ -324,6 +334,25 @@ class Course:
         state[student] = result.digest
         self.state_file.parent.mkdir(exist_ok=True)
         self.state_file.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+    def _submission(self, gb, student: str) -> None:
+        """The student and their submission, with its timestamp, as `nbgrader autograde` records
+        them before it reads a notebook."""
+        timestamp = self.coursedir.get_existing_timestamp(str(self.folder("submitted", student)))
+        gb.update_or_create_student(student)
+        if timestamp:
+            gb.update_or_create_submission(self.assignment, student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(self.assignment, student)
+
+    @_quiet_sqlalchemy
+    def record_failure(self, student: str) -> None:
+        """A student whose grading failed is in the gradebook as after a failed `nbgrader autograde`:
+        submitted, with no automatic scores (the formgrader lists them for grading by hand)."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url, self.course_id) as gb:
+            self._submission(gb, student)
 
     def _graded_by_hand(self, student: str) -> bool:
         from nbgrader.api import Gradebook
@@ -462,6 +491,8 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
             seconds.append(result.seconds)
         else:
             failed[result.student] = result.error.strip()
+            with contextlib.suppress(Exception):
+                course.record_failure(result.student)
             bar.write(f"{result.student}: failed: {result.error.strip().splitlines()[-1] if result.error.strip() else '?'}")
         if result.worker:
             workers_seen[result.worker] = max(workers_seen.get(result.worker, 0.0), result.peak_rss_mb)

@@ -1,0 +1,249 @@
+"""Grading a class in parallel (tools/grade_class.py) gives what sequential `nbgrader autograde` and
+`generate_feedback` give, student by student and cell by cell; a failing student is reported and
+does not stop the others; re-running grades only what changed; the same jobs on a real Dask
+cluster lose no student when a worker dies; and the class report counts the planted mistakes."""
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tools import class_report, feedback_audit
+from tools.build import ROOT, nbgrader_env
+from tools.class_report import Exercise
+
+A = "01_forward_pass"
+SOURCE = nbformat.read(ROOT / "source" / A / f"{A}.ipynb", as_version=4)
+RELEASE = nbformat.read(ROOT / "release" / A / f"{A}.ipynb", as_version=4)
+PACKED = feedback_audit.students(A)
+# who hands in what: a solved notebook, two students with the same wrong answers, one with others
+PLANTED = {"ada": {}, "bob": PACKED[0], "cy": PACKED[1], "dee": PACKED[0]}
+GRADED = sorted(PLANTED)
+BROKEN = "eve"            # hands in a file that is not a notebook
+
+
+# ---------------------------------------------------------------- the report's arithmetic (fast)
+
+def test_the_report_counts_shares_and_unnamed_failures():
+    students = ["s1", "s2", "s3", "s4"]
+    ex = Exercise("nb", "test_relu", 2.0, scores={"s1": 2.0, "s2": 0.0, "s3": 0.0, "s4": 1.0},
+                  mistakes={"s2": "relu_max", "s3": "relu_max", "s4": None})
+    fine = Exercise("nb", "test_sigmoid_values", 1.0, scores=dict.fromkeys(students, 1.0))
+    rows = class_report.summarise(students, [ex, fine])
+    assert rows[0].mean == pytest.approx(0.75)
+    assert rows[0].lost == ["s2", "s3", "s4"]
+    assert rows[0].named == [("relu_max", ["s2", "s3"])]
+    assert rows[0].unnamed == ["s4"]
+    page = class_report.markdown(A, students, rows, names=False, picture=None)
+    assert "| np.max used where np.maximum is meant (`relu_max`) | 2 | 50 % |" in page
+    assert "| lost points, no mistake named | 1 | 25 % |" in page
+    assert "No mistakes." in page
+    assert not any(s in page for s in students)
+    assert "s2, s3" in class_report.markdown(A, students, rows, names=True, picture=None)
+
+
+# ---------------------------------------------------------------- the real pipeline (slow)
+
+def _course(root):
+    root.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "source" / A, root / "source" / A)
+    for package in ("course", "grader"):
+        (root / package).symlink_to(ROOT / package)
+    for name, edits in PLANTED.items():
+        folder = root / "submitted" / name / A
+        folder.mkdir(parents=True)
+        nbformat.write(feedback_audit.submission(SOURCE, RELEASE, edits), str(folder / f"{A}.ipynb"))
+    (root / "submitted" / "bob" / A / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    (root / "submitted" / BROKEN / A).mkdir(parents=True)
+    (root / "submitted" / BROKEN / A / f"{A}.ipynb").write_text("{ this is not a notebook")
+    _nbgrader(root, "generate_assignment", A, "--force")
+    return root
+
+
+def _env():
+    env = nbgrader_env()
+    env.pop("PYTHONPATH", None)           # the config puts the course folder first
+    return env
+
+
+def _nbgrader(root, *args):
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=_env(), capture_output=True,
+                          text=True, timeout=1200)
+
+
+def _grade_class(root, *args, **popen):
+    cmd = [sys.executable, str(ROOT / "tools" / "grade_class.py"), *args, "--json", str(root / "summary.json")]
+    if popen:
+        return subprocess.Popen(cmd, cwd=root, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(cmd, cwd=root, env=_env(), capture_output=True, text=True, timeout=1200)
+    return done, json.loads((root / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory):
+    """The same class graded sequentially by nbgrader and by grade_class with two workers."""
+    tmp = tmp_path_factory.mktemp("class")
+    sequential, parallel = _course(tmp / "sequential"), _course(tmp / "parallel")
+    _nbgrader(sequential, "autograde", A)          # exits 1: eve's file is not a notebook
+    _nbgrader(sequential, "generate_feedback", A)
+    done, summary = _grade_class(parallel, A, "--workers", "2")
+    return sequential, parallel, done, summary
+
+
+def _gradebook(root):
+    out = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for s in gb.assignment_submissions(A):
+            out[s.student_id] = {
+                "timestamp": s.timestamp, "score": s.score, "late": s.late_submission_penalty,
+                "grades": {(nb.name, g.name): (g.auto_score, g.manual_score, g.score, g.max_score, g.needs_manual_grade)
+                           for nb in s.notebooks for g in nb.grades},
+                "comments": {(nb.name, c.name): (c.auto_comment, c.manual_comment)
+                             for nb in s.notebooks for c in nb.comments}}
+    return out
+
+
+def _feedback(root, student):
+    """The feedback page's text: tags, this course folder's path and the split of a cell's
+    printed output into stream chunks (timing: how the kernel flushed it) left out."""
+    html = (root / "feedback" / student / A / f"{A}.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", html.replace(str(root), "COURSE"))
+    return " ".join(text.split())
+
+
+def _outputs(root, student):
+    nb = nbformat.read(root / "autograded" / student / A / f"{A}.ipynb", as_version=4)
+    return [(c.metadata.get("nbgrader", {}).get("grade_id"),
+             " ".join("".join(o.get("text", "") + o.get("evalue", "") for o in c.get("outputs", [])).split()))
+            for c in nb.cells], nb.metadata.get("backprop_lab")
+
+
+@pytest.mark.slow
+def test_scores_and_feedback_are_those_of_sequential_nbgrader(classes):
+    sequential, parallel, done, summary = classes
+    assert summary["graded"] == GRADED, done.stdout + done.stderr
+    want, got = _gradebook(sequential), _gradebook(parallel)
+    assert sorted(got) == sorted(want) == sorted([*GRADED, BROKEN])
+    for student in want:                  # eve too: submitted, no automatic scores, as nbgrader leaves her
+        for key, value in want[student].items():
+            assert got[student][key] == value, f"{student}: {key} differs"
+    for student in GRADED:
+        assert _feedback(parallel, student) == _feedback(sequential, student), student
+        assert _outputs(parallel, student) == _outputs(sequential, student), student
+    assert want["ada"]["score"] == 14 and want["bob"]["score"] < 14
+    assert want["bob"]["timestamp"] is not None
+
+
+@pytest.mark.slow
+def test_a_failing_student_is_retried_reported_and_stops_nobody(classes):
+    _, parallel, done, summary = classes
+    assert done.returncode == 1
+    assert list(summary["failed"]) == [BROKEN] and summary["retried"] == [BROKEN]
+    assert f"failed: {BROKEN}" in done.stdout
+    assert "graded 4, failed 1" in done.stdout
+    assert summary["sandbox"] == (shutil.which("bwrap") is not None)
+
+
+@pytest.mark.slow
+def test_a_rerun_grades_only_what_is_new_or_changed(classes):
+    _, parallel, _, _ = classes
+    done, summary = _grade_class(parallel, A, "--workers", "2", "--students", ",".join(GRADED))
+    assert done.returncode == 0 and summary["graded"] == [] and sorted(summary["up_to_date"]) == GRADED
+    path = parallel / "submitted" / "ada" / A / f"{A}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("an afterthought"))
+    nbformat.write(nb, str(path))
+    done, summary = _grade_class(parallel, A, "--workers", "2", "--students", ",".join(GRADED))
+    assert summary["graded"] == ["ada"] and len(summary["up_to_date"]) == 3, done.stdout
+    before = _gradebook(parallel)
+    done, summary = _grade_class(parallel, A, "--workers", "2", "--students", "bob", "--force")
+    assert summary["graded"] == ["bob"]
+    assert _gradebook(parallel) == before           # no doubled or lost rows, same scores
+    with Gradebook(f"sqlite:///{parallel / 'gradebook.db'}") as gb:
+        assert sorted(s.student_id for s in gb.assignment_submissions(A)) == sorted(before)
+
+
+@pytest.mark.slow
+def test_the_report_counts_the_planted_mistakes(classes):
+    sequential, parallel, _, _ = classes
+    page = class_report.write(parallel, A)
+    text = page.read_text()
+    assert (parallel / "reports" / f"{A}.png").stat().st_size > 5000
+    assert not any(name in text for name in [*GRADED, BROKEN])
+    students, exercises, ungraded = class_report.collect(parallel, A)
+    assert students == GRADED and ungraded == [BROKEN]
+    assert "1 more submitted but have no score" in text
+    rows = {row.exercise.grade_id: row for row in class_report.summarise(students, exercises)}
+    checked = 0
+    for edits, who in ((PACKED[0], ["bob", "dee"]), (PACKED[1], ["cy"])):
+        for wrong in edits.values():
+            verdict = _outputs(parallel, who[0])[1]["hidden_checks"][wrong.test]
+            if verdict["mistake"] != wrong.mistake:
+                continue                   # the grading named it otherwise (checked by the feedback audit)
+            named = dict(rows[wrong.test].named)
+            assert named[wrong.mistake] == who, wrong
+            share = f"{100 * len(who) / len(students):.0f} %"
+            assert f"(`{wrong.mistake}`) | {len(who)} | {share} |" in text
+            checked += 1
+    assert checked >= 5
+    assert "ada" not in [s for row in rows.values() for s in row.lost]
+    named_page = class_report.write(parallel, A, names=True).read_text()
+    assert "bob, dee" in named_page
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_grades_the_same_and_loses_no_student_to_a_dead_worker(classes, tmp_path):
+    import psutil
+
+    sequential, _, _, _ = classes
+    root = _course(tmp_path / "dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    started = []
+    try:
+        started.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                         "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True))
+        for _ in range(2):
+            started.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny",
+                                             "--no-dashboard", "--memory-limit", "0"], env=env, cwd=tmp_path,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            start_new_session=True))
+        run = _grade_class(root, A, "--scheduler", address, "--students", ",".join(GRADED), popen=True)
+        victim = psutil.Process(started[1].pid)
+        deadline = time.monotonic() + 300
+        while not victim.children(recursive=True):     # it is grading someone: a kernel runs under it
+            assert time.monotonic() < deadline and run.poll() is None, "the worker never started a job"
+            time.sleep(0.2)
+        os.killpg(started[1].pid, signal.SIGKILL)
+        out, _ = run.communicate(timeout=900)
+        summary = json.loads((root / "summary.json").read_text())
+        assert run.returncode == 0, out
+        assert summary["graded"] == GRADED and not summary["failed"], out
+        assert summary["engine"].startswith("Dask")
+        want, got = _gradebook(sequential), _gradebook(root)
+        for student in GRADED:
+            assert got[student]["grades"] == want[student]["grades"], student
+            assert _feedback(root, student) == _feedback(sequential, student), student
+    finally:
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
