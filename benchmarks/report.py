@@ -138,11 +138,41 @@ def markdown(results: dict) -> str:
         total = sum(graded[n]["cells_s"] for n in ASSIGNMENTS if "cells_s" in graded.get(n, {}))
         out.append(f"| **sum** | **{a['by_assignment']['course_s']:.2f}** | **{a['by_assignment']['floor_s']:.2f}** "
                    f"| **{total:.2f}** |")
+    if "class" in med:
+        out += class_section(med["class"])
     out += ["", WHAT]
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         out += [notes.read_text().rstrip(), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def class_section(c: dict) -> list[str]:
+    """Grading a class: the scaling measured with 1 and 2 workers, and what it projects."""
+    from benchmarks.class_grading import projection
+
+    n, seq = c["students"], c["sequential_s"]
+    rows = [("sequential nbgrader (autograde, then generate_feedback)", seq, None, None)]
+    for name, label in (("workers_1", "grade_class.py --workers 1 --no-sandbox"),
+                        ("workers_2", "grade_class.py --workers 2 --no-sandbox"),
+                        ("sandboxed_2", "grade_class.py --workers 2 (bubblewrap)")):
+        if name in c:
+            r = c[name]
+            rows.append((label, r["seconds"], max(r["peak_rss_mb_per_worker"], default=0),
+                         max(r["peak_child_rss_mb_per_worker"], default=0)))
+    out = ["", f"### Grading a class ({n} generated students, {c['assignment']}; s)", "",
+           "| how | seconds | per student | vs sequential | peak memory per worker | its largest child |",
+           "|---|---|---|---|---|---|"]
+    for label, seconds, rss, child in rows:
+        mem = "" if rss is None else f"{rss:.0f} MB"
+        kid = "" if child is None else f"{child:.0f} MB"
+        out.append(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {seq / seconds:.2f}x | {mem} | {kid} |")
+    scaling = c["workers_1"]["seconds"] / c["workers_2"]["seconds"]
+    out += ["", f"1 -> 2 workers: {scaling:.2f}x. A projection, not a measurement: 300 students on 16 cores, "
+            f"if each added core gave what the second did here, would take about {projection(c):.0f} min "
+            f"({300 * seq / n / 60:.0f} min sequentially at this run's rate)."
+            + ("" if c["same_scores"] else " **The scores differed from the sequential run.**")]
+    return out
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Backprop Lab's benchmarks in one command: a table of every figure beside its bar
 (PASS/MISS), written to benchmarks/results.json (and, with --write-md, BENCHMARKS.md).
 
-    python benchmarks/run.py               # every figure, the median of 3 runs (~9 min)
+    python benchmarks/run.py               # every figure, the median of 3 runs (~9 min; the class ~10 min more)
     python benchmarks/run.py --quick       # one run, fewer widget moves (~4 min)
     python benchmarks/run.py --write-md    # also rewrite BENCHMARKS.md from the results
     python benchmarks/run.py --only widgets,training
@@ -19,6 +19,11 @@ Figures (see BENCHMARKS.md for exactly what each measures):
                 nbgrader's floor (5 trivial notebooks, same command), same run;
                 also assignment by assignment (5 commands)      bar: ratio <= 1.5; <= 20 s
     training    the course's XOR training vs seed 001's loop (ratio), notebook 05's training
+    class       a generated class of 40 students for one assignment (benchmarks/class_grading.py):
+                plain sequential `autograde` + `generate_feedback` vs tools/grade_class.py with 2
+                and 1 workers, same run, in the first run only (it takes minutes)
+                                                bar: 2 workers >= 1.8x; 1 worker's per-student
+                                                cost <= sequential's
 
 Each repetition measures every section once; the table shows medians over repetitions.
 Ratios are taken within a repetition, then their median. A section that fails is
@@ -44,13 +49,14 @@ from benchmarks.common import ASSIGNMENTS, ROOT, median  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 MARKDOWN = ROOT / "BENCHMARKS.md"
-SECTIONS = ("notebooks", "widgets", "autograde", "training", "browser")
+SECTIONS = ("notebooks", "widgets", "autograde", "training", "browser", "class")
 
 NOTEBOOK_BAR = {name: 10.0 for name in ASSIGNMENTS} | {"04_xor_training": 30.0, "05_fine_tuning": 30.0}   # docs/SPEC.md
 WIDGET_BAR_S = 0.030
 BROWSER_BAR_S = 0.100
 AUTOGRADE_RATIO_BAR = 1.5
 AUTOGRADE_SECONDS_BAR = 20.0
+CLASS_SPEEDUP_BAR = 1.8             # issue #16: 2 workers against sequential nbgrader, on 2 cores
 
 
 # --- the machine ------------------------------------------------------------------------
@@ -120,6 +126,11 @@ class AutogradeSection:
     def close(self):
         if self.course is not None:
             self.course.close()
+
+
+def run_class(quick: bool) -> dict:
+    from benchmarks import class_grading
+    return class_grading.measure()
 
 
 def run_browser(quick: bool) -> dict:
@@ -284,6 +295,32 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
                          f"<= {AUTOGRADE_RATIO_BAR}x", by["ratio"] <= AUTOGRADE_RATIO_BAR,
                          "median of the per-run ratios", key="autograde/by_assignment_ratio"))
 
+    c_runs = _ok(runs.get("class", []))
+    if runs.get("class") is not None and c_runs:
+        c = c_runs[0]
+        n, seq = c["students"], c["sequential_s"]
+        medians["class"] = c
+        same = "" if c["same_scores"] else "; SCORES DIFFER from sequential"
+        rows.append(_row("class", f"class of {n}: sequential autograde + feedback", seq, "s", "none", None,
+                         f"{c['assignment']}: autograde {c['sequential_autograde_s']:.0f} s + generate_feedback "
+                         f"{c['sequential_feedback_s']:.0f} s ({seq / n:.2f} s per student)", key="class/sequential"))
+        two, one = c["workers_2"], c["workers_1"]
+        rows.append(_row("class", f"class of {n}: grade_class.py --workers 2, speedup", c["speedup_2"], "x",
+                         f">= {CLASS_SPEEDUP_BAR}x", c["speedup_2"] >= CLASS_SPEEDUP_BAR,
+                         f"{two['seconds']:.0f} s; peak memory per worker "
+                         + ", ".join(f"{m:.0f}" for m in two["peak_rss_mb_per_worker"]) + " MB (largest child "
+                         + ", ".join(f"{m:.0f}" for m in two["peak_child_rss_mb_per_worker"]) + f" MB){same}",
+                         key="class/workers_2"))
+        rows.append(_row("class", f"class of {n}: grade_class.py --workers 1, per student", one["per_student_s"], "s",
+                         f"<= {seq / n:.2f} s", one["per_student_s"] <= seq / n,
+                         f"{one['seconds']:.0f} s in all; sequential: {seq / n:.2f} s per student",
+                         key="class/workers_1"))
+        if "sandboxed_2" in c:
+            box = c["sandboxed_2"]
+            rows.append(_row("class", f"class of {n}: --workers 2 with every student in bubblewrap", box["seconds"],
+                             "s", "none", None, f"{seq / box['seconds']:.2f}x sequential (which has no sandbox)",
+                             key="class/sandboxed_2"))
+
     t_runs = _ok(runs.get("training", []))
     if runs.get("training") is not None and t_runs:
         m = {k: median(r[k] for r in t_runs) for k in ("seed_001_s", "course_s", "ratio", "fine_tuning_s")}
@@ -366,13 +403,13 @@ def main(argv=None) -> int:
           f"({info['cores']} cores), load {info['load_average_at_start']}", flush=True)
     autograde = AutogradeSection()
     sections = {"notebooks": run_notebooks, "widgets": run_widgets, "autograde": autograde,
-                "training": run_training, "browser": run_browser}
+                "training": run_training, "browser": run_browser, "class": run_class}
     runs: dict[str, list] = {s: [] for s in SECTIONS if s in only}
     try:
         for k in range(repeat):
             for section in runs:
-                if section == "browser" and k > 0:
-                    continue      # one browser session (15 moves per widget) per command: it takes minutes
+                if section in ("browser", "class") and k > 0:
+                    continue      # one browser session (15 moves per widget), one class, per command: minutes each
                 t0 = time.time()
                 try:
                     result = sections[section](args.quick)

@@ -4,7 +4,7 @@ come from `python benchmarks/run.py`)."""
 import pytest
 
 from benchmarks.common import ASSIGNMENTS
-from benchmarks.report import markdown
+from benchmarks.report import class_section, markdown
 from benchmarks.run import summarise
 
 
@@ -75,3 +75,26 @@ def test_the_kernel_benchmark_builds_every_widget_the_notebooks_show():
     assert not missing, f"widgets the notebooks show that benchmarks/widget_latency.py does not build: {missing}"
     for widget, notebook in widget_notebooks().items():
         assert notebook.startswith(built[widget][0]), f"{widget}: first shown in {notebook}, benchmarked as {built[widget][0]}"
+
+
+def class_run(sequential_s=200.0, two_s=105.0, one_s=190.0):
+    def run(seconds):
+        return {"seconds": seconds, "graded": 40, "failed": 0, "peak_rss_mb_per_worker": [140.0, 150.0],
+                "peak_child_rss_mb_per_worker": [130.0, 135.0], "per_student_s": seconds / 40}
+    return {"students": 40, "assignment": "01_forward_pass", "sequential_s": sequential_s,
+            "sequential_autograde_s": sequential_s - 20, "sequential_feedback_s": 20.0,
+            "sequential_per_student_s": sequential_s / 40, "workers_2": run(two_s), "workers_1": run(one_s),
+            "speedup_2": sequential_s / two_s, "one_worker_vs_sequential": one_s / sequential_s, "same_scores": True}
+
+
+@pytest.mark.parametrize("sequential_s, two_s, one_s, missed", [
+    (200.0, 105.0, 190.0, set()),                                   # 1.90x; 4.75 s <= 5 s per student
+    (200.0, 120.0, 190.0, {"class/workers_2"}),                     # 1.67x
+    (200.0, 105.0, 210.0, {"class/workers_1"}),                     # one worker dearer than sequential
+])
+def test_the_class_bars(sequential_s, two_s, one_s, missed):
+    rows, _, medians = rows_by_key({"class": [class_run(sequential_s, two_s, one_s)]})
+    assert {key for key, r in rows.items() if r["status"] == "MISS"} == missed
+    assert rows["class/workers_2"]["value"] == pytest.approx(sequential_s / two_s)
+    text = "\n".join(class_section(medians["class"]))
+    assert "projection, not a measurement" in text and "150 MB" in text
