@@ -201,6 +201,30 @@ def test_the_report_counts_the_planted_mistakes(classes):
     assert "bob, dee" in named_page
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bwrap (bubblewrap) is not installed")
+def test_in_the_sandbox_student_code_cannot_write_the_course_folder_nor_read_the_grading_kit(tmp_path):
+    from .adversarial_submissions import _in_first_answer, _solved
+
+    root = _course(tmp_path / "course")
+    spy = ("import glob, os, pathlib\n"
+           f"for target in [{str(root / 'gradebook.db')!r}, {str(root / 'submitted' / 'ada' / A / (A + '.ipynb'))!r}]:\n"
+           "    try:\n        pathlib.Path(target).write_text('pwned')\n        print('SPY wrote', target)\n"
+           "    except OSError:\n        print('SPY refused', target)\n"
+           "kits = glob.glob('/tmp/bpl-class-*/course/source') + glob.glob('../../../source')\n"
+           "print('SPY kits', len(kits), len(glob.glob('../../../gradebook.db')))\n")
+    folder = root / "submitted" / "mallory" / A
+    folder.mkdir(parents=True)
+    nbformat.write(_in_first_answer(_solved(), after=spy), str(folder / f"{A}.ipynb"))
+    done, summary = _grade_class(root, A, "--workers", "1", "--students", "mallory")
+    assert summary["graded"] == ["mallory"] and summary["sandbox"], done.stdout + done.stderr
+    printed, _ = _outputs(root, "mallory")
+    said = " ".join(text for _, text in printed)
+    assert said.count("SPY refused") == 2 and "SPY wrote" not in said and "SPY kits 0 0" in said, said
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        assert gb.find_submission(A, "mallory").score == 14
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -176,6 +176,11 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
         with Gradebook(db_url, kit.course_id) as gb:
             gb.update_or_create_student(student, **job.record)
     overrides = {"CourseDirectory": {"root": str(root), "db_url": db_url}}
+    # The sandbox hides the private folder (source/ with the hidden tests, the gradebook); nbgrader
+    # works from it, as from a course folder. Kernels find `course` on PYTHONPATH through this checkout
+    # when the private folder the config puts first is out of their sight.
+    # Not hidden (yet): the real course folder, where this machine has it (readable, not writable):
+    # grader/sandbox.py and grader/isolation.py take one folder to hide, BACKPROP_LAB_COURSE_ROOT.
     if kit.sandbox:
         from tools import isolated_autograde
         sandbox = tmp / "sandbox"
@@ -184,6 +189,8 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
         os.environ.update(env)
         overrides.update(config)
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                                          if p and p != str(ROOT)])
     os.chdir(root)
     api = nbgrader_api(root, overrides)
     for step in ("autograde", "generate_feedback"):
