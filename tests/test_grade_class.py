@@ -142,6 +142,33 @@ def test_scores_and_feedback_are_those_of_sequential_nbgrader(classes):
         assert _outputs(parallel, student) == _outputs(sequential, student), student
     assert want["ada"]["score"] == 14 and want["bob"]["score"] < 14
     assert want["bob"]["timestamp"] is not None
+    # what the formgrader and `nbgrader export` read
+    for root in (sequential, parallel):
+        assert _nbgrader(root, "export", "--to", str(root / "grades.csv")).returncode == 0
+    rows = {root: (root / "grades.csv").read_text().splitlines() for root in (sequential, parallel)}
+    # the same rows; their order is the order the submissions reached the gradebook (here: who finished first)
+    assert rows[parallel][0] == rows[sequential][0] and sorted(rows[parallel]) == sorted(rows[sequential])
+
+
+@pytest.mark.slow
+def test_a_local_worker_that_dies_loses_no_student(classes):
+    import psutil
+
+    sequential, parallel, _, _ = classes
+    run = _grade_class(parallel, A, "--workers", "2", "--force", "--students", ",".join(GRADED), popen=True)
+    deadline = time.monotonic() + 300
+    victim = None
+    while victim is None:                 # a worker process with a kernel under it: it is grading someone
+        assert time.monotonic() < deadline and run.poll() is None, "no worker started a job"
+        busy = [p for p in psutil.Process(run.pid).children() if len(p.children(recursive=True)) > 0]
+        victim = busy[0] if busy else None
+        time.sleep(0.2)
+    victim.kill()
+    out, _ = run.communicate(timeout=900)
+    summary = json.loads((parallel / "summary.json").read_text())
+    assert run.returncode == 0 and summary["graded"] == GRADED and summary["retried"], out
+    want, got = _gradebook(sequential), _gradebook(parallel)
+    assert {s: got[s]["grades"] for s in GRADED} == {s: want[s]["grades"] for s in GRADED}
 
 
 @pytest.mark.slow
