@@ -424,10 +424,12 @@ class DaskEngine:
     def __init__(self, kit: Kit, scheduler: str):
         from distributed import Client
 
-        self.client = Client(scheduler)
+        self.client, self.value = Client(scheduler), kit
         self.kit = self.client.scatter(kit, broadcast=True)
 
     def submit(self, job: Job):
+        if self.kit.status != "finished":       # every worker that held it is gone: send it again
+            self.kit = self.client.scatter(self.value, broadcast=True)
         return self.client.submit(grade, self.kit, job, pure=False, key=f"grade-{job.student}-{time.time_ns()}")
 
     @staticmethod
