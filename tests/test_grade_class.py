@@ -234,8 +234,9 @@ def test_in_the_sandbox_student_code_cannot_write_the_course_folder_nor_read_the
     from .adversarial_submissions import _in_first_answer, _solved
 
     root = _course(tmp_path / "course")
+    targets = [str(root / "gradebook.db"), str(root / "submitted" / "ada" / A / f"{A}.ipynb")]
     spy = ("import glob, os, pathlib\n"
-           f"for target in [{str(root / 'gradebook.db')!r}, {str(root / 'submitted' / 'ada' / A / (A + '.ipynb'))!r}]:\n"
+           f"for target in {targets!r}:\n"
            "    try:\n        pathlib.Path(target).write_text('pwned')\n        print('SPY wrote', target)\n"
            "    except OSError:\n        print('SPY refused', target)\n"
            "kits = glob.glob('/tmp/bpl-class-*/course/source') + glob.glob('../../../source')\n"

@@ -63,8 +63,8 @@ def collect(root: Path, assignment: str) -> tuple[list[str], list[Exercise], lis
     ungraded: list[str] = []
     with Gradebook(course.db_url, course.course_id) as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
-            source = nbformat.read(Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
-                                   / f"{notebook.name}.ipynb", as_version=4)
+            folder = Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
+            source = nbformat.read(folder / f"{notebook.name}.ipynb", as_version=4)
             order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells]
             for cell in sorted(notebook.grade_cells, key=lambda c: order.index(c.name) if c.name in order else 1e9):
                 exercises[notebook.name, cell.name] = Exercise(notebook.name, cell.name, cell.max_score)

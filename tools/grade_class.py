@@ -189,8 +189,8 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
         os.environ.update(env)
         overrides.update(config)
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                                                          if p and p != str(ROOT)])
+    others = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT)]
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *others])
     os.chdir(root)
     api = nbgrader_api(root, overrides)
     for step in ("autograde", "generate_feedback"):
@@ -248,7 +248,9 @@ class Course:
     def _template_gradebook(self) -> bytes:
         """A copy of gradebook.db (SQLite's backup: a consistent snapshot) with every student's
         rows removed: the assignment's notebook and cell records exactly as the real one has them."""
-        from nbgrader.api import Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment, SubmittedNotebook
+        from nbgrader.api import (
+            Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment, SubmittedNotebook,
+        )
 
         prefix = "sqlite:///"
         if not self.db_url.startswith(prefix):
@@ -502,7 +504,7 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
             failed[result.student] = result.error.strip()
             with contextlib.suppress(Exception):
                 course.record_failure(result.student)
-            bar.write(f"{result.student}: failed: {result.error.strip().splitlines()[-1] if result.error.strip() else '?'}")
+            bar.write(f"{result.student}: failed: {_last_line(result.error)}")
         if result.worker:
             workers_seen[result.worker] = max(workers_seen.get(result.worker, 0.0), result.peak_rss_mb)
             children_peak[result.worker] = max(children_peak.get(result.worker, 0.0), result.peak_child_rss_mb)
@@ -531,13 +533,18 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
               f"({engine_name}, {'sandboxed' if sandbox else 'no sandbox'}), {elapsed:.1f} s, "
               f"{summary['students_per_minute']:.1f} students/min")
         for student, why in sorted(failed.items()):
-            print(f"  failed: {student}: {why.splitlines()[-1] if why else '?'}")
+            print(f"  failed: {student}: {_last_line(why)}")
         if summary["retried"]:
             print(f"  retried once: {', '.join(summary['retried'])}")
         if workers_seen:
             print("  peak memory per worker: " + ", ".join(
                 f"{w} {m:.0f} MB (largest child {children_peak[w]:.0f} MB)" for w, m in sorted(workers_seen.items())))
     return summary
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "?"
 
 
 def main(argv: list[str] | None = None) -> int:
