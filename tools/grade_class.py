@@ -182,7 +182,11 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
     # Not hidden (yet): the real course folder, where this machine has it (readable, not writable):
     # grader/sandbox.py and grader/isolation.py take one folder to hide, BACKPROP_LAB_COURSE_ROOT.
     if kit.sandbox:
+        from grader.sandbox import available
         from tools import isolated_autograde
+        if not available():
+            return Result(student, job.digest, False, error=f"no bwrap (bubblewrap) on {os.uname().nodename}: "
+                                                            "install it there, or grade with --no-sandbox")
         sandbox = tmp / "sandbox"
         sandbox.mkdir()
         env, config = isolated_autograde.prepare(sandbox, root)
