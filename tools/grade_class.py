@@ -33,6 +33,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import resource
 import shutil
 import sqlite3
@@ -141,7 +142,7 @@ _ONE_AT_A_TIME = threading.Lock()   # a job changes the process's cwd and enviro
 def grade(kit: Kit, job: Job) -> Result:
     """One student's autograde and feedback in a private course folder (runs in a worker)."""
     started = time.perf_counter()
-    with _ONE_AT_A_TIME:
+    with _ONE_AT_A_TIME, _quiet():
         saved_env, saved_path, saved_cwd = dict(os.environ), list(sys.path), os.getcwd()
         try:
             with tempfile.TemporaryDirectory(prefix="bpl-class-") as tmp:
@@ -201,24 +202,31 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
         done = getattr(api, step)(a, student, force=True)
         if not done["success"]:
             log = done.get("log", "") or ""
-            return Result(student, job.digest, False,
-                          error=f"{step} failed:\n{log[-3000:]}\n{(done.get('error') or '')[-2000:]}")
+            return Result(student, job.digest, False, error=f"{step}: {_cause(log + (done.get('error') or ''))}\n\n"
+                                                            f"{log[-3000:]}\n{(done.get('error') or '')[-2000:]}")
     return Result(student, job.digest, True, autograded=_pack(root / "autograded" / student / a),
                   feedback=_pack(root / "feedback" / student / a))
 
 
 # ---------------------------------------------------------------- the single writer
 
-def _quiet_sqlalchemy(method):
-    """nbgrader's update_or_create_submission makes SQLAlchemy warn about its autoflush; it is not ours to fix."""
-    import functools
+@contextlib.contextmanager
+def _quiet():
+    """nbgrader's update_or_create_submission makes SQLAlchemy warn about its autoflush
+    ("... not in session ..."), once per student: not ours to fix, and it buries the progress bar."""
     import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        yield
+
+
+def _quiet_sqlalchemy(method):
+    import functools
 
     @functools.wraps(method)
     def quiet(*args, **kwargs):
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", module="nbgrader.*")
-            warnings.filterwarnings("ignore", message=".*not in session.*")
+        with _quiet():
             return method(*args, **kwargs)
     return quiet
 
@@ -508,7 +516,7 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
             failed[result.student] = result.error.strip()
             with contextlib.suppress(Exception):
                 course.record_failure(result.student)
-            bar.write(f"{result.student}: failed: {_last_line(result.error)}")
+            bar.write(f"{result.student}: failed: {_first_line(result.error)}")
         if result.worker:
             workers_seen[result.worker] = max(workers_seen.get(result.worker, 0.0), result.peak_rss_mb)
             children_peak[result.worker] = max(children_peak.get(result.worker, 0.0), result.peak_child_rss_mb)
@@ -537,7 +545,7 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
               f"({engine_name}, {'sandboxed' if sandbox else 'no sandbox'}), {elapsed:.1f} s, "
               f"{summary['students_per_minute']:.1f} students/min")
         for student, why in sorted(failed.items()):
-            print(f"  failed: {student}: {_last_line(why)}")
+            print(f"  failed: {student}: {_first_line(why)}")
         if summary["retried"]:
             print(f"  retried once: {', '.join(summary['retried'])}")
         if workers_seen:
@@ -546,9 +554,17 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
     return summary
 
 
-def _last_line(text: str) -> str:
+def _cause(log: str) -> str:
+    """The last exception a log names ("NotJSONError: Notebook does not appear to be JSON: ..."),
+    past nbgrader's own "see the above traceback"."""
+    found = [line.strip() for line in log.splitlines()
+             if re.match(r"\s*[\w.]*(Error|Exception|Exit|Interrupt)\b[^:]*:", line) and "above traceback" not in line]
+    return found[-1][:300] if found else _first_line(log)
+
+
+def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
-    return lines[-1] if lines else "?"
+    return lines[0] if lines else "?"
 
 
 def main(argv: list[str] | None = None) -> int:
