@@ -300,7 +300,7 @@ class Course:
                 files = _pack(self.folder("submitted", student))
                 digest = _digest(files, shared.encode())
                 done = (state.get(student) == digest and self.folder("autograded", student).is_dir()
-                        and self.folder("feedback", student).is_dir())
+                        and self.folder("feedback", student).is_dir() and self._has_submission(gb, student))
                 if done and not force:
                     current.append(student)
                     continue
@@ -311,6 +311,14 @@ class Course:
                     record = {}
                 todo.append(Job(student, record, files, digest))
         return todo, current
+
+    def _has_submission(self, gb, student: str) -> bool:
+        from nbgrader.api import MissingEntry
+        try:
+            gb.find_submission(self.assignment, student)
+            return True
+        except MissingEntry:
+            return False
 
     def state(self) -> dict[str, str]:
         return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
