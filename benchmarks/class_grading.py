@@ -11,7 +11,9 @@ the same class. Timed, each from a clean start:
     sandboxed_2      `grade_class.py A --workers 2 --force`, bubblewrap on (when installed)
 
 speedup = sequential / workers_2 (bar >= 1.8x on 2 cores); per-student seconds of one worker
-against sequential's (bar: no more). grade_class's own figures (peak resident memory of each
+against sequential's (bar: no more). Each timing also gives the CPU seconds of the command and
+every process it waited for (kernels, checkers, workers): CPU / wall is how many cores it kept busy,
+which bounds what more workers can gain. grade_class's own figures (peak resident memory of each
 worker process and of its largest child, a kernel or the checker) come from its --json
 summary. The scores of the two folders are compared student by student.
 
@@ -20,6 +22,7 @@ summary. The scores of the two folders are compared student by student.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -58,15 +61,21 @@ def hand_in(course: Course, students: int, assignment: str = ASSIGNMENT) -> None
         nbformat.write(feedback_audit.submission(source, release, edits), str(folder / f"{assignment}.ipynb"))
 
 
-def grade_class(course: Course, *args: str, assignment: str = ASSIGNMENT) -> tuple[float, dict]:
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def grade_class(course: Course, *args: str, assignment: str = ASSIGNMENT) -> tuple[float, dict, float]:
     summary = course.tmp / "summary.json"
     cmd = [sys.executable, str(ROOT / "tools" / "grade_class.py"), assignment, "--force", "--json", str(summary), *args]
-    t0 = time.perf_counter()
+    cpu, t0 = cpu_seconds(), time.perf_counter()
     done = subprocess.run(cmd, cwd=course.root, env=course.env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return seconds, json.loads(summary.read_text())
+    return seconds, json.loads(summary.read_text()), cpu_seconds() - cpu
 
 
 def scores(course: Course, assignment: str = ASSIGNMENT) -> dict:
@@ -84,21 +93,24 @@ def measure(students: int = STUDENTS, sandbox: bool | None = None) -> dict:
     try:
         hand_in(plain, students)
         hand_in(parallel, students)
+        cpu = cpu_seconds()
         autograde_s = plain.nbgrader("autograde", ASSIGNMENT)
         feedback_s = plain.nbgrader("generate_feedback", ASSIGNMENT)
-        sequential_s = autograde_s + feedback_s
+        sequential_s, sequential_cpu_s = autograde_s + feedback_s, cpu_seconds() - cpu
         runs = {}
         for name, args in (("workers_2", ("--workers", "2", "--no-sandbox")),
                            ("workers_1", ("--workers", "1", "--no-sandbox")),
                            *((("sandboxed_2", ("--workers", "2")),) if sandbox else ())):
-            seconds, summary = grade_class(parallel, *args)
-            runs[name] = {"seconds": seconds, "graded": len(summary["graded"]), "failed": len(summary["failed"]),
+            seconds, summary, cpu_s = grade_class(parallel, *args)
+            runs[name] = {"seconds": seconds, "cpu_s": cpu_s, "cores_busy": cpu_s / seconds,
+                          "graded": len(summary["graded"]), "failed": len(summary["failed"]),
                           "peak_rss_mb_per_worker": sorted(summary["peak_rss_mb_per_worker"].values()),
                           "peak_child_rss_mb_per_worker": sorted(summary["peak_child_rss_mb_per_worker"].values()),
                           "per_student_s": seconds / students}
         same = scores(plain) == scores(parallel)
         return {"students": students, "assignment": ASSIGNMENT, "sequential_s": sequential_s,
                 "sequential_autograde_s": autograde_s, "sequential_feedback_s": feedback_s,
+                "sequential_cpu_s": sequential_cpu_s, "sequential_cores_busy": sequential_cpu_s / sequential_s,
                 "sequential_per_student_s": sequential_s / students, **runs,
                 "speedup_2": sequential_s / runs["workers_2"]["seconds"],
                 "one_worker_vs_sequential": runs["workers_1"]["per_student_s"] / (sequential_s / students),

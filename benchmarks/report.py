@@ -152,21 +152,24 @@ def class_section(c: dict) -> list[str]:
     from benchmarks.class_grading import projection
 
     n, seq = c["students"], c["sequential_s"]
-    rows = [("sequential nbgrader (autograde, then generate_feedback)", seq, None, None)]
+    rows = [("sequential nbgrader (autograde, then generate_feedback)", seq, None, None, c.get("sequential_cores_busy"))]
     for name, label in (("workers_1", "grade_class.py --workers 1 --no-sandbox"),
                         ("workers_2", "grade_class.py --workers 2 --no-sandbox"),
                         ("sandboxed_2", "grade_class.py --workers 2 (bubblewrap)")):
         if name in c:
             r = c[name]
             rows.append((label, r["seconds"], max(r["peak_rss_mb_per_worker"], default=0),
-                         max(r["peak_child_rss_mb_per_worker"], default=0)))
+                         max(r["peak_child_rss_mb_per_worker"], default=0), r.get("cores_busy")))
     out = ["", f"### Grading a class ({n} generated students, {c['assignment']}; s)", "",
-           "| how | seconds | per student | vs sequential | peak memory per worker | its largest child |",
-           "|---|---|---|---|---|---|"]
-    for label, seconds, rss, child in rows:
+           "*Cores busy*: CPU seconds of the command and every process it waited for, over its wall-clock "
+           "seconds.", "",
+           "| how | seconds | per student | vs sequential | cores busy | peak memory per worker | its largest child |",
+           "|---|---|---|---|---|---|---|"]
+    for label, seconds, rss, child, busy in rows:
         mem = "" if rss is None else f"{rss:.0f} MB"
         kid = "" if child is None else f"{child:.0f} MB"
-        out.append(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {seq / seconds:.2f}x | {mem} | {kid} |")
+        cores = "" if busy is None else f"{busy:.2f}"
+        out.append(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {seq / seconds:.2f}x | {cores} | {mem} | {kid} |")
     scaling = c["workers_1"]["seconds"] / c["workers_2"]["seconds"]
     out += ["", f"1 -> 2 workers: {scaling:.2f}x. A projection, not a measurement: 300 students on 16 cores, "
             f"if each added core gave what the second did here, would take about {projection(c):.0f} min "
