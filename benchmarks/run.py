@@ -303,11 +303,13 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
         same = "" if c["same_scores"] else "; SCORES DIFFER from sequential"
         rows.append(_row("class", f"class of {n}: sequential autograde + feedback", seq, "s", "none", None,
                          f"{c['assignment']}: autograde {c['sequential_autograde_s']:.0f} s + generate_feedback "
-                         f"{c['sequential_feedback_s']:.0f} s ({seq / n:.2f} s per student)", key="class/sequential"))
+                         f"{c['sequential_feedback_s']:.0f} s ({seq / n:.2f} s per student; "
+                         f"{c.get('sequential_cores_busy', float('nan')):.2f} cores busy)", key="class/sequential"))
         two, one = c["workers_2"], c["workers_1"]
         rows.append(_row("class", f"class of {n}: grade_class.py --workers 2, speedup", c["speedup_2"], "x",
                          f">= {CLASS_SPEEDUP_BAR}x", c["speedup_2"] >= CLASS_SPEEDUP_BAR,
-                         f"{two['seconds']:.0f} s; peak memory per worker "
+                         f"{two['seconds']:.0f} s, {two.get('cores_busy', float('nan')):.2f} cores busy; "
+                         "peak memory per worker "
                          + ", ".join(f"{m:.0f}" for m in two["peak_rss_mb_per_worker"]) + " MB (largest child "
                          + ", ".join(f"{m:.0f}" for m in two["peak_child_rss_mb_per_worker"]) + f" MB){same}",
                          key="class/workers_2"))
