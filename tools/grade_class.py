@@ -11,8 +11,9 @@ private, throw-away course folder (this course's nbgrader_config.py and source/<
 and a gradebook holding only the assignment's records), runs nbgrader's own `autograde` and
 `generate_feedback` there (in-process, so nbgrader starts once per worker, not per student;
 every kernel and student process in the bubblewrap sandbox of tools/isolated_autograde.py
-where bwrap is installed, unless --no-sandbox), and returns the autograded and feedback
-folders as bytes. This process is the single writer: it puts those folders in place and
+where bwrap is installed, unless --no-sandbox; the sandbox hides the private folder, while the
+real course folder, on a machine that has it, stays readable though not writable: grader/sandbox.py
+hides one folder), and returns the autograded and feedback folders as bytes. This process is the single writer: it puts those folders in place and
 records the scores in the real gradebook.db with nbgrader's own steps (the submission as
 `autograde` creates it, then its SaveAutoGrades and AssignLatePenalties on the autograded
 notebooks), so the gradebook, the formgrader and `nbgrader export` see what a sequential
