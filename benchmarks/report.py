@@ -172,7 +172,7 @@ def class_section(c: dict) -> list[str]:
         out.append(f"| {label} | {seconds:.1f} | {seconds / n:.2f} | {seq / seconds:.2f}x | {cores} | {mem} | {kid} |")
     scaling = c["workers_1"]["seconds"] / c["workers_2"]["seconds"]
     out += ["", f"1 -> 2 workers: {scaling:.2f}x. A projection, not a measurement: 300 students on 16 cores, "
-            f"if each added core gave what the second did here, would take about {projection(c):.0f} min "
+            f"if each added core gave what the second did here, would take about {projection(c):.1f} min "
             f"({300 * seq / n / 60:.0f} min sequentially at this run's rate)."
             + ("" if c["same_scores"] else " **The scores differed from the sequential run.**")]
     return out
