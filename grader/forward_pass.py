@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import as_answer, call, check_array, check_sequence, check_true
+from course.checks import call, check_array, check_sequence, check_true
 from course.nn import dense_forward, mlp_forward, relu, sigmoid, softmax
 
 from .cases import batch_dims, layer_sizes, rng_for
@@ -62,21 +62,15 @@ def check_sigmoid(student: Callable) -> None:
 
 
 def check_sigmoid_stable(student: Callable) -> None:
-    """No NaN for |z| up to 1000, exact limits 0 and 1, and a positive value where exp(-z)
-    overflows (sigmoid(-720) is about 2e-313, not 0). Judged from the outputs alone: what numpy
-    warned inside the student's code is theirs to silence, and is not counted."""
+    """No NaN or inf for |z| up to 1000, and the exact limits 0 and 1. Judged from the outputs
+    alone: whether numpy warned inside the student's code is the student's process's word, so
+    the notebook's visible test (in the student's kernel) is what asks for no overflow warning."""
     rng = rng_for("sigmoid_stable")
     z = np.array([[-1000.0, -745.0, -50.0, 0.0], [50.0, 710.0, 800.0, 1000.0]])
     z = z[:, rng.permutation(4)]
     what = "sigmoid(z) for z in [-1000, 1000]"
     got, _ = call(student, z, what=what)
     check_array(got, sigmoid(z), what=what, nonfinite="unstable_sigmoid", atol=1e-12)
-    tiny = np.array([-710.0, -715.0, -720.0])
-    what = "sigmoid(z) for z = -710, -715, -720, where exp(-z) overflows"
-    got = as_answer(call(student, tiny, what=what)[0], what)
-    check_true(got.shape == tiny.shape and bool(np.all(got > 0)), what=what, mistake="unstable_sigmoid",
-               problem=f"expected small positive numbers (about {np.exp(tiny[0]):.1e} to {np.exp(tiny[-1]):.1e}); "
-                       f"got {np.array2string(np.asarray(got, dtype=float), precision=3)}.")
 
 
 def check_relu(student: Callable) -> None:
