@@ -32,7 +32,7 @@ import numpy as np
 from course import data, plots, widgets
 from course.checks import NO_GRADER, check_array, check_true, run, using_your_code
 from course.gradcheck import relative_error, verdict
-from course.nn import mlp_forward, sigmoid       # notebook 01's functions
+from forward_pass import mlp_forward, sigmoid    # notebook 01's functions, in forward_pass.py beside this notebook
 
 np.set_printoptions(precision=6, suppress=True)
 
@@ -505,8 +505,8 @@ widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
 #
 # Note $A_{l-1}$, the activation flowing **into** layer $l$: with `activations` indexed from
 # 0 (= $X$), layer $l$'s output is `activations[l]` and its input `activations[l - 1]`.
-# (`mlp_forward` from notebook 01 is imported from `course.nn`, which holds the reference
-# versions of what earlier notebooks had you write.)
+# (`mlp_forward` from notebook 01 is imported from `forward_pass.py`, beside this notebook:
+# the worked versions of notebook 01's exercises.)
 #
 # **Exercise 8.1 (3 points).** Write `mlp_backward(activations, layers, dA_out)` for an
 # all-sigmoid MLP, using your `sigmoid_backward` and `dense_backward`. `dA_out` is

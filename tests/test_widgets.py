@@ -197,7 +197,7 @@ def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
 
 def test_xor_trainer_trains_with_the_given_functions_and_updates_in_place():
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
     runs = []
     trainer = widgets.xor_trainer(lambda *a: runs.append(a[4]) or train(*a), predict, mlp_forward)
     image, line = trainer.image, trainer.loss_line
@@ -215,7 +215,7 @@ def test_xor_trainer_trains_with_the_given_functions_and_updates_in_place():
 
 def test_xor_trainer_reports_an_unfinished_train():
     from grader.xor_training import predict
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
 
     def unfinished(*args):
         raise NotImplementedError()
@@ -227,8 +227,9 @@ def test_xor_trainer_reports_an_unfinished_train():
 
 def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
     from grader.fine_tuning import add_head, fit
+    from grader.solutions import layers
     calls = []
-    explorer = widgets.fine_tuning_explorer(lambda *a: calls.append(a[3]) or fit(*a), add_head)
+    explorer = widgets.fine_tuning_explorer(layers, lambda *a: calls.append(a[3]) or fit(*a), add_head)
     bars = list(explorer.bars)
     first = [b.get_height() for b in bars]
     assert all(0.4 < h <= 1.0 for h in first) and explorer.status.value == ""
@@ -306,9 +307,10 @@ def test_optimiser_race_reports_an_unfinished_step():
     race = widgets.optimiser_race(momentum_step, rmsprop_step)
     assert "your `rmsprop_step` is not written yet" in race.status.value
 def _digits_explorer(monkeypatch, backprop=None):
+    from grader.solutions.forward_pass import relu, softmax
     from grader.xor_training import two_layer_softmax_backprop
     monkeypatch.setattr(widgets.DigitsExplorer, "EPOCHS", 40)      # the behaviour, not the full run
-    return widgets.digits_explorer(backprop or two_layer_softmax_backprop)
+    return widgets.digits_explorer(backprop or two_layer_softmax_backprop, relu, softmax)
 
 
 def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place(monkeypatch):
@@ -372,7 +374,7 @@ def _all_widgets():
     from grader import loss_functions as L
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward as forward
+    from grader.solutions.forward_pass import mlp_forward as forward
     rng = np.random.default_rng(0)
     layers = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 2)), rng.normal(size=2))]
     return {
@@ -390,7 +392,7 @@ def _all_widgets():
 
 
 def _race():
-    from course.optimisers import momentum_step, rmsprop_step
+    from grader.solutions.xor_training import momentum_step, rmsprop_step
     from grader.fine_tuning import adam_step
     return widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
 
@@ -455,7 +457,7 @@ def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
 
 def test_the_xor_trainer_sends_the_same_picture_after_training():
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward as forward
+    from grader.solutions.forward_pass import mlp_forward as forward
     trainer = shown(widgets.xor_trainer(train, predict, forward))
     trainer.controls["epochs"].value = 200
     trainer.button.click()
