@@ -32,7 +32,9 @@ import numpy as np
 from course import data, plots, widgets
 from course.checks import NO_GRADER, check_array, check_true, run, using_your_code
 from course.gradcheck import relative_error, verdict
-from forward_pass import mlp_forward, sigmoid    # notebook 01's functions, in forward_pass.py beside this notebook
+# earlier notebooks' functions, worked versions in the modules beside this notebook
+from forward_pass import mlp_forward, sigmoid                               # notebook 01's
+from loss_functions import binary_cross_entropy, binary_cross_entropy_grad  # notebook 02's
 
 np.set_printoptions(precision=6, suppress=True)
 
@@ -487,7 +489,7 @@ with using_your_code():
 # </details>
 
 # %%
-widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad)
 
 # %% [markdown]
 # ## 8 · Any depth: `mlp_backward`

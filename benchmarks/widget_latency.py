@@ -63,7 +63,9 @@ def _factories() -> dict:
 
     def stepper():
         from grader.backprop_by_hand import dense_backward, sigmoid, sigmoid_backward
-        return widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+        from grader.solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
+        return widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy,
+                                        binary_cross_entropy_grad)
 
     def xor():
         from grader.xor_training import predict, train

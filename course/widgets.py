@@ -502,7 +502,8 @@ def outlier_explorer(mse_grad, mae_grad, huber_grad):
 class BackpropStepper(Explorer):
     """The worked example's network (notebook 03), one step at a time: forward node by node, then backward.
 
-    Forward values use `sigmoid`; the backward pass is built from your
+    Forward values use `sigmoid`, the loss `binary_cross_entropy` and its gradient
+    `binary_cross_entropy_grad` (notebook 02's); the backward pass is built from your
     `sigmoid_backward` and `dense_backward`. Every slider recomputes everything.
     Parameters are in the example's column notation (W1 rows = hidden units); the course's
     row-notation matrices are their transposes.
@@ -512,9 +513,10 @@ class BackpropStepper(Explorer):
     STEPS = ["the input", "z1 = W1·x + b1", "a1 = σ(z1)", "z2 = W2·a1 + b2", "ŷ = σ(z2)", "L = BCE(ŷ, y)",
              "dL/dŷ", "dL/dz2 (and dW2, db2)", "dL/da1", "dL/dz1 (and dW1, db1)", "dL/dx"]
 
-    def __init__(self, sigmoid, sigmoid_backward, dense_backward):
+    def __init__(self, sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad):
         import ipywidgets as w
         self.fns = (sigmoid, sigmoid_backward, dense_backward)
+        self.loss_fns = (binary_cross_entropy, binary_cross_entropy_grad)
         self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # the worked example's
         self.fig, self.canvas = figure(8.4, 3.5)
         # The step's caption is text under the picture, not in it: a screen reader reads it, it
@@ -555,9 +557,9 @@ class BackpropStepper(Explorer):
         A1 = np.asarray(sigmoid(Z1), dtype=float)
         Z2 = A1 @ W2 + b2
         A2 = np.asarray(sigmoid(Z2), dtype=float)
-        q = np.clip(A2, 1e-12, 1 - 1e-12)
-        L = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
-        dA2 = (q - y) / (q * (1 - q))                      # d BCE / d ŷ for one sample
+        bce, bce_grad = self.loss_fns
+        L = float(bce(y, A2))
+        dA2 = np.asarray(bce_grad(y, A2), dtype=float)     # d BCE / d ŷ for one sample
         dZ2 = sigmoid_backward(dA2, A2)
         dA1, dW2, db2 = dense_backward(dZ2, A1, W2)
         dZ1 = sigmoid_backward(dA1, A1)
@@ -622,9 +624,10 @@ class BackpropStepper(Explorer):
 
 
 @factory("backprop stepper")
-def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
-    """The backprop stepper over the worked example's network, built from the functions you pass (your own)."""
-    return BackpropStepper(sigmoid, sigmoid_backward, dense_backward)
+def backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad):
+    """The backprop stepper over the worked example's network, built from the functions you pass
+    (your own backward passes; notebook 01's sigmoid and 02's loss)."""
+    return BackpropStepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad)
 
 
 class XorTrainer(Explorer):

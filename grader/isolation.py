@@ -149,13 +149,10 @@ class IsolatedRun:
                     "(os._exit, an endless loop, or running out of memory)")
 
     def __init__(self, topic: str, setup: list[str], answers: list[str], hidden: dict[str, list[str]],
-                 timeout: float = 300.0, folder: str | None = None):
-        """folder: the notebook's folder, put LAST on the child's sys.path (after numpy, course and
-        grader are imported), so the setup cell finds the earlier notebooks' modules released
-        beside the notebook, and nothing a submission places there shadows a library."""
+                 timeout: float = 300.0):
         self.hidden, self.token, self.stdout = hidden, secrets.token_hex(16), ""
         payload = json.dumps({"token": self.token, "topic": topic, "setup": setup, "answers": answers,
-                              "hidden": hidden, "folder": folder})
+                              "hidden": hidden})
         env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
         env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
                                                              if p]),
@@ -163,7 +160,7 @@ class IsolatedRun:
         cmd = [sys.executable, "-m", "grader.isolation"]
         if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
             hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
-            cmd = sandbox.command(hide=hide, readable=[folder] if folder else []) + cmd
+            cmd = sandbox.command(hide=hide) + cmd
         self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True, env=env, cwd=os.getcwd())
         self.thread = threading.Thread(target=self._talk, args=(payload, timeout), daemon=True)
@@ -297,6 +294,8 @@ def _child() -> None:
                 importlib.import_module(f"{package.__name__}.{info.name}")
     hidden = importlib.import_module(f"grader.{payload['topic']}")
     from course import checks
+    from grader import solutions
+    solutions.as_released()      # the setup cell's `from forward_pass import ...`: the grader's own modules
 
     forbidden: dict = {}
     checks.STUDENT_CALL_GUARD = _reference_guard(forbidden)   # before the snapshot: part of what is guarded
@@ -310,8 +309,6 @@ def _child() -> None:
         raise _Alarm()
     signal.signal(signal.SIGALRM, alarm)
 
-    if payload.get("folder"):         # the modules released beside the notebook (e.g. forward_pass.py)
-        sys.path.append(str(payload["folder"]))
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     namespace["get_ipython"] = lambda: _Shell(namespace)
     answer_names: set[str] = set()

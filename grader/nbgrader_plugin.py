@@ -87,7 +87,7 @@ class SafeExecute(Execute):
             return nb, resources
 
 
-def _isolated_runs(nb, timeout: float, resources: dict | None = None) -> dict[str, IsolatedRun]:
+def _isolated_runs(nb, timeout: float) -> dict[str, IsolatedRun]:
     """Start the hidden checks of every test cell (its `hidden.check_...(...)` lines) in a
     fresh process, one per grader module (normally one); they run the notebook's read-only
     setup cells and answer cells, nothing else."""
@@ -100,10 +100,7 @@ def _isolated_runs(nb, timeout: float, resources: dict | None = None) -> dict[st
             calls, module = hidden_calls(cell.source), topic(cell.source)
             if calls and module:
                 by_topic.setdefault(module, {})[_meta(cell)["grade_id"]] = calls
-    here = (resources or {}).get("metadata", {}).get("path")
-    here = os.path.abspath(here) if here else None          # the notebook's folder: the modules beside it
-    return {module: IsolatedRun(module, setup, answers, hidden, timeout, folder=here)
-            for module, hidden in by_topic.items()}
+    return {module: IsolatedRun(module, setup, answers, hidden, timeout) for module, hidden in by_topic.items()}
 
 
 _RUNS = "backprop_lab_isolated_runs"      # where StartHiddenTests leaves its runs in `resources`
@@ -118,7 +115,7 @@ class StartHiddenTests(_HiddenTests):
     (grading costs the longer of the two, not their sum). Put it before SafeExecute."""
 
     def preprocess(self, nb, resources):
-        resources[_RUNS] = _isolated_runs(nb, self.timeout, resources)
+        resources[_RUNS] = _isolated_runs(nb, self.timeout)
         return nb, resources
 
 
@@ -131,7 +128,7 @@ class IsolatedHiddenTests(_HiddenTests):
     def preprocess(self, nb, resources):
         runs = resources.pop(_RUNS, None)
         if runs is None:
-            runs = _isolated_runs(nb, self.timeout, resources)
+            runs = _isolated_runs(nb, self.timeout)
         outcomes = {}
         for run in runs.values():
             outcomes.update(run.outcomes())

@@ -26,10 +26,8 @@ def available() -> bool:
     return shutil.which("bwrap") is not None
 
 
-def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True,
-            readable: list[str] = ()) -> list[str]:
-    """The bwrap prefix: read-only everything, `hide` emptied, `writable` bound read-write,
-    `readable` (under a hidden folder) bound read-only again;
+def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True) -> list[str]:
+    """The bwrap prefix: read-only everything, `hide` emptied, `writable` bound read-write;
     with `grader=False` the grader package is hidden too (kernels do not need it: hidden
     checks run in grader.isolation's process, which keeps it)."""
     cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
@@ -50,8 +48,6 @@ def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True,
                 cmd += ["--ro-bind", str(inside.resolve()), str(inside)]
     if not grader:
         cmd += ["--tmpfs", str(REPO / "grader")]
-    for path in readable:
-        cmd += ["--ro-bind", path, path]
     for path in writable:
         cmd += ["--bind", path, path]
     return cmd

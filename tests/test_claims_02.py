@@ -155,12 +155,16 @@ def test_any_clip_eps_the_text_allows_passes_and_a_larger_one_does_not():
 def test_the_gradient_through_a_sigmoid_is_p_minus_y_over_n():
     said(r"which cancels its denominator: \$\\partial\\,\\text\{BCE\}/\\partial z_i = \(p_i - y_i\)/N\$",
          markdown(NAME))
-    assert_through_sigmoid(demo("through_sigmoid = "))
+    assert_through_sigmoid(demo("predicted by (p - y)/N"))
 
 
 def assert_through_sigmoid(printed):
+    """The slopes measured along random directions and those (p - y)/N predicts agree."""
     err, = said(r"relative error ([\d.e+-]+): correct", printed)
     assert float(err) < 1e-7
+    measured, predicted = ([float(v) for v in re.findall(r"-?[\d.]+(?:e[+-]?\d+)?", line.split(":", 1)[1])]
+                           for line in printed.splitlines()[:2])
+    assert len(measured) == 3 and measured == pytest.approx(predicted, abs=1e-4)
 
 
 def test_the_loss_explorer_curves_behave_as_described():
@@ -217,5 +221,5 @@ def test_what_the_solutions_notebook_prints_agrees_with_the_text(solutions_run):
     times, = said(r"on a batch of \d+ it is (\d+) times larger", section(NAME, 2))
     assert_ratios(printed("half_sum_grad = "), int(times))
     assert_overshoots(printed("after 50 steps"))
-    assert_through_sigmoid(printed("through_sigmoid = "))
+    assert_through_sigmoid(printed("predicted by (p - y)/N"))
     assert_all_correct(printed("checks = {"))

@@ -18,7 +18,9 @@ def flat() -> str:
 
 @pytest.fixture(scope="module")
 def printed():
-    return run_cell(code_cell(NAME, "race.race("), {"np": np, "adam_step": adam_step, "using_your_code": using_your_code})
+    from grader.solutions.xor_training import momentum_step, rmsprop_step
+    return run_cell(code_cell(NAME, "race.race("), {"np": np, "adam_step": adam_step, "momentum_step": momentum_step,
+                                                   "rmsprop_step": rmsprop_step, "using_your_code": using_your_code})
 
 
 def test_adam_is_said_to_be_momentum_plus_rmsprop_plus_bias_correction():

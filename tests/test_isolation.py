@@ -44,15 +44,15 @@ def test_changing_numpy_course_grader_or_builtins_fails_every_hidden_test(patch)
 
 def test_using_the_reference_implementation_fails_even_when_hidden_in_a_wrapper():
     for answer in ["from grader.forward_pass import sigmoid",
-                   "def sigmoid(z):\n    import importlib\n    return importlib.import_module('course.nn').sigmoid(z)"]:
+                   "def sigmoid(z):\n    import importlib\n    return importlib.import_module('grader.solutions.forward_pass').sigmoid(z)"]:
         outcome = run([answer])["t"]
         assert not outcome.ok and "instead of your code" in outcome.message, answer
 
 
 def test_running_the_reference_in_a_thread_is_caught():
-    answer = ("import threading, course.nn\n"
+    answer = ("import threading, grader.solutions.forward_pass as worked\n"
               "def sigmoid(z):\n    box = []\n"
-              "    t = threading.Thread(target=lambda: box.append(course.nn.sigmoid(z)))\n"
+              "    t = threading.Thread(target=lambda: box.append(worked.sigmoid(z)))\n"
               "    t.start(); t.join()\n    return box[0]")
     outcome = run([answer])["t"]
     assert not outcome.ok and "instead of your code" in outcome.message
@@ -69,7 +69,7 @@ def test_correct_answers_written_unusually_pass(answer):
 
 
 def test_switching_the_profiler_off_is_caught():
-    answer = "import sys\ndef sigmoid(z):\n    sys.setprofile(None)\n    import course.nn\n    return course.nn.sigmoid(z)"
+    answer = "import sys\ndef sigmoid(z):\n    sys.setprofile(None)\n    import grader.solutions.forward_pass as worked\n    return worked.sigmoid(z)"
     outcome = run([answer])["t"]
     assert not outcome.ok and "profiler was switched off" in outcome.message
 

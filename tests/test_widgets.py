@@ -8,6 +8,7 @@ import pytest
 
 from course import plots, transfer, widgets
 from grader.forward_pass import mlp_forward, sigmoid
+from grader.solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
 
 matplotlib.use("agg")
 
@@ -172,7 +173,7 @@ def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     used = []
     stepper = widgets.backprop_stepper(sigmoid, lambda dA, A: used.append(1) or sigmoid_backward(dA, A),
-                                       dense_backward)
+                                       dense_backward, binary_cross_entropy, binary_cross_entropy_grad)
     assert stepper.graph.values["x1"].get_text() == "1.0000" and stepper.graph.values["L"].get_text() == ""
     for _ in range(5):
         stepper.next.click()
@@ -384,7 +385,8 @@ def _all_widgets():
                                        L.binary_cross_entropy, L.binary_cross_entropy_grad),
                  {"target": 1.0, "prediction": -1.0, "task": "binary", "p": 0.2}),
         "outlier": (widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad), {"outlier": -8.0}),
-        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward),
+        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy,
+                                             binary_cross_entropy_grad),
                     [("step", 9), ("x2", 1.0), ("step", 10), ("step", 9), ("value", 0.5), ("step", 3)]),
         "xor": (widgets.xor_trainer(train, predict, forward), [("hidden", 4), ("seed", 2), ("hidden", 3)]),
         "race": (_race(), [("lr", 0.21), ("beta", 0.5), ("steps", 300), ("lr", 0.001)]),
@@ -441,7 +443,8 @@ def test_a_widget_draws_its_background_again_when_limits_change_and_reuses_it_af
 def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     from matplotlib.text import Text
-    stepper = shown(widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward))
+    stepper = shown(widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy,
+                                             binary_cross_entropy_grad))
     stepper.controls["step"].value = 9
     drawn = []
     original = Text.draw
