@@ -12,22 +12,19 @@ import numpy as np
 
 from course.channel import Recipe
 from course.checks import call, check_array, check_true
-from course.gradcheck import numerical_gradient as _centered, relative_error
-
-from course.nn import (binary_cross_entropy, dense_backward, mlp_backward, mlp_forward, relu_backward,
-                       sigmoid, sigmoid_backward)
+from course.gradcheck import relative_error
 
 from .cases import batch_dims, layer_sizes, rng_for
+from .solutions.backprop_by_hand import (dense_backward, mlp_backward, numerical_gradient, relu_backward,
+                                         sigmoid_backward)
+from .solutions.backprop_by_hand import numerical_gradient as _centered
+from .solutions.forward_pass import mlp_forward, sigmoid
+from .solutions.loss_functions import binary_cross_entropy
 
 
 # --- references ---------------------------------------------------------------------
-# sigmoid_backward, relu_backward, dense_backward and mlp_backward are course.nn's
-# (imported above): 04 and 05 build on them.
-
-def numerical_gradient(f, x, h=1e-5):
-    """Centered differences, x left unchanged: course.gradcheck.numerical_gradient."""
-    return _centered(f, x, h)
-
+# sigmoid_backward, relu_backward, dense_backward, mlp_backward and numerical_gradient are
+# grader.solutions.backprop_by_hand's (imported above): 04 and 05 build on them.
 
 def two_layer_backprop(X, y, W1, b1, W2, b2):
     """Seed 004's network: sigmoid hidden layer, sigmoid output, mean binary cross-entropy.

@@ -11,9 +11,10 @@ import numpy as np
 
 from course.channel import Remote
 from course.checks import call, check_array, check_true
-from course.nn import Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad
 
 from .cases import rng_for
+from .solutions.layers import Dense, ReLU, Sequential, Sigmoid
+from .solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
 
 
 # --- references ---------------------------------------------------------------------

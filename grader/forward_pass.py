@@ -10,14 +10,14 @@ from collections.abc import Callable
 import numpy as np
 
 from course.checks import call, check_array, check_sequence, check_true
-from course.nn import dense_forward, mlp_forward, relu, sigmoid, softmax
 
 from .cases import batch_dims, layer_sizes, rng_for
+from .solutions.forward_pass import dense_forward, mlp_forward, relu, sigmoid, softmax
 
 
 # --- references ---------------------------------------------------------------------
-# sigmoid, relu, softmax, dense_forward and mlp_forward are course.nn's (imported above):
-# one implementation serves the later notebooks and the grading.
+# sigmoid, relu, softmax, dense_forward and mlp_forward are grader.solutions.forward_pass'
+# (imported above): one implementation serves the later notebooks and the grading.
 
 
 def predict_spam(X, w, b, threshold=0.5):

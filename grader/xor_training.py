@@ -13,10 +13,12 @@ import numpy as np
 
 from course.checks import as_answer, call, check_array, check_true
 from course.data import xor
-from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
-from course.optimisers import momentum_step, rmsprop_step  # the references (05's race uses them too)
 
 from .cases import layer_sizes, rng_for
+from .solutions.backprop_by_hand import mlp_backward
+from .solutions.forward_pass import mlp_forward
+from .solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
+from .solutions.xor_training import momentum_step, rmsprop_step  # the references (05's race uses them too)
 
 
 # --- what an exercise's docstring must not say -----------------------------------------
@@ -218,7 +220,7 @@ def init_weights(d_in, d_out, rng, scheme):
     return rng.normal(0.0, stds[scheme], size=(d_in, d_out))
 
 
-# the references of momentum_step and rmsprop_step are course.optimisers' (05's race shows them):
+# the references of momentum_step and rmsprop_step are grader.solutions.xor_training's (05's race shows them):
 # one implementation, imported at the top of this module
 
 
@@ -490,7 +492,9 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
     classes, reg 0 and > 0) against the reference, itself checked against centered differences;
     then logits near 1000, where an unshifted softmax overflows, and logits in the thousands far
     apart, where the log of a probability that rounded to 0 is -inf."""
-    from course.gradcheck import numerical_gradient, relative_error
+    from course.gradcheck import relative_error
+
+    from .solutions.backprop_by_hand import numerical_gradient
     rng = rng_for("two_layer_softmax_backprop")
     cases = [(6, 4, 5, 3, 0.1), (5, 3, 7, 4, 0.0), (4, 6, 3, 2, 0.05), (1, 5, 4, 6, 0.2)]
     for n, d, h, k, reg in cases:
