@@ -653,17 +653,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def main(argv: list[str]) -> None:
+if __name__ == "__main__":       # the student's process: python -m course.channel READ_FD WRITE_FD CELL_SECONDS
+    _read_fd, _write_fd, _cell_seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     _die_with_parent()
-    rfd, wfd, cell_timeout = int(argv[0]), int(argv[1]), float(argv[2])
     sys.meta_path.insert(0, _NoGrader())
-    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
-        del sys.modules[name]
+    for _name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
+        del sys.modules[_name]
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     import matplotlib
     matplotlib.use("Agg")
-    _Server(rfd, wfd, cell_timeout).serve()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+    _Server(_read_fd, _write_fd, _cell_seconds).serve()
