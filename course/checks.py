@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from . import diagnose
+from .diagnose import catalog_on
 from .mistakes import CATALOG
 
 Variant = tuple[str, Any]  # (mistake key, the answer that mistake produces)
@@ -223,6 +225,8 @@ def _describe(a: Any) -> str:
 
 
 def _fail(what: str, problem: str, lines: Iterable[str] = (), mistake: str | None = None):
+    if not catalog_on():
+        mistake = None
     text = [f"{what}: {problem}"]
     text += [f"  {line}" for line in lines]
     if mistake is not None and mistake in CATALOG:
@@ -258,7 +262,10 @@ def generic_variants(expected: np.ndarray, n: int | None = None) -> list[Variant
 
 def match_mistake(got: np.ndarray, expected: np.ndarray, variants: Iterable[Variant] = (),
                   *, n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
-    """The key of the first variant `got` equals (exercise-specific ones first), or None."""
+    """The key of the first variant `got` equals (exercise-specific ones first), or None
+    (always None while the catalog is switched off: course.diagnose.catalog_on)."""
+    if not catalog_on():
+        return None
     for key, wrong in [*variants, *generic_variants(expected, n)]:
         if callable(wrong):
             try:
@@ -289,7 +296,8 @@ def as_answer(got: Any, what: str) -> np.ndarray:
 def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Variant] = (),
                 n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9,
                 nonfinite: str = "not_finite", integer: bool = False,
-                context: Iterable[str] = ()) -> np.ndarray:
+                context: Iterable[str] = (), inputs: Iterable[tuple[str, Any]] = (),
+                sizes: dict[str, int] | None = None) -> np.ndarray:
     """Check that `got` equals `expected` within tolerance; raise CheckFailed otherwise.
 
     what       what was checked, as the student would write it: "sigmoid(z), z of shape (3, 4)".
@@ -299,11 +307,16 @@ def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Varian
     nonfinite  the mistake to name when got has NaN/inf where expected is finite.
     integer    the answer must have an integer dtype (not bool, not float), e.g. class labels.
     context    extra lines for the report, e.g. how the expected answer was cross-checked.
+    inputs     (name, value) of the arguments, and
+    sizes      named sizes ({"n": 5}), for the general analysis (course.diagnose.relation)
+               that says where and how the answer differs when no variant matches.
 
     Returns the answer as an array, so a caller can check more of it.
     """
     try:
-        return _check_array(got, expected, what, list(variants), n, rtol, atol, nonfinite, integer)
+        sizes = dict(sizes or {}, **({"n": n} if n else {}))
+        return _check_array(got, expected, what, list(variants), n, rtol, atol, nonfinite, integer,
+                            list(inputs), sizes)
     except CheckFailed as failure:
         context = list(context)
         if not context:
@@ -314,19 +327,26 @@ def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Varian
                           failure.mistake) from None
 
 
-def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, integer):
+def _found(line: str | None) -> list[str]:
+    return [line] if line else []
+
+
+def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, integer, inputs=(), sizes=None):
     exp = np.asarray(expected)
     if exp.dtype.kind in "biu" and not integer:
         exp = exp.astype(float)
     arr = as_answer(got, what)
     if arr.shape != exp.shape:
         key = match_mistake(arr.astype(float), exp.astype(float), variants, n=n, rtol=rtol, atol=atol)
-        if key is None and arr.ndim == 2 and arr.shape == exp.shape[::-1]:
+        same = arr.size == exp.size and _close(arr.astype(float).reshape(exp.shape), exp.astype(float), rtol, atol)
+        if key is None and arr.ndim == 2 and arr.shape == exp.shape[::-1] and _close(
+                arr.astype(float), exp.astype(float).T, rtol, atol):
             key = "transposed"
-        elif key is None and arr.size == exp.size:
-            key = "flattened"
+        elif key is None and same:
+            key = "flattened"        # the numbers are right (not only their count)
+        found = [] if key else _found(diagnose.relation(arr, exp, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
         _fail(what, f"wrong shape: expected {exp.shape}, got {arr.shape}.",
-              [f"expected: {_describe(exp)}", f"got:      {_describe(arr)}"],
+              [f"expected: {_describe(exp)}", f"got:      {_describe(arr)}", *found],
               mistake=key or "wrong_shape")
 
     if integer and arr.dtype.kind not in "iu":
@@ -362,6 +382,8 @@ def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, intege
         f"got[:6]      = {_fmt_values(a)}",
     ]
     key = match_mistake(a, e, variants, n=n, rtol=rtol, atol=atol)
+    if key is None:
+        lines += _found(diagnose.relation(a, e, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
     _fail(what, "wrong values.", lines, mistake=key)
 
 
@@ -485,3 +507,257 @@ def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
     return [check_array(g, e, what=f"{what}: {item}[{i}]",
                         variants=[(k, wrong[i]) for k, wrong in same_length] + extra, **options)
             for i, (g, e) in enumerate(zip(got, expected))]
+
+
+# --- compare: one call, the reference's answer, and the general analysis on failure ----------
+
+def _same_result(a: Any, b: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Whether two results (numbers, arrays, or tuples / lists / dicts of them) agree."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and set(a) == set(b) and all(_same_result(a[k], b[k], rtol, atol) for k in b)
+    if isinstance(b, (tuple, list)) and not (b and all(isinstance(x, (int, float, np.number)) for x in b)):
+        return isinstance(a, (tuple, list)) and len(a) == len(b) and all(
+            _same_result(x, y, rtol, atol) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and _close(x, y, rtol, atol)
+
+
+def _names(reference: Callable, args: tuple, kwargs: dict) -> list[str]:
+    names = _positional_names(reference, len(args))
+    return names + [f"argument {i + 1}" for i in range(len(names), len(args))] + list(kwargs)
+
+
+def _sizes(names: list[str], values: list[Any]) -> dict[str, int]:
+    """Sizes a factor may be: the batch size n (rows of the first array) and each array's size."""
+    arrays = [(name, np.asarray(v)) for name, v in zip(names, values)
+              if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"]
+    sizes = {}
+    batch = next((a.shape[0] for _, a in arrays if a.ndim >= 1), None)
+    if batch:
+        sizes["n"] = batch
+    for name, a in arrays:
+        sizes.setdefault(f"{name}.size", a.size)
+        if a.ndim == 2:
+            sizes.setdefault(f"{name}.shape[1]", a.shape[1])
+    return sizes
+
+
+def _perturb(value: Any, rng: np.random.Generator) -> Any:
+    """Another valid value of the same kind: an array's entries moved around (same range and
+    dtype), a number changed; None for what cannot be perturbed (functions, containers, bools)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size > 1:
+        flat = value.ravel()
+        if np.all(flat == flat[0]):
+            return None
+        moved = flat[rng.permutation(flat.size)]
+        if np.array_equal(moved, flat):
+            moved = np.roll(flat, 1)
+        return moved.reshape(value.shape).copy()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value) + 1
+    return float(value) * 1.25 if value != 0 else 0.5
+
+
+def _reference(reference: Callable, args: tuple, kwargs: dict) -> Any:
+    """The reference's answer, or None when it cannot be formed for these arguments."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    except Exception:
+        return None
+
+
+def _theirs(student: Callable, args: tuple, kwargs: dict, what: str) -> tuple[bool, Any]:
+    """(True, the student's answer) through `call`, or (False, None) when that call fails."""
+    try:
+        return True, call(student, *args, what=what, **kwargs)[0]
+    except CheckFailed:
+        return False, None
+
+
+def _perturbations(reference: Callable, args: tuple, kwargs: dict, names: list[str]):
+    """(description, args, kwargs) of the reference's plausible slips: a keyword at its default
+    instead of the value passed, two arguments of one shape swapped, a counter off by one."""
+    try:
+        signature = inspect.signature(reference)
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return
+    for name, value in list(bound.arguments.items()):
+        default = signature.parameters[name].default
+        if default is inspect.Parameter.empty or not isinstance(default, (int, float)) or isinstance(value, np.ndarray):
+            continue
+        if isinstance(value, (int, float)) and value != default:
+            again = signature.bind(*args, **kwargs)
+            again.arguments[name] = default
+            yield f"{name} at its default {default:g} instead of {value:g}", again.args, again.kwargs
+    for i in range(len(args)):
+        for j in range(i + 1, len(args)):
+            a, b = args[i], args[j]
+            if (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                    and not np.array_equal(a, b)):
+                swapped = list(args)
+                swapped[i], swapped[j] = b, a
+                yield f"{names[i]} and {names[j]} swapped", tuple(swapped), kwargs
+    for i, value in enumerate(args):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            for step in (-1, 1):
+                changed = list(args)
+                changed[i] = int(value) + step
+                yield f"{names[i]} = {int(value) + step} instead of {int(value)} (off by one)", tuple(changed), kwargs
+
+
+def _probe(student: Callable, reference: Callable, args: tuple, kwargs: dict, got: Any, expected: Any,
+           what: str, tolerance: tuple[float, float]) -> str | None:
+    """The first thing calling again tells about a wrong answer: which parameters it is
+    consistent with, integer inputs, an argument it ignores, a batch of one, square shapes."""
+    rtol, atol = max(tolerance[0], 1e-6), max(tolerance[1], 1e-9)
+    same = lambda a, b: _same_result(a, b, rtol, atol)  # noqa: E731
+    names = _names(reference, args, kwargs)
+    values = [*args, *kwargs.values()]
+
+    def with_value(i, value):
+        if i < len(args):
+            return args[:i] + (value,) + args[i + 1:], kwargs
+        key = list(kwargs)[i - len(args)]
+        return args, {**kwargs, key: value}
+
+    for description, a2, k2 in _perturbations(reference, args, kwargs, names):
+        out = _reference(reference, a2, k2)
+        if out is not None and not same(out, expected) and same(got, out):
+            return f"{diagnose.FOUND}your result is the right one for {description}."
+    integers = [i for i, v in enumerate(values) if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
+    if integers:
+        a2, k2 = _replace(args, kwargs, {i: values[i].astype(float) for i in integers})
+        ok, theirs = _theirs(student, a2, k2, what)
+        if ok and same(theirs, expected):
+            shown = ", ".join(names[i] for i in integers)
+            return (f"{diagnose.FOUND}right when {shown} holds the same numbers as floats, wrong for integers "
+                    "(an array made from an integer one, e.g. with zeros_like, keeps its integer dtype).")
+    rng = np.random.default_rng(0)
+    for i, (name, value) in enumerate(zip(names, values)):
+        changed = _perturb(value, rng)
+        if changed is None:
+            continue
+        a2, k2 = with_value(i, changed)
+        out = _reference(reference, a2, k2)
+        if out is None or same(out, expected):
+            continue
+        ok, theirs = _theirs(student, a2, k2, what)
+        if ok and same(theirs, got):
+            return f"{diagnose.FOUND}your result does not change when {name} changes, but it should: is {name} used?"
+    arrays = [i for i, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim >= 1]
+    if arrays and values[arrays[0]].shape[0] > 1:
+        n = values[arrays[0]].shape[0]
+        a2, k2 = _replace(args, kwargs, {i: values[i][:1] for i in arrays if values[i].shape[0] == n})
+        out = _reference(reference, a2, k2)
+        ok, theirs = _theirs(student, a2, k2, what) if out is not None else (False, None)
+        if ok and same(theirs, out):
+            return f"{diagnose.FOUND}right for a batch of one ({names[arrays[0]]} with 1 row), wrong for {n} rows."
+    dims = sorted({s for i in arrays for s in values[i].shape if s > 1})
+    if len(dims) >= 2:
+        m = dims[0]
+        a2, k2 = _replace(args, kwargs, {i: values[i][tuple(slice(0, min(s, m)) for s in values[i].shape)].copy()
+                                         for i in arrays})
+        out = _reference(reference, a2, k2)
+        ok, theirs = _theirs(student, a2, k2, what) if out is not None else (False, None)
+        if ok and same(theirs, out):
+            return f"{diagnose.FOUND}right when every dimension is {m} (square shapes), wrong for the shapes here."
+    return None
+
+
+def _replace(args: tuple, kwargs: dict, changes: dict[int, Any]) -> tuple[tuple, dict]:
+    """args and kwargs with the values at the given positions (counting kwargs after args) replaced."""
+    values = [*args, *kwargs.values()]
+    for i, value in changes.items():
+        values[i] = value
+    return tuple(values[:len(args)]), dict(zip(kwargs, values[len(args):]))
+
+
+def _with_lines(failure: CheckFailed, extra: Iterable[str]) -> CheckFailed:
+    """The same failure with lines added before its 'Likely mistake' (if any)."""
+    lines = str(failure).split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("Likely mistake:")), len(lines))
+    return CheckFailed("\n".join(lines[:at] + [f"  {x}" for x in extra] + lines[at:]), failure.mistake)
+
+
+def _compare_result(got, expected, what, variants, options, inputs, sizes, items, order=None, per_item=None):
+    """check_array on a number or an array; entry by entry on a tuple / list of them (saying
+    so when the right entries come in another order) or on a dict."""
+    if isinstance(expected, dict):
+        check_true(isinstance(got, dict) and set(expected) <= set(got), what=what, mistake="wrong_return",
+                   problem=f"expected a dict with keys {', '.join(map(str, expected))}, got "
+                           f"{sorted(got) if isinstance(got, dict) else type(got).__name__}.")
+        for key in expected:
+            check_array(got[key], expected[key], what=f"{what}: [{key!r}]", inputs=inputs, sizes=sizes,
+                        variants=[(k, w[key]) for k, w in variants], **options)
+        return
+    if not isinstance(expected, (tuple, list)):
+        check_array(got, expected, what=what, variants=variants, inputs=inputs, sizes=sizes, **options)
+        return
+    labels = list(items) if items else [f"item {i}" for i in range(len(expected))]
+    check_true(isinstance(got, (tuple, list)) and len(got) == len(expected), what=what, mistake="wrong_return",
+               problem=f"expected a tuple ({', '.join(labels)}), got {type(got).__name__}"
+                       f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}.")
+    for i in (order or range(len(expected))):
+        g, e = got[i], expected[i]
+        try:
+            check_array(g, e, what=f"{what}: {labels[i]}", inputs=inputs, sizes=sizes,
+                        variants=[(k, w[i]) for k, w in variants], **{**options, **(per_item or {}).get(labels[i], {})})
+        except CheckFailed as failure:
+            if failure.mistake is not None:
+                raise
+            order = [next((j for j, x in enumerate(expected) if _same_result(y, x)), None) for y in got]
+            if None not in order and sorted(order) == list(range(len(expected))):
+                text = ", ".join(f"your {labels[i]} is the expected {labels[j]}" for i, j in enumerate(order) if i != j)
+                raise _with_lines(failure, [f"{diagnose.FOUND}the right values in another order: {text}."]) from None
+            raise
+
+
+def compare(student: Callable, reference: Callable, *args: Any, what: str, variants: Iterable[Variant] = (),
+            check: dict | None = None, items: Sequence[str] = (), prepare: Callable | None = None,
+            order: Sequence[int] | None = None, per_item: dict[str, dict] | None = None,
+            **kwargs: Any) -> tuple[Any, list[str]]:
+    """Call a student's function (through `call`), compare its answer with `reference(*args, **kwargs)`
+    and return (answer, warnings), as `call` does.
+
+    variants  (mistake_key, wrong_answer) pairs, as for check_array (for a tuple answer, whole
+              wrong tuples); check: options for check_array (rtol, atol, n, nonfinite, ...);
+    items     names of a tuple answer's entries ("dX", "dW", "db"); order: the order to check
+              them in (indices); per_item: check_array options by name ({"v": {"nonfinite": ...}});
+    prepare   applied to the student's answer before comparing (e.g. a check that a loss is one number).
+
+    When the answer is wrong and no catalogued mistake names it, the report gets the general
+    analysis: the relation between the numbers (course.diagnose.relation) and, from calling the
+    student's function again with changed arguments, one more line: the slip of the reference
+    that reproduces the answer (a keyword at its default, two arguments swapped, a counter off
+    by one), an argument that does not change the result, integer inputs, a batch of one,
+    square shapes. Driven by the arguments' types and shapes and the reference's signature.
+    """
+    got, caught = call(student, *args, what=what, **kwargs)
+    expected = _reference(reference, args, kwargs)
+    if expected is None:
+        raise RuntimeError(f"the reference cannot answer {what}")
+    options = dict(check or {})
+    names = _names(reference, args, kwargs)
+    values = [*args, *kwargs.values()]
+    inputs = [(name, v) for name, v in zip(names, values)]
+    answer = prepare(got) if prepare is not None else got
+    try:
+        _compare_result(answer, expected, what, list(variants), options, inputs, _sizes(names, values), items,
+                        order, per_item)
+    except CheckFailed as failure:
+        if failure.mistake is not None:
+            raise
+        line = _probe(student, reference, args, kwargs, got, expected, what,
+                      (options.get("rtol", 1e-6), options.get("atol", 1e-9)))
+        if line is None:
+            raise
+        raise _with_lines(failure, [line]) from failure.__cause__
+    return got, caught

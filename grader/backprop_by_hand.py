@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_true
+from course.checks import call, check_array, check_true, compare
 from course.gradcheck import numerical_gradient as _centered, relative_error
 
 from course.nn import (binary_cross_entropy, dense_backward, mlp_backward, mlp_forward, relu_backward,
@@ -92,10 +92,9 @@ def check_sigmoid_backward(student: Callable) -> None:
         dA, Z = rng.normal(size=(n, d)), rng.normal(size=(n, d)) * 2
         A = sigmoid(Z)
         what = f"sigmoid_backward(dA, A) for shape {A.shape}"
-        got, _ = call(student, dA, A, what=what)
         expected = sigmoid_backward(dA, A)
         _agrees_with_numerical(lambda z: float(np.sum(dA * sigmoid(z))), Z, expected)
-        check_array(got, expected, what=what, variants=[
+        compare(student, sigmoid_backward, dA, A, what=what, variants=[
             ("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A)),
             ("derivative_left_out", dA), ("activation_not_derivative", dA * A),
             ("sigmoid_backward_square", dA * A ** 2), ("tanh_derivative", dA * (1 - A ** 2))])
@@ -103,17 +102,19 @@ def check_sigmoid_backward(student: Callable) -> None:
 
 def check_relu_backward(student: Callable) -> None:
     rng = rng_for("relu_backward")
+    cases = []
     for n, d in batch_dims(rng):
-        dA = rng.normal(size=(n, d))
         Z = rng.normal(size=(n, d)) + rng.choice([-1e-3, 1e-3], size=(n, d))
         Z.flat[::3] = 0.0                # exactly at the kink: the notebook's convention is slope 0
-        what = f"relu_backward(dA, Z) for shape {Z.shape}"
-        got, _ = call(student, dA, Z, what=what)
+        cases.append((rng.normal(size=(n, d)), Z))
+    cases.append((rng.integers(-3, 4, size=(3, 4)), rng.integers(-2, 3, size=(3, 4))))   # integers
+    for dA, Z in cases:
+        what = f"relu_backward(dA, Z) for shape {Z.shape}{', integers' * (Z.dtype.kind == 'i')}"
         expected = relu_backward(dA, Z)
         away = Z != 0                    # centered differences straddle the kink at exactly 0
         _agrees_with_numerical(lambda z: float(np.sum(dA * np.maximum(np.where(away, z, -1.0), 0))),
                                Z, np.where(away, expected, 0.0))
-        check_array(got, expected, what=what, variants=[
+        compare(student, relu_backward, dA, Z, what=what, variants=[
             ("chain_rule_broken", (Z > 0).astype(float)), ("activation_not_derivative", dA * np.maximum(Z, 0)),
             ("relu_backward_z", dA * Z), ("relu_backward_sign", dA * (Z < 0)), ("relu_backward_ge", dA * (Z >= 0)),
             ("relu_backward_sign", dA * (Z <= 0))])
@@ -159,21 +160,21 @@ def check_numerical_gradient(student: Callable) -> None:
         ("f(x) = sum(tanh(A @ x))", lambda x: float(np.sum(np.tanh(A @ x)))),
     ]
     cases = [(functions[0], rng.normal(size=5), 1e-5), (functions[1], rng.normal(size=(4, 2)), 1e-5),
-             (functions[0], rng.normal(size=(2, 3)), 1e-3), (functions[0], rng.normal(size=(1, 1)), 1e-5)]
+             (functions[0], rng.normal(size=(2, 3)), 1e-3), (functions[0], rng.normal(size=(1, 1)), 1e-5),
+             (functions[0], rng.integers(-2, 3, size=(2, 2)), 1e-5)]      # an integer x: x + h must stay x + h
     for (name, f), x, h in cases:
-        what = f"numerical_gradient({name}, x of shape {x.shape}, h={h})"
-        got, _ = call(student, f, x, h, what=what)
+        what = f"numerical_gradient({name}, x of shape {x.shape}{', integers' * (x.dtype.kind == 'i')}, h={h})"
         expected = numerical_gradient(f, x, h)
 
         def one_sided(sign):
-            out = np.zeros_like(x)
+            out = np.zeros(x.shape)
             for i in np.ndindex(x.shape):
-                step = np.zeros_like(x)
+                step = np.zeros(x.shape)
                 step[i] = h
                 out[i] = sign * (f(x + sign * step) - f(x)) / h
             return out
 
-        check_array(got, expected, what=what, rtol=1e-9, atol=1e-9, variants=[
+        compare(student, numerical_gradient, f, x, h, what=what, check=dict(rtol=1e-9, atol=1e-9), variants=[
             ("forward_difference", lambda: one_sided(+1)), ("forward_difference", lambda: one_sided(-1)),
             ("h_ignored", lambda: numerical_gradient(f, x, 1e-5)), ("h_ignored", lambda: numerical_gradient(f, x, 1e-4)),
             ("factor_two", lambda: 2 * expected)])

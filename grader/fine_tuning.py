@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_true
+from course.checks import call, check_array, check_true, compare
 from course.nn import Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad
 
 from .cases import rng_for
@@ -114,18 +114,16 @@ def check_adam_step(student: Callable) -> None:
         v = rng.random(size=shape) * 0.1 if t > 1 else np.zeros(shape)
         full = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **hyper}
         what = f"adam_step(param {shape}, grad, m, v, t={t}{''.join(f', {k}={x}' for k, x in hyper.items())})"
-        got, _ = call(student, param, grad, m, v, t, what=what, **hyper)
-        check_true(isinstance(got, (tuple, list)) and len(got) == 3, what=what, mistake="wrong_return",
-                   problem=f"expected (param, m, v), got {type(got).__name__}.")
         new, m_new, v_new = adam_step(param, grad, m, v, t, **hyper)
-        check_array(got[1], m_new, what=f"{what}: m", variants=[("adam_m_v_swapped", v_new),
-                                                                ("adam_m_unaveraged", full["beta1"] * m + grad)])
-        check_array(got[2], v_new, what=f"{what}: v", nonfinite="adam_v_not_squared", variants=[
-            ("adam_v_not_squared", full["beta2"] * v + (1 - full["beta2"]) * grad),
-            ("adam_v_not_squared", full["beta2"] * v + (1 - full["beta2"]) * np.abs(grad)),
-            ("adam_m_v_swapped", m_new)])
-        check_array(got[0], new, what=f"{what}: param", nonfinite="adam_t_from_zero",
-                    variants=_adam_variants(param, grad, m, v, t, **full))
+        wrong_param = _adam_variants(param, grad, m, v, t, **full)
+        compare(student, adam_step, param, grad, m, v, t, what=what, items=("param", "m", "v"), order=(1, 2, 0),
+                per_item={"v": {"nonfinite": "adam_v_not_squared"}, "param": {"nonfinite": "adam_t_from_zero"}},
+                **hyper, variants=[
+            *[(key, (value, m_new, v_new)) for key, value in wrong_param],
+            ("adam_m_v_swapped", (new, v_new, m_new)),
+            ("adam_m_unaveraged", (None, full["beta1"] * m + grad, None)),
+            ("adam_v_not_squared", (None, None, full["beta2"] * v + (1 - full["beta2"]) * grad)),
+            ("adam_v_not_squared", (None, None, full["beta2"] * v + (1 - full["beta2"]) * np.abs(grad)))])
 
 
 def check_add_head(student: Callable) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_true
+from course.checks import call, check_array, check_true, compare
 from course.nn import EPS, binary_cross_entropy, binary_cross_entropy_grad, sigmoid, softmax
 
 from .cases import batch_dims, rng_for
@@ -94,6 +94,9 @@ def _regression_cases(name):
     y = rng.normal(size=7)
     r = np.concatenate([[0.0, 4.0, -5.0], rng.normal(size=4) * 0.5])
     cases.insert(0, (y, y + rng.permutation(r)))
+    # integer-valued targets and predictions (dtype int64): the right floats are expected for them too
+    y_int = rng.integers(-3, 4, size=(3, 4))
+    cases.append((y_int, np.where(rng.random((3, 4)) < 0.25, y_int, rng.integers(-3, 4, size=(3, 4)))))
     return cases
 
 
@@ -105,19 +108,22 @@ def _scalar(got, what):
     return float(got)
 
 
+def _shown(y) -> str:
+    return f"shape {y.shape}{', integers' * (np.asarray(y).dtype.kind == 'i')}"
+
+
 def _check_loss(student, reference, cases, name, variants_for):
     for y, yhat in cases:
-        what = f"{name}(y_true, y_pred) for shape {y.shape}"
-        got, _ = call(student, y, yhat, what=what)
-        check_array(_scalar(got, what), reference(y, yhat), what=what, variants=variants_for(y, yhat))
+        what = f"{name}(y_true, y_pred) for {_shown(y)}"
+        compare(student, reference, y, yhat, what=what, variants=variants_for(y, yhat),
+                prepare=lambda got, what=what: _scalar(got, what))
 
 
 def _check_grad(student, reference, cases, name, variants_for, nonfinite="not_finite"):
     for y, yhat in cases:
-        what = f"{name}(y_true, y_pred) for shape {y.shape}"
-        got, _ = call(student, y, yhat, what=what)
-        check_array(got, reference(y, yhat), what=what, n=y.size, nonfinite=nonfinite,
-                    variants=variants_for(y, yhat))
+        what = f"{name}(y_true, y_pred) for {_shown(y)}"
+        compare(student, reference, y, yhat, what=what, variants=variants_for(y, yhat),
+                check=dict(n=y.size, nonfinite=nonfinite))
 
 
 def check_mse(student: Callable) -> None:
@@ -172,19 +178,18 @@ def _huber_variants(y, yhat, delta):
 def check_huber(student: Callable) -> None:
     """Residuals on both sides of delta, several deltas (the argument must be used)."""
     cases = _regression_cases("huber")
-    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5)):
-        what = f"huber(y_true, y_pred, delta={delta}) for shape {y.shape}"
-        got, _ = call(student, y, yhat, delta=delta, what=what)
-        check_array(_scalar(got, what), huber(y, yhat, delta), what=what, variants=_huber_variants(y, yhat, delta))
+    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5, 2.0)):
+        what = f"huber(y_true, y_pred, delta={delta}) for {_shown(y)}"
+        compare(student, huber, y, yhat, delta=delta, what=what, variants=_huber_variants(y, yhat, delta),
+                prepare=lambda got, what=what: _scalar(got, what))
 
 
 def check_huber_grad(student: Callable) -> None:
     cases = _regression_cases("huber_grad")
-    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5)):
-        what = f"huber_grad(y_true, y_pred, delta={delta}) for shape {y.shape}"
-        got, _ = call(student, y, yhat, delta=delta, what=what)
+    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5, 2.0)):
+        what = f"huber_grad(y_true, y_pred, delta={delta}) for {_shown(y)}"
         r = yhat - y
-        check_array(got, huber_grad(y, yhat, delta), what=what, n=r.size, variants=[
+        compare(student, huber_grad, y, yhat, delta=delta, what=what, check=dict(n=r.size), variants=[
             ("huber_grad_unclipped", r / r.size), ("huber_grad_sign", np.sign(r) * delta / r.size),
             ("huber_delta_ignored", huber_grad(y, yhat, 1.0)),
             ("wrong_sign", -np.clip(r, -delta, delta) / r.size),
