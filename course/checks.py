@@ -680,8 +680,8 @@ def _replace(args: tuple, kwargs: dict, changes: dict[int, Any]) -> tuple[tuple,
     return tuple(values[:len(args)]), dict(zip(kwargs, values[len(args):]))
 
 
-def _with_lines(failure: CheckFailed, extra: Iterable[str]) -> CheckFailed:
-    """The same failure with lines added before its 'Likely mistake' (if any)."""
+def with_lines(failure: CheckFailed, extra: Iterable[str]) -> CheckFailed:
+    """The same failure with lines added before its 'Likely mistake' (if any): to raise."""
     lines = str(failure).split("\n")
     at = next((i for i, line in enumerate(lines) if line.startswith("Likely mistake:")), len(lines))
     return CheckFailed("\n".join(lines[:at] + [f"  {x}" for x in extra] + lines[at:]), failure.mistake)
@@ -716,7 +716,7 @@ def _compare_result(got, expected, what, variants, options, inputs, sizes, items
             order = [next((j for j, x in enumerate(expected) if _same_result(y, x)), None) for y in got]
             if None not in order and sorted(order) == list(range(len(expected))):
                 text = ", ".join(f"your {labels[i]} is the expected {labels[j]}" for i, j in enumerate(order) if i != j)
-                raise _with_lines(failure, [f"{diagnose.FOUND}the right values in another order: {text}."]) from None
+                raise with_lines(failure, [f"{diagnose.FOUND}the right values in another order: {text}."]) from None
             raise
 
 
@@ -759,5 +759,5 @@ def compare(student: Callable, reference: Callable, *args: Any, what: str, varia
                       (options.get("rtol", 1e-6), options.get("atol", 1e-9)))
         if line is None:
             raise
-        raise _with_lines(failure, [line]) from failure.__cause__
+        raise with_lines(failure, [line]) from failure.__cause__
     return got, caught

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_true, compare
+from course import diagnose
+from course.checks import CheckFailed, call, check_array, check_true, compare, with_lines
 from course.nn import Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad
 
 from .cases import rng_for
@@ -199,7 +200,16 @@ def check_fit(student: Callable, adam_step: Callable | None = None) -> None:
                     ("adam_state_reset", _fit_variant(before, X, y, lr, epochs, own, "reset_keep_t")),
                     ("adam_t_from_zero", _fit_variant(before, X, y, lr, epochs, own, "t0")),
                     ("history_after_update", _fit_variant(before, X, y, lr, epochs, own, "after"))]
-        check_array(history, expected_history, what=f"{what}: loss history", rtol=1e-6, variants=variants)
+        moved = {f"layer {i} {name}": float(np.max(np.abs(new.params[name] - old.params[name])))
+                 for i, (old, new) in enumerate(zip(before.layers, model.layers)) for name in old.params
+                 if old.trainable}
+        try:
+            check_array(history, expected_history, what=f"{what}: loss history", rtol=1e-6, variants=variants)
+        except CheckFailed as failure:
+            summary = diagnose.training(history, moved)
+            if failure.mistake is not None or summary is None:
+                raise
+            raise with_lines(failure, [summary]) from None
         for i, (mine, theirs) in enumerate(zip(reference.layers, model.layers)):
             for name in mine.params:
                 check_array(theirs.params[name], mine.params[name], what=f"{what}: layer {i} {name} after fit",

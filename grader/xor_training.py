@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course import diagnose
 from course.checks import as_answer, call, check_array, check_true
 from course.data import xor
 from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
@@ -179,15 +180,27 @@ def check_train(student: Callable, init_layers: Callable) -> None:
                    problem=f"loss_history[0] = {history[0]:.6g}, but the mean binary cross-entropy of "
                            f"init_layers({sizes}, np.random.default_rng({seed})) is {first:.6g}: train should start "
                            "from init_layers with that generator and record each epoch's loss before its update.")
+        moved = {}
+        for l, ((W0, b0), (W, b)) in enumerate(zip(start, layers)):
+            moved[f"W{l + 1}"] = float(np.max(np.abs(np.asarray(W, dtype=float) - W0)))
+            moved[f"b{l + 1}"] = float(np.max(np.abs(np.asarray(b, dtype=float) - b0)))
+        initial = all(change == 0 for change in moved.values())
+        summary = [line for line in [diagnose.training(history, moved, initial)] if line]
         hidden = np.asarray(layers[0][0])
-        check_true(not np.allclose(hidden, hidden[:, :1]), what=what, mistake="zero_init",
+        check_true(not np.allclose(hidden, hidden[:, :1]), what=what, mistake="zero_init", details=summary,
                    problem="all hidden units ended up identical: they started identical.")
-        check_true(history[-1] < history[0], what=what, mistake="wrong_sign",
+        check_true(not initial, what=what, mistake="weights_not_updated", details=summary,
+                   problem="the layers returned are exactly the ones init_layers made: no parameter changed.")
+        flat = np.ptp(history) <= 1e-12 * max(1.0, abs(history[0]))
+        check_true(not flat, what=what, mistake=None, details=summary,
+                   problem=f"the loss stayed at {history[0]:.4f} in every epoch: is it measured on the updated layers?")
+        # "gradient ascent?" only where the loss really rose while the parameters moved
+        check_true(history[-1] < history[0], what=what, mistake="wrong_sign", details=summary,
                    problem=f"the loss rose from {history[0]:.4f} to {history[-1]:.4f}: gradient ascent?")
         for l, ((W0, b0), (W, b)) in enumerate(zip(start, layers)):
-            check_true(not np.allclose(W, W0), what=what, mistake="weights_not_updated",
+            check_true(not np.allclose(W, W0), what=what, mistake="weights_not_updated", details=summary,
                        problem=f"W{l + 1} never changed during training.")
-            check_true(not np.allclose(b, b0), what=what, mistake="bias_not_updated",
+            check_true(not np.allclose(b, b0), what=what, mistake="bias_not_updated", details=summary,
                        problem=f"b{l + 1} never changed during training.")
         accuracy = float(np.mean(predict(layers, X) == y))
         check_true(accuracy == 1.0, what=what, mistake=None,
