@@ -638,7 +638,8 @@ def _probe(student: Callable, reference: Callable, args: tuple, kwargs: dict, go
         ok, theirs = _theirs(student, a2, k2, what)
         if ok and same(theirs, expected):
             shown = ", ".join(names[i] for i in integers)
-            return (f"{diagnose.FOUND}right when {shown} holds the same numbers as floats, wrong for integers "
+            verb = "hold" if len(integers) > 1 else "holds"
+            return (f"{diagnose.FOUND}right when {shown} {verb} the same numbers as floats, wrong for integers "
                     "(an array made from an integer one, e.g. with zeros_like, keeps its integer dtype).")
     rng = np.random.default_rng(0)
     for i, (name, value) in enumerate(zip(names, values)):
