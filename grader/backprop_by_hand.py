@@ -88,8 +88,10 @@ def _agrees_with_numerical(loss_of: Callable[[np.ndarray], float], at: np.ndarra
 
 def check_sigmoid_backward(student: Callable) -> None:
     rng = rng_for("sigmoid_backward")
-    for n, d in batch_dims(rng):
-        dA, Z = rng.normal(size=(n, d)), rng.normal(size=(n, d)) * 2
+    cases = [(rng.normal(size=(n, d)), rng.normal(size=(n, d)) * 2) for n, d in batch_dims(rng)]
+    cases.append((rng.integers(-3, 4, size=(3, 4)), rng.normal(size=(3, 4)) * 2))      # an integer dA
+    for dA, Z in cases:
+        n, d = Z.shape
         A = sigmoid(Z)
         what = f"sigmoid_backward(dA, A) for shape {A.shape}"
         expected = sigmoid_backward(dA, A)
@@ -130,11 +132,13 @@ def _as_triple(got, what, names):
 
 def check_dense_backward(student: Callable) -> None:
     rng = rng_for("dense_backward")
-    for n, d_in in batch_dims(rng):
+    for case, (n, d_in) in enumerate([*batch_dims(rng), (4, 3)]):
         d_out = d_in + int(rng.integers(1, 3))
         X, W, b = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out)), rng.normal(size=d_out)
+        if case == 3:
+            X = rng.integers(-3, 4, size=(n, d_in))       # integer inputs: the gradients are floats all the same
         G = rng.normal(size=(n, d_out))          # upstream: L = sum(G * Z)
-        what = f"dense_backward(dZ, X, W) with dZ {G.shape}, X {X.shape}, W {W.shape}"
+        what = f"dense_backward(dZ, X, W) with dZ {G.shape}, X {X.shape}{' (integers)' * (X.dtype.kind == 'i')}, W {W.shape}"
         got = _as_triple(call(student, G, X, W, what=what)[0], what, ("dX", "dW", "db"))
         dX, dW, db = dense_backward(G, X, W)
         loss = lambda X_, W_, b_: float(np.sum(G * (X_ @ W_ + b_)))  # noqa: E731

@@ -207,12 +207,13 @@ def _probability_cases(name):
     y = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
     p = np.array([0.9, 0.2, 1e-5, 1 - 1e-5, 0.5, 0.3])
     cases.insert(0, (y, p))
+    cases.append((rng.integers(0, 2, size=(4, 3)), sigmoid(rng.normal(size=(4, 3)) * 3)))   # integer labels
     return cases
 
 
 def check_binary_cross_entropy(student: Callable) -> None:
     for y, p in _probability_cases("bce"):
-        what = f"binary_cross_entropy(y_true, p) for shape {y.shape}"
+        what = f"binary_cross_entropy(y_true, p) for shape {y.shape}{', integer labels' * (y.dtype.kind == 'i')}"
         got, _ = call(student, y, p, what=what)
         with np.errstate(all="ignore"):
             terms = y * np.log(p) + (1 - y) * np.log(1 - p)
@@ -243,7 +244,7 @@ def _check_clipped(student, reference, what):
 
 def check_binary_cross_entropy_grad(student: Callable) -> None:
     for y, p in _probability_cases("bce_grad"):
-        what = f"binary_cross_entropy_grad(y_true, p) for shape {y.shape}"
+        what = f"binary_cross_entropy_grad(y_true, p) for shape {y.shape}{', integer labels' * (y.dtype.kind == 'i')}"
         got, _ = call(student, y, p, what=what)
         pc = np.clip(p, EPS, 1 - EPS)
         with np.errstate(all="ignore"):
@@ -265,6 +266,7 @@ def _class_cases(name):
         Y = np.eye(k)[rng.integers(0, k, size=n)]
         logits = rng.normal(size=(n, k)) * 2
         cases.append((Y, logits))
+    cases.append((np.eye(4, dtype=int)[rng.integers(0, 4, size=3)], rng.normal(size=(3, 4)) * 2))   # integer one-hot rows
     return cases
 
 
@@ -272,7 +274,7 @@ def check_categorical_cross_entropy(student: Callable) -> None:
     for Y, logits in _class_cases("cce"):
         P = softmax(logits)
         n, k = Y.shape
-        what = f"categorical_cross_entropy(Y, P) for shape {Y.shape}"
+        what = f"categorical_cross_entropy(Y, P) for shape {Y.shape}{', integer Y' * (Y.dtype.kind == 'i')}"
         total = -np.sum(Y * np.log(P))
         compare(student, categorical_cross_entropy, Y, P, what=what, prepare=lambda got, what=what: _scalar(got, what),
                 variants=[
@@ -298,7 +300,7 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
     for Y, logits in cases:
         n = Y.shape[0]
         P = softmax(logits)
-        what = f"softmax_cross_entropy_grad(Y, logits) for shape {Y.shape}"
+        what = f"softmax_cross_entropy_grad(Y, logits) for shape {Y.shape}{', integer Y' * (Y.dtype.kind == 'i')}"
         got, caught = call(student, Y, logits, what=what)
         with np.errstate(all="ignore"):
             variants = [("missing_mean", P - Y), ("wrong_sign", (Y - P) / n), ("sce_forgot_y", P / n),

@@ -134,15 +134,15 @@ def check_gradient_descent_step(student: Callable) -> None:
 
 def check_predict(student: Callable) -> None:
     rng = rng_for("predict")
-    for depth, n, k in ((2, 8, 1), (1, 6, 3), (2, 1, 2)):
+    for depth, n, k in ((2, 8, 1), (1, 6, 3), (2, 1, 2), (1, 5, 2)):
         sizes = layer_sizes(rng, depth)[:-1] + [k]
         layers = [(rng.normal(size=(a, c)) * 1.5, rng.normal(size=c)) for a, c in zip(sizes, sizes[1:])]
-        X = rng.normal(size=(n, sizes[0]))
+        X = rng.normal(size=(n, sizes[0])) if n != 5 else rng.integers(-2, 3, size=(n, sizes[0]))   # integer features
         acts = mlp_forward(X, layers)
         out = acts[-1]
         Z = acts[-2] @ layers[-1][0] + layers[-1][1]
         expected = (out > 0.5).astype(int)
-        what = f"predict(layers, X) with X {X.shape}, {k} output unit{'s' * (k > 1)}"
+        what = f"predict(layers, X) with X {X.shape}{' (integers)' * (X.dtype.kind == 'i')}, {k} output unit{'s' * (k > 1)}"
         got, _ = call(student, layers, X, what=what)
         check_array(got, expected, what=what, integer=True, variants=[
             ("predict_probabilities", out), ("threshold_not_half", (out > 0).astype(int)),
