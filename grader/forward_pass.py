@@ -235,8 +235,10 @@ def check_predict_spam(student: Callable, sigmoid: Callable | None = None) -> No
         p = own(X @ w + b)
         expected = (p > threshold).astype(int)
         what = f"predict_spam(X, w, b, threshold={threshold}) with X {X.shape}"
-        got, _ = call(student, X, w, b, threshold, what=what)
-        check_array(got, expected, what=what, integer=True, context=[OWN_SIGMOID_NOTE] if sigmoid else [], variants=[
+        def spam(X, w, b, threshold=0.5):      # the reference, with the student's own sigmoid
+            return (own(X @ w + b) > threshold).astype(int)
+        compare(student, spam, X, w, b, threshold, what=what,
+                check=dict(integer=True, context=[OWN_SIGMOID_NOTE] if sigmoid else []), variants=[
             ("spam_probabilities", p), ("spam_threshold_on_z", ((X @ w + b) > threshold).astype(int)),
             ("spam_inverted", 1 - expected), ("spam_fixed_threshold", (p > 0.5).astype(int)),
             ("spam_no_bias", (own(X @ w) > threshold).astype(int)), ("spam_ge", (p >= threshold).astype(int))])

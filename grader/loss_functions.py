@@ -214,13 +214,13 @@ def _probability_cases(name):
 def check_binary_cross_entropy(student: Callable) -> None:
     for y, p in _probability_cases("bce"):
         what = f"binary_cross_entropy(y_true, p) for shape {y.shape}{', integer labels' * (y.dtype.kind == 'i')}"
-        got, _ = call(student, y, p, what=what)
         with np.errstate(all="ignore"):
             terms = y * np.log(p) + (1 - y) * np.log(1 - p)
             variants = [("wrong_sign", -binary_cross_entropy(y, p)), ("missing_mean", -np.sum(terms)),
                         ("mean_over_rows", -np.sum(terms) / len(y)), ("bce_log10", -np.mean(
                             y * np.log10(np.clip(p, EPS, 1 - EPS)) + (1 - y) * np.log10(np.clip(1 - p, EPS, 1))))]
-        check_array(_scalar(got, what), binary_cross_entropy(y, p), what=what, variants=variants, rtol=1e-5)
+        compare(student, binary_cross_entropy, y, p, what=what, variants=variants, check=dict(rtol=1e-5),
+                prepare=lambda got, what=what: _scalar(got, what))
     _check_clipped(student, binary_cross_entropy, "binary_cross_entropy(y_true, p)")
 
 
@@ -245,12 +245,11 @@ def _check_clipped(student, reference, what):
 def check_binary_cross_entropy_grad(student: Callable) -> None:
     for y, p in _probability_cases("bce_grad"):
         what = f"binary_cross_entropy_grad(y_true, p) for shape {y.shape}{', integer labels' * (y.dtype.kind == 'i')}"
-        got, _ = call(student, y, p, what=what)
         pc = np.clip(p, EPS, 1 - EPS)
         with np.errstate(all="ignore"):
             unclipped = (p - y) / (p * (1 - p)) / p.size
-        check_array(got, binary_cross_entropy_grad(y, p), what=what, n=p.size, rtol=1e-5, nonfinite="no_clip",
-                    variants=[("logits_vs_probs", (p - y) / p.size), ("logits_vs_probs", p - y),
+        compare(student, binary_cross_entropy_grad, y, p, what=what, check=dict(n=p.size, rtol=1e-5, nonfinite="no_clip"),
+                variants=[("logits_vs_probs", (p - y) / p.size), ("logits_vs_probs", p - y),
                               ("bce_grad_sign_slip", -(y / pc + (1 - y) / (1 - pc)) / p.size),
                               ("wrong_sign", -(pc - y) / (pc * (1 - pc)) / p.size),
                               ("mean_over_rows", (pc - y) / (pc * (1 - pc)) / len(p)),
@@ -301,7 +300,6 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
         n = Y.shape[0]
         P = softmax(logits)
         what = f"softmax_cross_entropy_grad(Y, logits) for shape {Y.shape}{', integer Y' * (Y.dtype.kind == 'i')}"
-        got, caught = call(student, Y, logits, what=what)
         with np.errstate(all="ignore"):
             variants = [("missing_mean", P - Y), ("wrong_sign", (Y - P) / n), ("sce_forgot_y", P / n),
                         ("probs_vs_logits", -Y / np.clip(P, EPS, 1) / n),
@@ -309,7 +307,7 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
                         ("softmax_axis", (softmax(logits.T).T - Y) / n),
                         ("softmax_global", (np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum() - Y) / n),
                         ("softmax_sigmoid", (sigmoid(logits) - Y) / n)]
-        check_array(got, softmax_cross_entropy_grad(Y, logits), what=what, n=n, atol=1e-12,
-                    nonfinite="unstable_softmax", variants=variants)
+        _, caught = compare(student, softmax_cross_entropy_grad, Y, logits, what=what, variants=variants,
+                            check=dict(n=n, atol=1e-12, nonfinite="unstable_softmax"))
         check_true(not any("overflow" in w or "invalid" in w for w in caught), what=what,
                    problem="numpy warned: " + "; ".join(sorted(set(caught)))[:300], mistake="unstable_softmax")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course import diagnose
-from course.checks import as_answer, call, check_array, check_true
+from course.checks import as_answer, call, check_array, check_true, compare
 from course.data import xor
 from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
 from course.optimisers import momentum_step, rmsprop_step  # the references (05's race uses them too)
@@ -143,8 +143,7 @@ def check_predict(student: Callable) -> None:
         Z = acts[-2] @ layers[-1][0] + layers[-1][1]
         expected = (out > 0.5).astype(int)
         what = f"predict(layers, X) with X {X.shape}{' (integers)' * (X.dtype.kind == 'i')}, {k} output unit{'s' * (k > 1)}"
-        got, _ = call(student, layers, X, what=what)
-        check_array(got, expected, what=what, integer=True, variants=[
+        compare(student, predict, layers, X, what=what, check=dict(integer=True), variants=[
             ("predict_probabilities", out), ("threshold_not_half", (out > 0).astype(int)),
             ("threshold_not_half", (Z > 0.5).astype(int)), ("threshold_not_half", (out >= 1).astype(int)),
             ("spam_inverted", 1 - expected)])
@@ -368,15 +367,15 @@ def _check_step(student, reference, variants, state_name, name, extra_cases):
             param, grad, state = float(param), float(grad), float(state)
         shown = "a number" if shape == () else f"shape {shape}"
         what = f"{name}(param, grad, {state_name}, lr={lr}{''.join(f', {k}={v}' for k, v in kw.items())}), {shown}"
-        got = _as_pair(call(student, param, grad, state, lr, what=what, **kw)[0], what)
         full = {"beta": 0.9, **({"eps": 1e-8} if name == "rmsprop_step" else {}), **kw}
         new, new_state = reference(param, grad, state, lr, **full)
         wrong = (variants(param, grad, state, lr, **full, beta_given="beta" in kw) if name == "rmsprop_step"
                  else variants(param, grad, state, lr, **full))
-        check_array(got[1], new_state, what=f"{what}: the new {state_name}",
-                    nonfinite="rmsprop_grad_not_squared" if name == "rmsprop_step" else "not_finite",
-                    variants=[(k, w[1]) for k, w in wrong] + [("state_order", new)])
-        check_array(got[0], new, what=f"{what}: the new param", variants=[(k, w[0]) for k, w in wrong])
+        compare(student, reference, param, grad, state, lr, what=what, **kw,
+                items=("the new param", f"the new {state_name}"), order=(1, 0),
+                per_item={f"the new {state_name}": {
+                    "nonfinite": "rmsprop_grad_not_squared" if name == "rmsprop_step" else "not_finite"}},
+                variants=[*wrong, ("state_order", (None, new))])
     # several steps in a row, state carried, against the recurrence unrolled by hand
     shape = (int(rng.integers(2, 4)), int(rng.integers(5, 7)))
     param0 = rng.normal(size=shape)
