@@ -270,12 +270,12 @@ def check_threshold_for_sensitivity(student: Callable) -> None:
         y[:2] = [0, 1]
         p = np.clip(0.3 * y + 0.7 * rng.random(n), 0, 1)
         what = f"threshold_for_sensitivity(y_true, p, target={target}) for {n} scores"
-        got, _ = call(student, y, p, target, what=what)
         expected = threshold_for_sensitivity(y, p, target)
         positives = np.sort(p[y == 1])
         low = float(positives[0])
         below = float(np.max(p[p < expected])) if np.any(p < expected) else expected
-        check_array(np.asarray(got, dtype=float), expected, what=what, variants=[
-            ("threshold_target_ignored", threshold_for_sensitivity(y, p, 0.95)), ("threshold_strict", below),
-            ("threshold_lowest", low)], context=[
-            f"(with t = {expected:.4f}, predicting p >= t finds {np.mean(p[y == 1] >= expected):.0%} of the positives)"])
+        variants = [("threshold_target_ignored", threshold_for_sensitivity(y, p, 0.95)), ("threshold_strict", below),
+                    ("threshold_lowest", low)]
+        note = f"(with t = {expected:.4f}, predicting p >= t finds {np.mean(p[y == 1] >= expected):.0%} of the positives)"
+        compare(student, threshold_for_sensitivity, y, p, target, what=what, variants=variants,
+                prepare=lambda got: np.asarray(got, dtype=float), check=dict(context=[note]))
