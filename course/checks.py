@@ -344,7 +344,8 @@ def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, intege
             key = "transposed"
         elif key is None and same:
             key = "flattened"        # the numbers are right (not only their count)
-        found = [] if key else _found(diagnose.relation(arr, exp, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
+        found = [] if key and catalog_on() else _found(
+            diagnose.relation(arr, exp, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
         _fail(what, f"wrong shape: expected {exp.shape}, got {arr.shape}.",
               [f"expected: {_describe(exp)}", f"got:      {_describe(arr)}", *found],
               mistake=key or "wrong_shape")
@@ -361,8 +362,10 @@ def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, intege
     finite = np.isfinite(e)
     if np.any(~np.isfinite(a) & finite):
         bad = int(np.sum(~np.isfinite(a) & finite))
+        found = [] if catalog_on() and nonfinite in CATALOG else _found(
+            diagnose.relation(a, e, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
         _fail(what, f"{bad} of {a.size} entries are NaN or inf where finite numbers are expected.",
-              [f"expected[:6] = {_fmt_values(e)}", f"got[:6]      = {_fmt_values(a)}"],
+              [f"expected[:6] = {_fmt_values(e)}", f"got[:6]      = {_fmt_values(a)}", *found],
               mistake=nonfinite)
 
     with np.errstate(all="ignore"):
@@ -597,6 +600,13 @@ def _perturbations(reference: Callable, args: tuple, kwargs: dict, names: list[s
             again = signature.bind(*args, **kwargs)
             again.arguments[name] = default
             yield f"{name} at its default {default:g} instead of {value:g}", again.args, again.kwargs
+    for name, value in list(bound.arguments.items()):
+        if isinstance(value, (float, np.floating)) and value != 0:
+            for other, why in ((-value, " (the opposite sign)"), (0.0, ""), (1.0, " (as if it were left out)")):
+                if other != value:
+                    again = signature.bind(*args, **kwargs)
+                    again.arguments[name] = float(other)
+                    yield f"{name} = {other:g} instead of {value:g}{why}", again.args, again.kwargs
     for i in range(len(args)):
         for j in range(i + 1, len(args)):
             a, b = args[i], args[j]
@@ -688,35 +698,56 @@ def with_lines(failure: CheckFailed, extra: Iterable[str]) -> CheckFailed:
     return CheckFailed("\n".join(lines[:at] + [f"  {x}" for x in extra] + lines[at:]), failure.mistake)
 
 
-def _compare_result(got, expected, what, variants, options, inputs, sizes, items, order=None, per_item=None):
+def _part_of(wrong: Any, key: Any) -> Any:
+    """A wrong variant's entry `key` (None where it has none)."""
+    try:
+        return None if wrong is None else wrong[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, (tuple, list)) and not all(
+        isinstance(x, (int, float, np.number)) for x in value))
+
+
+def _compare_result(got, expected, what, variants, options, inputs, sizes, items=(), order=None, per_item=None):
     """check_array on a number or an array; entry by entry on a tuple / list of them (saying
-    so when the right entries come in another order) or on a dict."""
-    if isinstance(expected, dict):
-        check_true(isinstance(got, dict) and set(expected) <= set(got), what=what, mistake="wrong_return",
-                   problem=f"expected a dict with keys {', '.join(map(str, expected))}, got "
-                           f"{sorted(got) if isinstance(got, dict) else type(got).__name__}.")
-        for key in expected:
-            check_array(got[key], expected[key], what=f"{what}: [{key!r}]", inputs=inputs, sizes=sizes,
-                        variants=[(k, w[key]) for k, w in variants], **options)
-        return
-    if not isinstance(expected, (tuple, list)):
+    so when the right entries come in another order) or on a dict, nested as deep as the answer
+    is (a (loss, grads) pair). `per_item` gives check_array options by an entry's name or key."""
+    per_item = per_item or {}
+
+    def entry(name, g, e, key, path):
+        wrong = [(k, _part_of(w, key)) for k, w in variants]
+        if _nested(e):
+            _compare_result(g, e, path, wrong, options, inputs, sizes, per_item=per_item)
+        else:
+            check_array(g, e, what=path, inputs=inputs, sizes=sizes, variants=[(k, w) for k, w in wrong if w is not None],
+                        **{**options, **per_item.get(name, {})})
+
+    if not (_nested(expected) or (items and isinstance(expected, (tuple, list)))):
         check_array(got, expected, what=what, variants=variants, inputs=inputs, sizes=sizes, **options)
+        return
+    if isinstance(expected, dict):
+        check_true(isinstance(got, dict) and set(expected) <= set(got), what=what, mistake="grads_keys",
+                   problem=f"expected a dict with keys {', '.join(map(str, expected))}, got "
+                           f"{sorted(map(str, got)) if isinstance(got, dict) else type(got).__name__}.")
+        for key in expected:
+            entry(key, got[key], expected[key], key, f"{what}['{key}']")
         return
     labels = list(items) if items else [f"item {i}" for i in range(len(expected))]
     check_true(isinstance(got, (tuple, list)) and len(got) == len(expected), what=what, mistake="wrong_return",
                problem=f"expected a tuple ({', '.join(labels)}), got {type(got).__name__}"
                        f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}.")
     for i in (order or range(len(expected))):
-        g, e = got[i], expected[i]
         try:
-            check_array(g, e, what=f"{what}: {labels[i]}", inputs=inputs, sizes=sizes,
-                        variants=[(k, w[i]) for k, w in variants], **{**options, **(per_item or {}).get(labels[i], {})})
+            entry(labels[i], got[i], expected[i], i, f"{what}: {labels[i]}")
         except CheckFailed as failure:
             if failure.mistake is not None:
                 raise
-            order = [next((j for j, x in enumerate(expected) if _same_result(y, x)), None) for y in got]
-            if None not in order and sorted(order) == list(range(len(expected))):
-                text = ", ".join(f"your {labels[i]} is the expected {labels[j]}" for i, j in enumerate(order) if i != j)
+            places = [next((j for j, x in enumerate(expected) if _same_result(y, x)), None) for y in got]
+            if None not in places and sorted(places) == list(range(len(expected))):
+                text = ", ".join(f"your {labels[i]} is the expected {labels[j]}" for i, j in enumerate(places) if i != j)
                 raise with_lines(failure, [f"{diagnose.FOUND}the right values in another order: {text}."]) from None
             raise
 

@@ -130,6 +130,11 @@ def _conditions(shape, inputs: Iterable[tuple[str, Any]], expected: np.ndarray):
     for name, a in arrays:
         out += [(f"{name} == 0", a == 0), (f"{name} < 0", a < 0), (f"{name} > 0", a > 0),
                 (f"{name} <= 0", a <= 0), (f"{name} >= 0", a >= 0)]
+        if a.size > 2 and np.ptp(a) > 0:              # boundaries: where an input takes its extreme values
+            low, high = float(a.min()), float(a.max())
+            out += [(f"{name} is at its smallest value {low:g}", a == low),
+                    (f"{name} is at its largest value {high:g}", a == high),
+                    (f"{name} is at either end of its range ({low:g} or {high:g})", (a == low) | (a == high))]
         for other, value in inputs:
             if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and value != 0:
                 out.append((f"{name} == {other} ({value:g})", a == float(value)))
@@ -166,31 +171,44 @@ def relation(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
         return None
     if not np.all(np.isfinite(g)):
         bad = ~np.isfinite(g)
-        if np.all(ok | bad) and g.size > 1:
-            return FOUND + f"NaN or inf in {int(bad.sum())} of {g.size} entries; every other entry is right."
-        return None
+        if not np.all(ok | bad):
+            return None
+        where = _localise(bad, e, inputs, "", word="NaN or inf")
+        if where:
+            return FOUND + where
+        return FOUND + f"NaN or inf in {int(bad.sum())} of {g.size} entries; every other entry is right." if g.size > 1 else None
     whole = _whole(g, e, rtol, atol, sizes)
     if whole:
         return FOUND + whole + "."
     bad = ~ok
     how = _part(g[bad], e[bad], rtol, atol, sizes)
-    suffix = f": {how}" if how else ""
+    where = _localise(bad, e, inputs, f": {how}" if how else "")
+    if where:
+        return FOUND + where
+    if how and bad.sum() < bad.size:
+        return FOUND + f"{int(bad.sum())} of {bad.size} entries are wrong: {how}; the others are right."
+    return None
+
+
+def _localise(bad: np.ndarray, e: np.ndarray, inputs, suffix: str, word: str = "wrong") -> str | None:
+    """Where the wrong entries are, when a condition on the inputs or a set of rows / columns
+    marks them: 'wrong exactly where z == 0; right everywhere else.'"""
+    if bad.all():
+        return None
     for text, mask in sorted(_conditions(e.shape, inputs, e), key=lambda c: int(np.sum(c[1]))):
         if np.all(mask[bad]) and np.sum(mask) < mask.size:
             share = "exactly" if np.array_equal(mask, bad) else "only"
             count = "" if share == "exactly" else f" ({int(bad.sum())} of the {int(mask.sum())} such entries)"
-            return FOUND + f"wrong {share} where {text}{count}{suffix}; right everywhere else."
+            return f"{word} {share} where {text}{count}{suffix}; right everywhere else."
     if e.ndim >= 2 and e.shape[0] > 1:
         rows = bad.reshape(e.shape[0], -1).any(axis=1)
         cols = bad.reshape(e.shape[0], e.shape[1], -1).any(axis=(0, 2))
         if not rows.all() and (cols.all() or rows.sum() <= cols.sum()):
-            return FOUND + f"{_which('row', rows)} wrong{suffix}; the other rows are right."
+            return f"{_which('row', rows)} {word}{suffix}; the other rows are right."
         if not cols.all():
-            return FOUND + f"{_which('column', cols)} wrong{suffix}; the other columns are right."
-    if how and bad.sum() < bad.size and e.ndim == 1:
-        return FOUND + f"{_which('entry', bad)} wrong{suffix}; the others are right."
-    if how and bad.sum() < bad.size:
-        return FOUND + f"{int(bad.sum())} of {bad.size} entries are wrong{suffix}; the others are right."
+            return f"{_which('column', cols)} {word}{suffix}; the other columns are right."
+    if suffix and e.ndim == 1:
+        return f"{_which('entry', bad)} {word}{suffix}; the others are right."
     return None
 
 
@@ -259,6 +277,13 @@ def _shape_relation(g, e, rtol, atol, inputs, sizes) -> str | None:
             for shaped in (r, np.expand_dims(r, axis)):
                 if shaped.shape == g.shape and _close(g, shaped, rtol, atol):
                     return FOUND + f"the expected array {name} over axis {axis} (shape {g.shape} instead of {e.shape})."
+    for axis in range(g.ndim):
+        for name, reduce in (("summing", np.sum), ("averaging", np.mean)):
+            r = reduce(g, axis=axis)
+            for shaped in (r, np.expand_dims(r, axis)):
+                if shaped.shape == e.shape and _close(shaped, e, rtol, atol):
+                    return FOUND + (f"{name} your array over axis {axis} gives the expected one (shape {g.shape} "
+                                    f"instead of {e.shape}).")
     if g.size == e.size and g.size > 1:
         inner = relation(g.reshape(e.shape), e, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes)
         if inner:
