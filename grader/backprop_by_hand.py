@@ -16,7 +16,7 @@ from course.gradcheck import numerical_gradient as _centered, relative_error
 from course.nn import (binary_cross_entropy, dense_backward, mlp_backward, mlp_forward, relu_backward,
                        sigmoid, sigmoid_backward)
 
-from .cases import batch_dims, layer_sizes, rng_for
+from .cases import BACKPROP_ORDER, batch_dims, in_backprop_order, layer_sizes, rng_for
 
 
 # --- references ---------------------------------------------------------------------
@@ -122,14 +122,6 @@ def check_relu_backward(student: Callable) -> None:
             ("relu_backward_sign", dA * (Z <= 0))])
 
 
-def _as_triple(got, what, names):
-    check_true(isinstance(got, (tuple, list)) and len(got) == len(names), what=what,
-               problem=f"expected a tuple ({', '.join(names)}), got {type(got).__name__}"
-                       f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}.",
-               mistake="wrong_return")
-    return got
-
-
 def check_dense_backward(student: Callable) -> None:
     rng = rng_for("dense_backward")
     for case, (n, d_in) in enumerate([*batch_dims(rng), (4, 3)]):
@@ -139,19 +131,19 @@ def check_dense_backward(student: Callable) -> None:
             X = rng.integers(-3, 4, size=(n, d_in))       # integer inputs: the gradients are floats all the same
         G = rng.normal(size=(n, d_out))          # upstream: L = sum(G * Z)
         what = f"dense_backward(dZ, X, W) with dZ {G.shape}, X {X.shape}{' (integers)' * (X.dtype.kind == 'i')}, W {W.shape}"
-        got = _as_triple(call(student, G, X, W, what=what)[0], what, ("dX", "dW", "db"))
         dX, dW, db = dense_backward(G, X, W)
         loss = lambda X_, W_, b_: float(np.sum(G * (X_ @ W_ + b_)))  # noqa: E731
         notes = {"dX": _agrees_with_numerical(lambda v: loss(v, W, b), X, dX),
                  "dW": _agrees_with_numerical(lambda v: loss(X, v, b), W, dW),
                  "db": _agrees_with_numerical(lambda v: loss(X, W, v), b, db)}
-        check_array(got[0], dX, what=f"{what}: dX", context=[notes["dX"]], variants=[
-            ("transposed", W @ G.T), ("dense_backward_order", dW), ("dense_backward_order", db)])
-        check_array(got[1], dW, what=f"{what}: dW", n=n, context=[notes["dW"]], variants=[
-            ("transposed", G.T @ X), ("dense_backward_order", dX), ("dense_backward_order", db)])
-        check_array(got[2], db, what=f"{what}: db", n=n, context=[notes["db"]], variants=[
-            ("bias_not_summed", G), ("extra_mean", G.mean(axis=0)), ("bias_summed_wrong_axis", G.sum(axis=1)),
-            ("bias_summed_all", G.sum())])
+        compare(student, dense_backward, G, X, W, what=what, items=("dX", "dW", "db"),
+                per_item={"dX": {"context": [notes["dX"]]}, "dW": {"n": n, "context": [notes["dW"]]},
+                          "db": {"n": n, "context": [notes["db"]]}},
+                variants=[("transposed", (W @ G.T, G.T @ X, None)), ("dense_backward_order", (dW, dX, None)),
+                          ("dense_backward_order", (db, db, None)), ("bias_not_summed", (None, None, G)),
+                          ("extra_mean", (None, None, G.mean(axis=0))),
+                          ("bias_summed_wrong_axis", (None, None, G.sum(axis=1))),
+                          ("bias_summed_all", (None, None, G.sum()))])
 
 
 def check_numerical_gradient(student: Callable) -> None:
@@ -234,29 +226,21 @@ def check_two_layer_backprop(student: Callable) -> None:
         h = d + 1
         X, y, W1, b1, W2, b2 = _two_layer_case(rng, n, d, h, k)
         what = f"two_layer_backprop with X {X.shape}, W1 {W1.shape}, W2 {W2.shape}"
-        got, _ = call(student, X, y, W1, b1, W2, b2, what=what)
         loss, grads = two_layer_backprop(X, y, W1, b1, W2, b2)
-        check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
-                   problem=f"expected (loss, grads), got {type(got).__name__}.")
-        got_loss, got_grads = got
-        check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss,
-                    what=f"{what}: loss", n=y.size,
-                    variants=[("loss_not_mean", loss * y.size), ("mean_over_rows", loss * k)])
-        check_true(isinstance(got_grads, dict) and set(GRAD_KEYS) <= set(got_grads), what=what, mistake="grads_keys",
-                   problem=f"expected a dict with keys {', '.join(GRAD_KEYS)}, got "
-                           f"{sorted(got_grads) if isinstance(got_grads, dict) else type(got_grads).__name__}.")
         params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-        variants = _two_layer_variants(X, y, W1, b1, W2, b2)
-        for key in ("dW2", "db2", "dW1", "db1"):      # the order backprop computes them
+        notes = {}
+        for key in BACKPROP_ORDER:
             name = key[1:]
 
             def loss_of(v, name=name):
                 p = dict(params, **{name: v})
                 return binary_cross_entropy(y, sigmoid(sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]))
 
-            note = _agrees_with_numerical(loss_of, params[name], grads[key])
-            check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']", n=y.size,
-                        variants=[(m, v[key]) for m, v in variants], context=[note])
+            notes[key] = _agrees_with_numerical(loss_of, params[name], grads[key])
+        variants = [(m, (None, v)) for m, v in _two_layer_variants(X, y, W1, b1, W2, b2)]
+        compare(student, in_backprop_order(two_layer_backprop), X, y, W1, b1, W2, b2, what=what, items=("loss", "grads"),
+                check=dict(n=y.size), per_item={key: {"context": [notes[key]]} for key in BACKPROP_ORDER},
+                variants=variants + [("loss_not_mean", (loss * y.size, None)), ("mean_over_rows", (loss * k, None))])
 
 
 def check_two_layer_backprop_saturated(student: Callable) -> None:

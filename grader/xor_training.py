@@ -17,7 +17,7 @@ from course.data import xor
 from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
 from course.optimisers import momentum_step, rmsprop_step  # the references (05's race uses them too)
 
-from .cases import layer_sizes, rng_for
+from .cases import BACKPROP_ORDER, in_backprop_order, layer_sizes, rng_for
 
 
 # --- what an exercise's docstring must not say -----------------------------------------
@@ -513,14 +513,10 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
         loss, grads = two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg)
         params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
         wrong = [(key, _softmax_mlp(X, y, W1, b1, W2, b2, reg, **options)) for key, options in SOFTMAX_MISTAKES]
-        got, _ = call(student, X, y.copy(), W1, b1, W2, b2, reg=reg, what=what)
-        got_loss, got_grads = _softmax_answer(got, what)
         data_loss = two_layer_softmax_backprop(X, y, W1, b1, W2, b2)[0]
         penalty = loss - data_loss
-        check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss, what=f"{what}: loss",
-                    variants=[(key, w[0]) for key, w in wrong] + [("loss_not_mean", data_loss * n + penalty),
-                                                                  ("cce_mean_over_elements", data_loss / k + penalty)])
-        for key in ("dW2", "db2", "dW1", "db1"):
+        notes = {}
+        for key in BACKPROP_ORDER:
             name = key[1:]
             numeric = numerical_gradient(
                 lambda v, name=name: two_layer_softmax_backprop(X, y, **dict(params, **{name: v}), reg=reg)[0],
@@ -528,11 +524,13 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
             err = relative_error(grads[key], numeric)
             if err > 1e-5:
                 raise RuntimeError(f"grader reference disagrees with the numerical gradient ({err:.1e})")
-            check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']",
-                        n=n if reg == 0 or key.startswith("db") else None,     # the penalty spoils n·grad
-                        variants=[(m, w[1][key]) for m, w in wrong],
-                        context=[f"(the expected gradient agrees with a centered-difference gradient: relative "
-                                 f"error {err:.0e})"])
+            notes[key] = {"n": n if reg == 0 or key.startswith("db") else None,     # the penalty spoils n·grad
+                          "context": [f"(the expected gradient agrees with a centered-difference gradient: relative "
+                                      f"error {err:.0e})"]}
+        compare(student, in_backprop_order(two_layer_softmax_backprop), X, y.copy(), W1, b1, W2, b2, reg=reg,
+                what=what, items=("loss", "grads"), per_item=notes,
+                variants=wrong + [("loss_not_mean", (data_loss * n + penalty, None)),
+                                  ("cce_mean_over_elements", (data_loss / k + penalty, None))])
     # every logit near 1000, close together: the same softmax as without the 1000, but exp() of
     # the raw logits overflows (what the shift by the row's maximum is for)
     X, y, W1, b1, W2, b2 = _softmax_case(rng_for("two_layer_softmax_backprop", 1), 4, 3, 5, 3)
