@@ -482,6 +482,24 @@ def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
     item      how to call one entry in the report: "activations" gives "activations[2]".
     """
     variants = list(variants)
+    try:
+        _check_sequence_shape(got, expected, what, variants)
+    except CheckFailed as failure:
+        line = diagnose.sequence(got, list(expected))
+        if line is None or (failure.mistake not in (None, "wrong_shape", "not_an_array") and catalog_on()):
+            raise
+        raise with_lines(failure, [line]) from None
+    try:
+        return _check_sequence_entries(got, expected, what, variants, item, array_options)
+    except CheckFailed as failure:
+        line = diagnose.sequence(got, list(expected))
+        if line is None or (failure.mistake is not None and catalog_on()):
+            raise
+        raise with_lines(failure, [line]) from None
+
+
+def _check_sequence_shape(got, expected, what, variants):
+    """The answer is a list of the expected length (naming the mistake a whole wrong list matches)."""
     if not isinstance(got, (list, tuple)):
         only_output = [k for k, wrong in variants if k.endswith("only_output")]
         _fail(what, f"expected a list of {len(expected)} arrays, got {_describe(got)}.",
@@ -498,6 +516,9 @@ def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
               [f"got shapes: {[getattr(g, 'shape', type(g).__name__) for g in got]}",
                f"expected shapes: {[np.shape(e) for e in expected]}"],
               mistake=key or "wrong_shape")
+
+
+def _check_sequence_entries(got, expected, what, variants, item, array_options):
     same_length = [(k, wrong) for k, wrong in variants if len(wrong) == len(expected)]
     # A whole wrong list matched entry for entry names its mistake before any single entry
     # does: two mistakes can agree on one entry (Z1 stored, or no activation at all).
@@ -785,7 +806,7 @@ def compare(student: Callable, reference: Callable, *args: Any, what: str, varia
         _compare_result(answer, expected, what, list(variants), options, inputs, _sizes(names, values), items,
                         order, per_item)
     except CheckFailed as failure:
-        if failure.mistake is not None:
+        if failure.mistake is not None or str(failure).count(diagnose.FOUND) >= 2:   # two lines at most
             raise
         line = _probe(student, reference, args, kwargs, got, expected, what,
                       (options.get("rtol", 1e-6), options.get("atol", 1e-9)))

@@ -177,7 +177,7 @@ def relation(got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
         if where:
             return FOUND + where
         return FOUND + f"NaN or inf in {int(bad.sum())} of {g.size} entries; every other entry is right." if g.size > 1 else None
-    whole = _whole(g, e, rtol, atol, sizes)
+    whole = _whole(g, e, rtol, atol, sizes) or _with_inputs(g, e, rtol, atol, inputs) or _by_rows(g, e, rtol, atol)
     if whole:
         return FOUND + whole + "."
     bad = ~ok
@@ -209,6 +209,53 @@ def _localise(bad: np.ndarray, e: np.ndarray, inputs, suffix: str, word: str = "
             return f"{_which('column', cols)} {word}{suffix}; the other columns are right."
     if suffix and e.ndim == 1:
         return f"{_which('entry', bad)} {word}{suffix}; the others are right."
+    return None
+
+
+# Elementwise functions a value may have gone through once too often (or not at all): plain
+# mathematics, not a list of mistakes. (name, f(expected) -> what yours would be)
+FUNCTIONS = (
+    ("the square of", np.square), ("the square root of", np.sqrt), ("the absolute value of", np.abs),
+    ("exp of", np.exp), ("the natural log of", np.log), ("1 minus", lambda x: 1 - x),
+    ("sigmoid of", lambda x: 1 / (1 + np.exp(-x))), ("the logit log(x / (1 - x)) of", lambda x: np.log(x / (1 - x))),
+    ("tanh of", np.tanh), ("max(0, x) of", lambda x: np.maximum(x, 0)),
+)
+
+
+def _with_inputs(g: np.ndarray, e: np.ndarray, rtol: float, atol: float, inputs) -> str | None:
+    """Yours is an input itself, or the expected one plus or minus an input, or a plain function
+    of the expected one (its inverse is in the list too where that matters: square and root, exp
+    and log, sigmoid and logit)."""
+    for name, value in inputs:
+        try:
+            a = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if a.shape != e.shape or g.size < 2:
+            continue
+        for sign, word in ((1, ""), (-1, "minus ")):
+            if _close(g, sign * a, rtol, atol):
+                return f"your answer is {word}{name} itself"
+            if np.any(a != 0) and _close(g, e + sign * a, rtol, atol):
+                return f"yours is the expected one {'plus' if sign > 0 else 'minus'} {name}"
+    with np.errstate(all="ignore"):
+        for text, f in FUNCTIONS:
+            mapped = np.asarray(f(e), dtype=float)
+            if np.all(np.isfinite(mapped)) and _close(g, mapped, rtol, atol):
+                return f"yours is {text} the expected {'value' if g.size == 1 else 'values'}"
+    return None
+
+
+def _by_rows(g: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> str | None:
+    """Each row (or column) is the expected one times a factor of its own: a normalisation."""
+    if e.ndim != 2 or min(e.shape) < 2:
+        return None
+    for axis, word in ((0, "row"), (1, "column")):
+        gs, es = (g, e) if axis == 0 else (g.T, e.T)
+        factors = [_factor(gr, er, rtol, atol) if not _close(gr, er, rtol, atol) else 1.0 for gr, er in zip(gs, es)]
+        if None not in factors and np.ptp(factors) > 1e-6 and all(abs(k - 1) > 1e-6 for k in factors):
+            shown = ", ".join(_num(k) for k in factors[:4]) + (", ..." if len(factors) > 4 else "")
+            return f"each {word} is the expected {word} times a factor of its own ({shown})"
     return None
 
 
@@ -327,3 +374,33 @@ def training(history: Any, moved: Mapping[str, float] | None = None, returned_in
         elif still:
             parts.append(f"{', '.join(still)} never moved")
     return FOUND + "; ".join(parts) + "." if parts else None
+
+
+def sequence(got: Any, expected: list, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
+    """How a list of arrays relates to the expected list: an entry missing at either end,
+    the order reversed, or a single array that is one of the expected entries."""
+    def same(a, b):
+        try:
+            return _close(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol, atol)
+        except (TypeError, ValueError):
+            return False
+    n = len(expected)
+    if isinstance(got, np.ndarray):
+        hits = [i for i, e in enumerate(expected) if same(got, e)]
+        if hits:
+            return FOUND + f"your answer is entry {hits[-1]} of the expected list of {n}, alone."
+        return None
+    if not isinstance(got, (list, tuple)):
+        return None
+    if len(got) == n - 1:
+        if all(same(a, b) for a, b in zip(got, expected[1:])):
+            return FOUND + "your list is the expected one without its first entry."
+        if all(same(a, b) for a, b in zip(got, expected[:-1])):
+            return FOUND + "your list is the expected one without its last entry."
+    if len(got) == n + 1:
+        for i in range(n + 1):
+            if all(same(a, b) for a, b in zip(got[:i] + got[i + 1:], expected)):
+                return FOUND + f"your list is the expected one with an extra entry at position {i}."
+    if len(got) == n and n > 1 and all(same(a, b) for a, b in zip(got, expected[::-1])):
+        return FOUND + "your list is the expected one reversed."
+    return None

@@ -42,8 +42,9 @@ def test_wrong_only_where_an_input_says():
     right = np.maximum(z, 0)
     at_zero = np.where(z == 0, 0.5, right)
     assert "wrong exactly where z == 0" in relation(at_zero, right, inputs=[("z", z)])
-    negative = np.where(z < 0, z, right)
+    negative = np.where(z < 0, 2 * z, right)
     assert "wrong exactly where z < 0" in relation(negative, right, inputs=[("z", z)])
+    assert "your answer is z itself" in relation(z, right, inputs=[("z", z)])
     y, yhat = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, 3.0, 5.0])
     expected = np.sign(yhat - y)
     tie = np.where(yhat == y, 1.0, expected)
@@ -58,6 +59,20 @@ def test_right_rows_and_wrong_rows_are_told_apart():
     got = E.copy()
     got[:, 1] = 0
     assert "column 1 (of 3) is wrong: 0 there" in relation(got, E)
+
+
+def test_a_plain_function_a_normalisation_and_lists():
+    z = RNG.normal(size=(4, 3))
+    assert "yours is sigmoid of the expected values" in relation(1 / (1 + np.exp(-z)), z)
+    assert "yours is the square root of the expected value" in relation(np.sqrt(2.5), 2.5)
+    assert "yours is the square of the expected value" in relation(2.5 ** 2, 2.5)
+    e = np.exp(z)
+    assert "each row is the expected row times a factor of its own" in relation(e, e / e.sum(axis=1, keepdims=True))
+    acts = [RNG.normal(size=(2, 3)) for _ in range(3)]
+    assert "without its first entry" in diagnose.sequence(acts[1:], acts)
+    assert "entry 2 of the expected list of 3, alone" in diagnose.sequence(acts[2], acts)
+    assert "reversed" in diagnose.sequence(acts[::-1], acts)
+    assert diagnose.sequence([acts[0], acts[0], acts[2]], acts) is None
 
 
 def test_shapes_that_differ():
