@@ -685,21 +685,28 @@ def _probe(student: Callable, reference: Callable, args: tuple, kwargs: dict, go
         if ok and same(theirs, got):
             return f"{diagnose.FOUND}your result does not change when {name} changes, but it should: is {name} used?"
     arrays = [i for i, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim >= 1]
-    if arrays and values[arrays[0]].shape[0] > 1:
-        n = values[arrays[0]].shape[0]
-        a2, k2 = _replace(args, kwargs, {i: values[i][:1] for i in arrays if values[i].shape[0] == n})
+
+    def right_for(changes):
+        a2, k2 = _replace(args, kwargs, changes)
         out = _reference(reference, a2, k2)
         ok, theirs = _theirs(student, a2, k2, what) if out is not None else (False, None)
-        if ok and same(theirs, out):
-            return f"{diagnose.FOUND}right for a batch of one ({names[arrays[0]]} with 1 row), wrong for {n} rows."
+        return ok and same(theirs, out)
+
+    # right for each sample alone (every row a batch of one, not only the first: a mistake
+    # that depends on the values would pass for some rows), wrong for the batch
+    if arrays and values[arrays[0]].shape[0] > 1 and values[arrays[0]].ndim >= 2:
+        n = values[arrays[0]].shape[0]
+        batch = [i for i in arrays if values[i].shape[0] == n]
+        if all(right_for({i: values[i][r:r + 1] for i in batch}) for r in range(min(n, 8))):
+            return (f"{diagnose.FOUND}right for each row of {names[arrays[0]]} alone (a batch of one), wrong for "
+                    f"the {n} rows together.")
+    # right once every dimension is the same (square), from either end of each axis
     dims = sorted({s for i in arrays for s in values[i].shape if s > 1})
     if len(dims) >= 2:
         m = dims[0]
-        a2, k2 = _replace(args, kwargs, {i: values[i][tuple(slice(0, min(s, m)) for s in values[i].shape)].copy()
-                                         for i in arrays})
-        out = _reference(reference, a2, k2)
-        ok, theirs = _theirs(student, a2, k2, what) if out is not None else (False, None)
-        if ok and same(theirs, out):
+        ends = [{i: values[i][tuple(slice(0, min(s, m)) if first else slice(s - min(s, m), s)
+                                    for s in values[i].shape)].copy() for i in arrays} for first in (True, False)]
+        if all(right_for(changes) for changes in ends):
             return f"{diagnose.FOUND}right when every dimension is {m} (square shapes), wrong for the shapes here."
     return None
 

@@ -159,7 +159,7 @@ def test_integer_inputs_are_told_from_float_ones():
 
 def test_a_batch_of_one_and_square_shapes():
     text = failure(lambda X, W, b: X @ W + b * len(X), dense, X, W, B)
-    assert "right for a batch of one (X with 1 row), wrong for 5 rows" in text, text
+    assert "right for each row of X alone (a batch of one), wrong for the 5 rows together" in text, text
     text = failure(lambda X, W, b: X @ W + b + (W.shape[0] != W.shape[1]) * np.arange(W.shape[1]), dense, X, W, B)
     assert "right when every dimension is 3 (square shapes)" in text, text
 
@@ -210,3 +210,10 @@ def test_a_train_that_returns_its_initial_layers_is_not_called_gradient_ascent()
     text = str(info.value)
     assert info.value.mistake == "weights_not_updated" and "ascent" not in text, text
     assert "the loss stayed at" in text and "the model returned is the one it started from" in text
+
+
+def test_a_mistake_that_depends_on_values_is_not_called_a_batch_or_shape_effect():
+    z = RNG.normal(size=(5, 3))
+    z[1, 1] = z[3, 0] = 0.0
+    text = failure(lambda z: np.where(z == 0, 0.5, np.maximum(z, 0)), lambda z: np.maximum(z, 0), z)
+    assert "batch" not in text and "square" not in text and "wrong exactly where z == 0" in text, text
