@@ -311,6 +311,18 @@ def _part(g: np.ndarray, e: np.ndarray, rtol: float, atol: float, sizes: Mapping
     return None
 
 
+def _reduced(a: np.ndarray, target: np.ndarray, rtol: float, atol: float) -> tuple[str, str, int] | None:
+    """("summed", "summing", axis) or the same for averaging, when reducing `a` over that axis
+    (kept or not) gives `target`."""
+    for axis in range(a.ndim):
+        for past, doing, reduce in (("summed", "summing", np.sum), ("averaged", "averaging", np.mean)):
+            r = reduce(a, axis=axis)
+            for shaped in (r, np.expand_dims(r, axis)):
+                if shaped.shape == target.shape and _close(shaped, target, rtol, atol):
+                    return past, doing, axis
+    return None
+
+
 def _shape_relation(g, e, rtol, atol, inputs, sizes) -> str | None:
     """When the shapes differ: the same numbers arranged otherwise, the expected array reduced
     over an axis, or (same size) a relation once reshaped."""
@@ -318,19 +330,13 @@ def _shape_relation(g, e, rtol, atol, inputs, sizes) -> str | None:
         return FOUND + f"your array is the transpose of the expected one (shape {g.shape} instead of {e.shape})."
     if g.size == e.size and _close(g.reshape(e.shape), e, rtol, atol):
         return FOUND + f"the right numbers in the right order, in shape {g.shape} instead of {e.shape}."
-    for axis in range(e.ndim):
-        for name, reduce in (("summed", np.sum), ("averaged", np.mean)):
-            r = reduce(e, axis=axis)
-            for shaped in (r, np.expand_dims(r, axis)):
-                if shaped.shape == g.shape and _close(g, shaped, rtol, atol):
-                    return FOUND + f"the expected array {name} over axis {axis} (shape {g.shape} instead of {e.shape})."
-    for axis in range(g.ndim):
-        for name, reduce in (("summing", np.sum), ("averaging", np.mean)):
-            r = reduce(g, axis=axis)
-            for shaped in (r, np.expand_dims(r, axis)):
-                if shaped.shape == e.shape and _close(shaped, e, rtol, atol):
-                    return FOUND + (f"{name} your array over axis {axis} gives the expected one (shape {g.shape} "
-                                    f"instead of {e.shape}).")
+    found = _reduced(e, g, rtol, atol)
+    if found:
+        return FOUND + f"the expected array {found[0]} over axis {found[2]} (shape {g.shape} instead of {e.shape})."
+    found = _reduced(g, e, rtol, atol)
+    if found:
+        return FOUND + (f"{found[1]} your array over axis {found[2]} gives the expected one "
+                        f"(shape {g.shape} instead of {e.shape}).")
     if g.size == e.size and g.size > 1:
         inner = relation(g.reshape(e.shape), e, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes)
         if inner:
