@@ -29,7 +29,7 @@ import numpy as np
 
 from course import data, widgets
 from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
-from course.gradcheck import numerical_gradient, relative_error, verdict
+from course.gradcheck import directional_slopes, relative_error, verdict
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -390,19 +390,20 @@ print("✓ binary_cross_entropy_grad")
 # **Probability or logit?** If $p = \sigma(z)$, the chain rule multiplies your gradient by
 # $\sigma'(z) = p(1 - p)$, which cancels its denominator: $\partial\,\text{BCE}/\partial z_i = (p_i - y_i)/N$.
 # That simpler expression is the gradient with respect to the **logit** $z$; it is not what
-# `binary_cross_entropy_grad` returns. Notebook 03 uses both. Checked numerically:
-# differentiate BCE through a sigmoid with `course.gradcheck.numerical_gradient` and
-# compare with $(p - y)/N$.
+# `binary_cross_entropy_grad` returns. Notebook 03 uses both. Checked numerically: along a
+# few random directions $u$, measure the slope of BCE through a sigmoid with a centered
+# difference (`course.gradcheck.directional_slopes`) and compare with the slope $(p - y)/N$
+# predicts, $\sum_i u_i (p_i - y_i)/N$.
 
 # %%
 z = np.array([-2.0, 0.5, 3.0])
 y = np.array([0.0, 1.0, 0.0])
 sigmoid = lambda t: 1 / (1 + np.exp(-t))                          # fine for these small z
 with using_your_code():
-    through_sigmoid = numerical_gradient(lambda t: binary_cross_entropy(y, sigmoid(t)), z)
-    print("numerical d BCE / d z:", through_sigmoid)
-    print("(p - y) / N:          ", (sigmoid(z) - y) / z.size)
-    err = relative_error(through_sigmoid, (sigmoid(z) - y) / z.size)
+    measured, predicted = directional_slopes(lambda t: binary_cross_entropy(y, sigmoid(t)), z, (sigmoid(z) - y) / z.size)
+    print("measured slopes:        ", measured)
+    print("predicted by (p - y)/N: ", predicted)
+    err = relative_error(measured, predicted)
     print(f"relative error {err:.1e}: {verdict(err)}")
 
 # %% [markdown]
@@ -520,8 +521,9 @@ print("✓ softmax_cross_entropy_grad")
 # ## 8 · Check every gradient numerically
 #
 # A gradient you derived by hand is a claim; a centered difference tests it. For each loss,
-# perturb every prediction by $\pm h$ and compare (`course.gradcheck`; notebook 03 has you
-# write this yourself). Relative errors near $10^{-10}$ say *correct*. MAE is checked away from
+# move the predictions by $\pm h$ along a few random directions, measure the loss's slope, and
+# compare with the slope your gradient predicts (`course.gradcheck.directional_slopes`;
+# notebook 03 has you build the full numerical gradient, entry by entry). Relative errors near $10^{-10}$ say *correct*. MAE is checked away from
 # its kink at $r = 0$, where a centered difference averages the two slopes.
 
 # %%
@@ -542,7 +544,7 @@ with using_your_code():
                                     softmax_cross_entropy_grad(Y_cls, Z_cls), Z_cls),
     }
     for name, (f, analytic, at) in checks.items():
-        err = relative_error(analytic, numerical_gradient(f, at))
+        err = relative_error(*directional_slopes(f, at, analytic))
         print(f"{name:25s} relative error {err:.1e}  {verdict(err)}")
 
 # %% [markdown]

@@ -32,7 +32,9 @@ import numpy as np
 from course import data, plots, widgets
 from course.checks import NO_GRADER, check_array, check_true, run, using_your_code
 from course.gradcheck import relative_error, verdict
-from course.nn import mlp_forward, sigmoid       # notebook 01's functions
+# earlier notebooks' functions, worked versions in the modules beside this notebook
+from forward_pass import mlp_forward, sigmoid                               # notebook 01's
+from loss_functions import binary_cross_entropy, binary_cross_entropy_grad  # notebook 02's
 
 np.set_printoptions(precision=6, suppress=True)
 
@@ -487,7 +489,7 @@ with using_your_code():
 # </details>
 
 # %%
-widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad)
 
 # %% [markdown]
 # ## 8 · Any depth: `mlp_backward`
@@ -505,8 +507,8 @@ widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
 #
 # Note $A_{l-1}$, the activation flowing **into** layer $l$: with `activations` indexed from
 # 0 (= $X$), layer $l$'s output is `activations[l]` and its input `activations[l - 1]`.
-# (`mlp_forward` from notebook 01 is imported from `course.nn`, which holds the reference
-# versions of what earlier notebooks had you write.)
+# (`mlp_forward` from notebook 01 is imported from `forward_pass.py`, beside this notebook:
+# the worked versions of notebook 01's exercises.)
 #
 # **Exercise 8.1 (3 points).** Write `mlp_backward(activations, layers, dA_out)` for an
 # all-sigmoid MLP, using your `sigmoid_backward` and `dense_backward`. `dA_out` is

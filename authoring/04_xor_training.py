@@ -33,8 +33,10 @@ import numpy as np
 
 from course import data, plots, widgets
 from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
-from course.nn import (binary_cross_entropy, binary_cross_entropy_grad, dense_backward, mlp_backward, mlp_forward,
-                       relu, relu_backward, sigmoid)
+# earlier notebooks' functions, worked versions in the modules beside this notebook
+from backprop_by_hand import dense_backward, mlp_backward, numerical_gradient, relu_backward  # notebook 03's
+from forward_pass import mlp_forward, relu, sigmoid, softmax                                # notebook 01's
+from loss_functions import binary_cross_entropy, binary_cross_entropy_grad                  # notebook 02's
 
 np.set_printoptions(precision=4, suppress=True)
 X_xor, y_xor = data.xor()
@@ -146,7 +148,7 @@ for x, a, b, c in zip(X_xor, output_classic.ravel(), longer.ravel(), cross_entro
 # **Exercise 3.1 (2 + 2 + 1 points).** Write `init_layers(sizes, rng)`,
 # `gradient_descent_step(layers, grads, lr)` and `predict(layers, X)`. `sizes` lists the
 # units per layer, input first: `[2, 3, 1]` is a 2-3-1 network. `mlp_forward` (notebook 01)
-# is imported from `course.nn`.
+# is imported from `forward_pass.py`, beside this notebook.
 
 # %% kind="solution" grade_id="init_layers"
 def init_layers(sizes, rng):
@@ -240,7 +242,8 @@ print("✓ predict")
 # (`gradient_descent_step`). Record each epoch's loss **before** its update, so
 # `loss_history[0]` is the loss of the initial network. Make the generator with
 # `np.random.default_rng(seed)` and hand it to `init_layers`: the same seed must give the
-# same run. All four library functions come from `course.nn`, the reference versions of
+# same run. The three earlier functions come from the modules beside this notebook
+# (`forward_pass.py`, `loss_functions.py`, `backprop_by_hand.py`), the worked versions of
 # what notebooks 01–03 had you write.
 #
 # **Exercise 4.1 (4 points).** Write `train(X, y, sizes, lr, epochs, seed)` returning
@@ -1010,12 +1013,12 @@ print("✓ two_layer_softmax_backprop")
 # The test above checked one small case. The real check of a backward pass is the one 03 §5
 # taught: perturb each parameter a little, watch the loss, and compare. Below, a random
 # network with 8 inputs, 6 hidden units and 4 classes, a batch of 5 and `reg = 0.1`;
-# `numerical_gradient` and `relative_error` are the course's versions of 03's (in
-# `course.gradcheck`). The ReLU has a kink at 0, but with random inputs no hidden unit sits
+# `numerical_gradient` is the worked version of 03's (in `backprop_by_hand.py`, beside this
+# notebook) and `relative_error` the course's (`course.gradcheck`). The ReLU has a kink at 0, but with random inputs no hidden unit sits
 # exactly on it.
 
 # %%
-from course.gradcheck import numerical_gradient, relative_error, verdict
+from course.gradcheck import relative_error, verdict
 
 rng = np.random.default_rng(4)
 Xg, yg = rng.normal(size=(5, 8)), rng.integers(0, 4, size=5)
@@ -1062,8 +1065,9 @@ plots.show(fig, alt="The first image of each digit 0 to 9, 8 by 8 pixels, dark i
 # validation images and 997 training images; `digit_split(100)` keeps only the first 100 of
 # the training images.
 #
-# **The training loop** is given: `train_digits(backprop, X, y, X_val, y_val, hidden=..., reg=...,
-# epochs=..., lr=...)` in `course.digits` (read it with `train_digits??`). It starts from
+# **The training loop** is given: `train_digits(backprop, X, y, X_val, y_val, relu=..., softmax=...,
+# hidden=..., reg=..., epochs=..., lr=...)` in `course.digits` (read it with `train_digits??`);
+# notebook 01's `relu` and `softmax` score the network. It starts from
 # random weights (normal, variance $2/\text{fan-in}$, suited to ReLU), and every epoch calls
 # **your** `two_layer_softmax_backprop` on the whole training set and takes one
 # gradient-descent step. Before each step it records the cross-entropy and the accuracy on the
@@ -1104,8 +1108,8 @@ def show_curves(run, title):
     return fig
 
 with using_your_code():
-    overfit = train_digits(two_layer_softmax_backprop, *small["train"], *small["val"], hidden=64, reg=0.0,
-                           epochs=EPOCHS_SMALL, lr=LR)
+    overfit = train_digits(two_layer_softmax_backprop, *small["train"], *small["val"], relu=relu, softmax=softmax,
+                           hidden=64, reg=0.0, epochs=EPOCHS_SMALL, lr=LR)
     best = overfit["best_epoch"]
     print(f"training accuracy reaches 100% at epoch {int(np.argmax(overfit['train_acc'] == 1.0))}; "
           f"after {EPOCHS_SMALL} epochs: training accuracy {overfit['train_acc'][-1]:.3f}, "
@@ -1143,8 +1147,8 @@ with using_your_code():
 # %%
 REGS = (0.0, 0.001, 0.01, 0.1)
 with using_your_code():
-    small_runs = {reg: train_digits(two_layer_softmax_backprop, *small["train"], *small["val"], hidden=64, reg=reg,
-                                    epochs=EPOCHS_SMALL, lr=LR) for reg in REGS}
+    small_runs = {reg: train_digits(two_layer_softmax_backprop, *small["train"], *small["val"], relu=relu,
+                                    softmax=softmax, hidden=64, reg=reg, epochs=EPOCHS_SMALL, lr=LR) for reg in REGS}
     print("   reg   best epoch   val loss there   val accuracy there   val loss at the end   training accuracy at the end")
     for reg, run in small_runs.items():
         b = run["best_epoch"]
@@ -1164,8 +1168,8 @@ with using_your_code():
 
 # %%
 with using_your_code():
-    full_runs = {reg: train_digits(two_layer_softmax_backprop, *split["train"], *split["val"], hidden=64, reg=reg,
-                                   epochs=300, lr=LR) for reg in REGS[:3]}
+    full_runs = {reg: train_digits(two_layer_softmax_backprop, *split["train"], *split["val"], relu=relu,
+                                   softmax=softmax, hidden=64, reg=reg, epochs=300, lr=LR) for reg in REGS[:3]}
     for reg, run in full_runs.items():
         b = run["best_epoch"]
         print(f"reg {reg:5g}: lowest validation loss {run['val_loss'][b]:.3f} at epoch {b} "
@@ -1181,7 +1185,7 @@ with using_your_code():
 from course.digits import scores
 
 with using_your_code():
-    test_loss, test_accuracy = scores(chosen["params"], *split["test"])
+    test_loss, test_accuracy = scores(chosen["params"], *split["test"], relu, softmax)
     print(f"test accuracy {test_accuracy:.1%} on {len(split['test'][1])} images never used for a choice "
           f"(cross-entropy {test_loss:.3f}); validation accuracy was {chosen['val_acc'][chosen['best_epoch']]:.1%}")
 
@@ -1209,7 +1213,7 @@ with using_your_code():
 # a learning rate of 0.3 the same curves rise and fall smoothly.
 
 # %%
-widgets.digits_explorer(two_layer_softmax_backprop)
+widgets.digits_explorer(two_layer_softmax_backprop, relu, softmax)
 
 # %% [markdown]
 # ## Summary

@@ -32,8 +32,11 @@ import numpy as np
 
 from course import plots, transfer, widgets, xray
 from course.checks import NO_GRADER, call, check_array, check_true, run, using_your_code
-from course.nn import (Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad,
-                       load_base, load_model)
+# earlier notebooks' functions, worked versions in the modules beside this notebook
+import layers                                                               # built from notebooks 01 and 03's
+from layers import Dense, ReLU, Sequential, Sigmoid, load_base, load_model
+from loss_functions import binary_cross_entropy, binary_cross_entropy_grad  # notebook 02's
+from xor_training import momentum_step, rmsprop_step                        # notebook 04's
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -82,8 +85,8 @@ plots.show(fig, alt="Eight 16x16 X-ray images from the base's dataset A (top row
 # %% [markdown]
 # ## 2 · The building blocks, and the pretrained base
 #
-# `course.nn` packages what notebooks 01–03 had you write: `Dense` (its forward is
-# `dense_forward`, its backward `dense_backward`), `ReLU` and `Sigmoid` (with
+# `layers.py`, beside this notebook, packages what notebooks 01–03 had you write: `Dense`
+# (its forward is `dense_forward`, its backward `dense_backward`), `ReLU` and `Sigmoid` (with
 # `relu_backward`, `sigmoid_backward`), and `Sequential`, which runs layers in order:
 #
 # * `model.forward(X)` returns the output and remembers what the backward pass needs;
@@ -172,14 +175,14 @@ print("✓ adam_step")
 # **The race, with Adam.** Notebook 04's optimiser race on its long, narrow valley
 # ($f = \tfrac12(0.1\,x^2 + 10\,y^2)$, from $(-4, 1)$), now with your `adam_step` (its default
 # $\beta_1 = 0.9$, $\beta_2 = 0.999$) next to plain gradient descent, momentum and RMSProp
-# (`course.optimisers`: the course's versions of 04's two exercises). At learning rate 0.15,
+# (`xor_training.py`, beside this notebook: the worked versions of 04's two exercises). At learning rate 0.15,
 # 100 steps:
 
 # %%
-from course import optimisers, race
+from course import race
 
 with using_your_code():
-    paths = race.race(race.steppers(optimisers.momentum_step, optimisers.rmsprop_step, adam_step), 0.15, 0.9, 100)
+    paths = race.race(race.steppers(momentum_step, rmsprop_step, adam_step), 0.15, 0.9, 100)
     for name, (points, losses) in paths.items():
         print(f"{name:8s} ends at ({points[-1, 0]:.2f}, {points[-1, 1]:.2f}), loss {losses[-1]:.2g}; largest |y| "
               f"over its last 20 steps {np.max(np.abs(points[-20:, 1])):.3f}")
@@ -193,7 +196,7 @@ with using_your_code():
 # and compare how far each optimiser can go before it breaks.
 
 # %%
-widgets.optimiser_race(optimisers.momentum_step, optimisers.rmsprop_step, adam_step)
+widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
 
 # %% [markdown]
 # ## 4 · Freeze, add a head, train the head
@@ -338,7 +341,7 @@ with using_your_code():
 # %%
 names = {"scratch": "from scratch", "head_only": "head only", "fine_tune": "fine-tune", "all_at_once": "all at once"}
 with using_your_code():
-    chosen, runs = transfer.choose(fit, add_head, 30, transfer.DRAWS)
+    chosen, runs = transfer.choose(layers, fit, add_head, 30, transfer.DRAWS)
     head_only = transfer.at(runs, chosen, "head_only")
     for name in ("head_only", "scratch", "all_at_once", "fine_tune"):
         for lr, epochs in (transfer.GRID if name == "fine_tune" else transfer.TRAIN_GRID):
@@ -384,7 +387,7 @@ with using_your_code():
 
 # %%
 with using_your_code():
-    curve = {n: [transfer.compare(fit, add_head, n, draw, chosen) for draw in transfer.DRAWS]
+    curve = {n: [transfer.compare(layers, fit, add_head, n, draw, chosen) for draw in transfer.DRAWS]
              if n != 30 else [{name: run[(name, *chosen[name])] for name in transfer.STRATEGIES}
                               for run in runs]                  # 30 images: the runs above
              for n in transfer.SIZES}
@@ -434,7 +437,7 @@ with using_your_code():
 
 # %%
 with using_your_code():          # `chosen`: the settings §5 chose
-    display(widgets.fine_tuning_explorer(fit, add_head, chosen))
+    display(widgets.fine_tuning_explorer(layers, fit, add_head, chosen))
 
 # %% [markdown]
 # ## 7 · Deploy: save, load, predict, choose a threshold
@@ -445,7 +448,7 @@ with using_your_code():          # `chosen`: the settings §5 chose
 
 # %%
 with using_your_code():
-    model = transfer.train_strategies(fit, add_head, 30, 0, chosen, strategies=(strategy,))[strategy]
+    model = transfer.train_strategies(layers, fit, add_head, 30, 0, chosen, strategies=(strategy,))[strategy]
     folder = tempfile.mkdtemp(prefix="backprop-lab-")
     path = os.path.join(folder, "pneumonia_model.npz")
     model.save(path)

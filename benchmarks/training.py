@@ -7,7 +7,7 @@ fine-tuning experiment.
                   same network (sizes [2, 2, 1]) and data, the same 10 000 epochs, lr 0.1:
                   full-batch gradient descent on BCE with biases, the loss of every epoch kept
     ratio         course_s / seed_001_s, both timed in the same run, alternately
-    fine_tuning_s notebook 05's comparison: course.transfer.compare(fit, add_head, 30, seed)
+    fine_tuning_s notebook 05's comparison: course.transfer.compare(layers, fit, add_head, 30, seed)
                   for seeds 0..4 with grader.fine_tuning.fit / add_head (4 strategies each)
 
     python benchmarks/training.py
@@ -72,9 +72,10 @@ def time_xor() -> dict:
 def time_fine_tuning(seeds=range(5)) -> dict:
     from course import transfer
     from grader.fine_tuning import add_head, fit
+    from grader.solutions import layers
     t0 = time.perf_counter()
     for seed in seeds:
-        transfer.compare(fit, add_head, n_train=30, seed=seed)
+        transfer.compare(layers, fit, add_head, n_train=30, seed=seed)
     return {"fine_tuning_s": time.perf_counter() - t0}
 
 

@@ -39,7 +39,7 @@ def percentile(values, q: float) -> float:
 def _factories() -> dict:
     """name -> (notebook, zero-argument builder) with the reference functions."""
     from course import widgets
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
 
     def neuron():
         from grader.forward_pass import sigmoid
@@ -63,7 +63,9 @@ def _factories() -> dict:
 
     def stepper():
         from grader.backprop_by_hand import dense_backward, sigmoid, sigmoid_backward
-        return widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward)
+        from grader.solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
+        return widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy,
+                                        binary_cross_entropy_grad)
 
     def xor():
         from grader.xor_training import predict, train
@@ -71,20 +73,22 @@ def _factories() -> dict:
 
     def fine():
         from grader.fine_tuning import add_head, fit
-        return widgets.fine_tuning_explorer(fit, add_head)
+        from grader.solutions import layers
+        return widgets.fine_tuning_explorer(layers, fit, add_head)
 
     def race04():
         from grader.xor_training import momentum_step, rmsprop_step
         return widgets.optimiser_race(momentum_step, rmsprop_step)
 
     def race05():
-        from course.optimisers import momentum_step, rmsprop_step
+        from grader.solutions.xor_training import momentum_step, rmsprop_step
         from grader.fine_tuning import adam_step
         return widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
 
     def digits():
+        from grader.solutions.forward_pass import relu, softmax
         from grader.xor_training import two_layer_softmax_backprop
-        return widgets.digits_explorer(two_layer_softmax_backprop)
+        return widgets.digits_explorer(two_layer_softmax_backprop, relu, softmax)
 
     return {"neuron_explorer": ("01", neuron), "network_explorer": ("01", network),
             "loss_explorer": ("02", loss), "outlier_explorer": ("02", outlier),

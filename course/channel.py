@@ -248,30 +248,31 @@ class Remote:
     """An object that lives in the student's process. Reading an attribute, calling it, or using an
     operator on it asks that process; what comes back is plain data or another Remote."""
 
-    __slots__ = ("_student", "_ref", "_type")
+    __slots__ = ("_host", "_refid", "_typename")
 
     def __init__(self, student: "Student", ref: int, type_name: str):
-        object.__setattr__(self, "_student", student)
-        object.__setattr__(self, "_ref", ref)
-        object.__setattr__(self, "_type", type_name)
+        self._host, self._refid, self._typename = student, ref, type_name
 
     @property
     def remote_type(self) -> str:
         """The type name of the object in the student's process."""
-        return self._type
+        return self._typename
 
     @property
     def process(self) -> "Student":
         """The student's process this object lives in."""
-        return self._student
+        return self._host
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)       # protocol probes (numpy's __array__ & co.) stay here
-        return self._student.request({"op": "getattr", "target": self._ref, "name": name})
+        return self._host.request({"op": "getattr", "target": self._refid, "name": name})
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._student.request({"op": "setattr", "target": self._ref, "name": name, "value": value})
+        if name in Remote.__slots__:             # our own three, set once by __init__
+            object.__setattr__(self, name, value)
+            return
+        self._host.request({"op": "setattr", "target": self._refid, "name": name, "value": value})
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         invocation = self.invoke(args, kwargs, watch=False)
@@ -281,14 +282,14 @@ class Remote:
 
     def invoke(self, args: tuple, kwargs: dict, watch: bool = True) -> Invocation:
         """Call it with the student's process recording everything (see `Invocation`)."""
-        reply = self._student.request({"op": "call", "target": self._ref, "args": list(args), "kwargs": kwargs,
+        reply = self._host.request({"op": "call", "target": self._refid, "args": list(args), "kwargs": kwargs,
                                        "watch": watch}, whole=True)
         if "error" in reply:
             return Invocation(error=reply["error"], warnings=reply.get("warnings", []))
         return Invocation(reply.get("value"), reply.get("args", ()), reply.get("kwargs"), reply.get("warnings", []))
 
     def _op(self, name: str, *args: Any) -> Any:
-        return self._student.request({"op": "operator", "name": name, "args": [self, *args]})
+        return self._host.request({"op": "operator", "name": name, "args": [self, *args]})
 
     def __add__(self, o): return self._op("add", o)
     def __radd__(self, o): return self._op("radd", o)
@@ -308,17 +309,17 @@ class Remote:
         return True
 
     def __eq__(self, other: Any) -> bool:       # identity: the same object of the student's process
-        return isinstance(other, Remote) and other._student is self._student and other._ref == self._ref
+        return isinstance(other, Remote) and other._host is self._host and other._refid == self._refid
 
     def __hash__(self) -> int:
-        return hash((id(self._student), self._ref))
+        return hash((id(self._host), self._refid))
 
     def __repr__(self) -> str:
         try:
             text = self._op("repr")
         except BaseException:  # noqa: B036 - a repr that fails or hangs is still a repr
             text = None
-        return text[:200] if isinstance(text, str) else f"<your {self._type} object>"
+        return text[:200] if isinstance(text, str) else f"<your {self._typename} object>"
 
     def __copy__(self) -> "Remote":          # a reference: copying it copies nothing of the student's
         return self
@@ -354,7 +355,7 @@ class Student:
         self.unusable: str | None = None            # why the process cannot be (re)started
 
     # the process
-    def _start(self) -> None:
+    def _launch(self) -> None:
         child_reads, checker_writes = os.pipe()
         checker_reads, child_writes = os.pipe()
         cmd = [*self.prefix, sys.executable, "-m", "course.channel", str(child_reads), str(child_writes),
@@ -415,9 +416,9 @@ class Student:
     def _encode(self, x: Any) -> Any:
         def other(obj):
             if isinstance(obj, Remote):
-                if obj._student is not self:
+                if obj._host is not self:
                     raise ChannelError("a reference into another student's process")
-                return {"$": "ref", "id": obj._ref}
+                return {"$": "ref", "id": obj._refid}
             if isinstance(obj, np.random.Generator):
                 return {"$": "rng", "bit_generator": type(obj.bit_generator).__name__,
                         "state": encode(obj.bit_generator.state, _refuse)}
@@ -445,7 +446,7 @@ class Student:
             if self.unusable:
                 raise StudentGone(self.unusable)
             try:
-                self._start()
+                self._launch()
             except StudentTimeout:
                 self.unusable = ("your answer cells did not finish running (an endless loop outside any "
                                  "function?), so none of your functions could be called")
@@ -652,17 +653,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def main(argv: list[str]) -> None:
+if __name__ == "__main__":       # the student's process: python -m course.channel READ_FD WRITE_FD CELL_SECONDS
+    _read_fd, _write_fd, _cell_seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     _die_with_parent()
-    rfd, wfd, cell_timeout = int(argv[0]), int(argv[1]), float(argv[2])
     sys.meta_path.insert(0, _NoGrader())
-    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
-        del sys.modules[name]
+    for _name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
+        del sys.modules[_name]
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     import matplotlib
     matplotlib.use("Agg")
-    _Server(rfd, wfd, cell_timeout).serve()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+    _Server(_read_fd, _write_fd, _cell_seconds).serve()

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from . import diagnose
+from .diagnose import catalog_on
 from .mistakes import CATALOG
 
 Variant = tuple[str, Any]  # (mistake key, the answer that mistake produces)
@@ -222,6 +224,8 @@ def _describe(a: Any) -> str:
 
 
 def _fail(what: str, problem: str, lines: Iterable[str] = (), mistake: str | None = None):
+    if not catalog_on():
+        mistake = None
     text = [f"{what}: {problem}"]
     text += [f"  {line}" for line in lines]
     if mistake is not None and mistake in CATALOG:
@@ -257,7 +261,10 @@ def generic_variants(expected: np.ndarray, n: int | None = None) -> list[Variant
 
 def match_mistake(got: np.ndarray, expected: np.ndarray, variants: Iterable[Variant] = (),
                   *, n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
-    """The key of the first variant `got` equals (exercise-specific ones first), or None."""
+    """The key of the first variant `got` equals (exercise-specific ones first), or None
+    (always None while the catalog is switched off: course.diagnose.catalog_on)."""
+    if not catalog_on():
+        return None
     for key, wrong in [*variants, *generic_variants(expected, n)]:
         if callable(wrong):
             try:
@@ -288,7 +295,8 @@ def as_answer(got: Any, what: str) -> np.ndarray:
 def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Variant] = (),
                 n: int | None = None, rtol: float = 1e-6, atol: float = 1e-9,
                 nonfinite: str = "not_finite", integer: bool = False,
-                context: Iterable[str] = ()) -> np.ndarray:
+                context: Iterable[str] = (), inputs: Iterable[tuple[str, Any]] = (),
+                sizes: dict[str, int] | None = None) -> np.ndarray:
     """Check that `got` equals `expected` within tolerance; raise CheckFailed otherwise.
 
     what       what was checked, as the student would write it: "sigmoid(z), z of shape (3, 4)".
@@ -298,11 +306,16 @@ def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Varian
     nonfinite  the mistake to name when got has NaN/inf where expected is finite.
     integer    the answer must have an integer dtype (not bool, not float), e.g. class labels.
     context    extra lines for the report, e.g. how the expected answer was cross-checked.
+    inputs     (name, value) of the arguments, and
+    sizes      named sizes ({"n": 5}), for the general analysis (course.diagnose.relation)
+               that says where and how the answer differs when no variant matches.
 
     Returns the answer as an array, so a caller can check more of it.
     """
     try:
-        return _check_array(got, expected, what, list(variants), n, rtol, atol, nonfinite, integer)
+        sizes = dict(sizes or {}, **({"n": n} if n else {}))
+        return _check_array(got, expected, what, list(variants), n, rtol, atol, nonfinite, integer,
+                            list(inputs), sizes)
     except CheckFailed as failure:
         context = list(context)
         if not context:
@@ -313,19 +326,27 @@ def check_array(got: Any, expected: Any, *, what: str, variants: Iterable[Varian
                           failure.mistake) from None
 
 
-def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, integer):
+def _found(line: str | None) -> list[str]:
+    return [line] if line else []
+
+
+def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, integer, inputs=(), sizes=None):
     exp = np.asarray(expected)
     if exp.dtype.kind in "biu" and not integer:
         exp = exp.astype(float)
     arr = as_answer(got, what)
     if arr.shape != exp.shape:
         key = match_mistake(arr.astype(float), exp.astype(float), variants, n=n, rtol=rtol, atol=atol)
-        if key is None and arr.ndim == 2 and arr.shape == exp.shape[::-1]:
+        same = arr.size == exp.size and _close(arr.astype(float).reshape(exp.shape), exp.astype(float), rtol, atol)
+        if key is None and arr.ndim == 2 and arr.shape == exp.shape[::-1] and _close(
+                arr.astype(float), exp.astype(float).T, rtol, atol):
             key = "transposed"
-        elif key is None and arr.size == exp.size:
-            key = "flattened"
+        elif key is None and same:
+            key = "flattened"        # the numbers are right (not only their count)
+        found = [] if key and catalog_on() else _found(
+            diagnose.relation(arr, exp, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
         _fail(what, f"wrong shape: expected {exp.shape}, got {arr.shape}.",
-              [f"expected: {_describe(exp)}", f"got:      {_describe(arr)}"],
+              [f"expected: {_describe(exp)}", f"got:      {_describe(arr)}", *found],
               mistake=key or "wrong_shape")
 
     if integer and arr.dtype.kind not in "iu":
@@ -340,8 +361,10 @@ def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, intege
     finite = np.isfinite(e)
     if np.any(~np.isfinite(a) & finite):
         bad = int(np.sum(~np.isfinite(a) & finite))
+        found = [] if catalog_on() and nonfinite in CATALOG else _found(
+            diagnose.relation(a, e, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
         _fail(what, f"{bad} of {a.size} entries are NaN or inf where finite numbers are expected.",
-              [f"expected[:6] = {_fmt_values(e)}", f"got[:6]      = {_fmt_values(a)}"],
+              [f"expected[:6] = {_fmt_values(e)}", f"got[:6]      = {_fmt_values(a)}", *found],
               mistake=nonfinite)
 
     with np.errstate(all="ignore"):
@@ -361,6 +384,8 @@ def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, intege
         f"got[:6]      = {_fmt_values(a)}",
     ]
     key = match_mistake(a, e, variants, n=n, rtol=rtol, atol=atol)
+    if key is None:
+        lines += _found(diagnose.relation(a, e, rtol=rtol, atol=atol, inputs=inputs, sizes=sizes))
     _fail(what, "wrong values.", lines, mistake=key)
 
 
@@ -477,6 +502,24 @@ def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
     item      how to call one entry in the report: "activations" gives "activations[2]".
     """
     variants = list(variants)
+    try:
+        _check_sequence_shape(got, expected, what, variants)
+    except CheckFailed as failure:
+        line = diagnose.sequence(got, list(expected))
+        if line is None or (failure.mistake not in (None, "wrong_shape", "not_an_array") and catalog_on()):
+            raise
+        raise with_lines(failure, [line]) from None
+    try:
+        return _check_sequence_entries(got, expected, what, variants, item, array_options)
+    except CheckFailed as failure:
+        line = diagnose.sequence(got, list(expected))
+        if line is None or (failure.mistake is not None and catalog_on()):
+            raise
+        raise with_lines(failure, [line]) from None
+
+
+def _check_sequence_shape(got, expected, what, variants):
+    """The answer is a list of the expected length (naming the mistake a whole wrong list matches)."""
     if not isinstance(got, (list, tuple)):
         only_output = [k for k, wrong in variants if k.endswith("only_output")]
         _fail(what, f"expected a list of {len(expected)} arrays, got {_describe(got)}.",
@@ -493,6 +536,9 @@ def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
               [f"got shapes: {[getattr(g, 'shape', type(g).__name__) for g in got]}",
                f"expected shapes: {[np.shape(e) for e in expected]}"],
               mistake=key or "wrong_shape")
+
+
+def _check_sequence_entries(got, expected, what, variants, item, array_options):
     same_length = [(k, wrong) for k, wrong in variants if len(wrong) == len(expected)]
     # A whole wrong list matched entry for entry names its mistake before any single entry
     # does: two mistakes can agree on one entry (Z1 stored, or no activation at all).
@@ -505,3 +551,293 @@ def check_sequence(got: Any, expected: Sequence[Any], *, what: str,
     return [check_array(g, e, what=f"{what}: {item}[{i}]",
                         variants=[(k, wrong[i]) for k, wrong in same_length] + extra, **options)
             for i, (g, e) in enumerate(zip(got, expected))]
+
+
+# --- compare: one call, the reference's answer, and the general analysis on failure ----------
+
+def _same_result(a: Any, b: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Whether two results (numbers, arrays, or tuples / lists / dicts of them) agree."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and set(a) == set(b) and all(_same_result(a[k], b[k], rtol, atol) for k in b)
+    if isinstance(b, (tuple, list)) and not (b and all(isinstance(x, (int, float, np.number)) for x in b)):
+        return isinstance(a, (tuple, list)) and len(a) == len(b) and all(
+            _same_result(x, y, rtol, atol) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and _close(x, y, rtol, atol)
+
+
+def _names(reference: Callable, args: tuple, kwargs: dict) -> list[str]:
+    names = _positional_names(reference, len(args))
+    return names + [f"argument {i + 1}" for i in range(len(names), len(args))] + list(kwargs)
+
+
+def _sizes(names: list[str], values: list[Any]) -> dict[str, int]:
+    """Sizes a factor may be: the batch size n (rows of the first array) and each array's size."""
+    arrays = [(name, np.asarray(v)) for name, v in zip(names, values)
+              if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"]
+    sizes = {}
+    batch = next((a.shape[0] for _, a in arrays if a.ndim >= 1), None)
+    if batch:
+        sizes["n"] = batch
+    for name, a in arrays:
+        sizes.setdefault(f"{name}.size", a.size)
+        if a.ndim == 2:
+            sizes.setdefault(f"{name}.shape[1]", a.shape[1])
+    return sizes
+
+
+def _perturb(value: Any, rng: np.random.Generator) -> Any:
+    """Another valid value of the same kind: an array's entries moved around (same range and
+    dtype), a number changed; None for what cannot be perturbed (functions, containers, bools)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size > 1:
+        flat = value.ravel()
+        if np.all(flat == flat[0]):
+            return None
+        moved = flat[rng.permutation(flat.size)]
+        if np.array_equal(moved, flat):
+            moved = np.roll(flat, 1)
+        return moved.reshape(value.shape).copy()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value) + 1
+    return float(value) * 1.25 if value != 0 else 0.5
+
+
+def _reference(reference: Callable, args: tuple, kwargs: dict) -> Any:
+    """The reference's answer, or None when it cannot be formed for these arguments."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    except Exception:
+        return None
+
+
+def _theirs(student: Callable, args: tuple, kwargs: dict, what: str) -> tuple[bool, Any]:
+    """(True, the student's answer) through `call`, or (False, None) when that call fails."""
+    try:
+        return True, call(student, *args, what=what, **kwargs)[0]
+    except CheckFailed:
+        return False, None
+
+
+def _perturbations(reference: Callable, args: tuple, kwargs: dict, names: list[str]):
+    """(description, args, kwargs) of the reference's plausible slips: a keyword at its default
+    instead of the value passed, two arguments of one shape swapped, a counter off by one."""
+    try:
+        signature = inspect.signature(reference)
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return
+    for name, value in list(bound.arguments.items()):
+        default = signature.parameters[name].default
+        if default is inspect.Parameter.empty or not isinstance(default, (int, float)) or isinstance(value, np.ndarray):
+            continue
+        if isinstance(value, (int, float)) and value != default:
+            again = signature.bind(*args, **kwargs)
+            again.arguments[name] = default
+            yield f"{name} at its default {default:g} instead of {value:g}", again.args, again.kwargs
+    for name, value in list(bound.arguments.items()):
+        if isinstance(value, (float, np.floating)) and value != 0:
+            for other, why in ((-value, " (the opposite sign)"), (0.0, ""), (1.0, " (as if it were left out)")):
+                if other != value:
+                    again = signature.bind(*args, **kwargs)
+                    again.arguments[name] = float(other)
+                    yield f"{name} = {other:g} instead of {value:g}{why}", again.args, again.kwargs
+    for i in range(len(args)):
+        for j in range(i + 1, len(args)):
+            a, b = args[i], args[j]
+            if (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                    and not np.array_equal(a, b)):
+                swapped = list(args)
+                swapped[i], swapped[j] = b, a
+                yield f"{names[i]} and {names[j]} swapped", tuple(swapped), kwargs
+    for i, value in enumerate(args):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            for step in (-1, 1):
+                changed = list(args)
+                changed[i] = int(value) + step
+                yield f"{names[i]} = {int(value) + step} instead of {int(value)} (off by one)", tuple(changed), kwargs
+
+
+def _probe(student: Callable, reference: Callable, args: tuple, kwargs: dict, got: Any, expected: Any,
+           what: str, tolerance: tuple[float, float]) -> str | None:
+    """The first thing calling again tells about a wrong answer: which parameters it is
+    consistent with, integer inputs, an argument it ignores, a batch of one, square shapes."""
+    rtol, atol = max(tolerance[0], 1e-6), max(tolerance[1], 1e-9)
+    same = lambda a, b: _same_result(a, b, rtol, atol)  # noqa: E731
+    names = _names(reference, args, kwargs)
+    values = [*args, *kwargs.values()]
+
+    def with_value(i, value):
+        if i < len(args):
+            return args[:i] + (value,) + args[i + 1:], kwargs
+        key = list(kwargs)[i - len(args)]
+        return args, {**kwargs, key: value}
+
+    for description, a2, k2 in _perturbations(reference, args, kwargs, names):
+        out = _reference(reference, a2, k2)
+        if out is not None and not same(out, expected) and same(got, out):
+            return f"{diagnose.FOUND}your result is the right one for {description}."
+    integers = [i for i, v in enumerate(values) if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
+    if integers:
+        a2, k2 = _replace(args, kwargs, {i: values[i].astype(float) for i in integers})
+        ok, theirs = _theirs(student, a2, k2, what)
+        if ok and same(theirs, expected):
+            shown = ", ".join(names[i] for i in integers)
+            verb = "hold" if len(integers) > 1 else "holds"
+            return (f"{diagnose.FOUND}right when {shown} {verb} the same numbers as floats, wrong for integers "
+                    "(an array made from an integer one, e.g. with zeros_like, keeps its integer dtype).")
+    rng = np.random.default_rng(0)
+    for i, (name, value) in enumerate(zip(names, values)):
+        changed = _perturb(value, rng)
+        if changed is None:
+            continue
+        a2, k2 = with_value(i, changed)
+        out = _reference(reference, a2, k2)
+        if out is None or same(out, expected):
+            continue
+        ok, theirs = _theirs(student, a2, k2, what)
+        if ok and same(theirs, got):
+            return f"{diagnose.FOUND}your result does not change when {name} changes, but it should: is {name} used?"
+    arrays = [i for i, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim >= 1]
+
+    def right_for(changes):
+        a2, k2 = _replace(args, kwargs, changes)
+        out = _reference(reference, a2, k2)
+        ok, theirs = _theirs(student, a2, k2, what) if out is not None else (False, None)
+        return ok and same(theirs, out)
+
+    # right for each sample alone (every row a batch of one, not only the first: a mistake
+    # that depends on the values would pass for some rows), wrong for the batch
+    if arrays and values[arrays[0]].shape[0] > 1 and values[arrays[0]].ndim >= 2:
+        n = values[arrays[0]].shape[0]
+        batch = [i for i in arrays if values[i].shape[0] == n]
+        if all(right_for({i: values[i][r:r + 1] for i in batch}) for r in range(min(n, 8))):
+            return (f"{diagnose.FOUND}right for each row of {names[arrays[0]]} alone (a batch of one), wrong for "
+                    f"the {n} rows together.")
+    # right once every dimension is the same (square), from either end of each axis
+    dims = sorted({s for i in arrays for s in values[i].shape if s > 1})
+    if len(dims) >= 2:
+        m = dims[0]
+        ends = [{i: values[i][tuple(slice(0, min(s, m)) if first else slice(s - min(s, m), s)
+                                    for s in values[i].shape)].copy() for i in arrays} for first in (True, False)]
+        if all(right_for(changes) for changes in ends):
+            return f"{diagnose.FOUND}right when every dimension is {m} (square shapes), wrong for the shapes here."
+    return None
+
+
+def _replace(args: tuple, kwargs: dict, changes: dict[int, Any]) -> tuple[tuple, dict]:
+    """args and kwargs with the values at the given positions (counting kwargs after args) replaced."""
+    values = [*args, *kwargs.values()]
+    for i, value in changes.items():
+        values[i] = value
+    return tuple(values[:len(args)]), dict(zip(kwargs, values[len(args):]))
+
+
+def with_lines(failure: CheckFailed, extra: Iterable[str]) -> CheckFailed:
+    """The same failure with lines added before its 'Likely mistake' (if any): to raise."""
+    lines = str(failure).split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("Likely mistake:")), len(lines))
+    return CheckFailed("\n".join(lines[:at] + [f"  {x}" for x in extra] + lines[at:]), failure.mistake)
+
+
+def _part_of(wrong: Any, key: Any) -> Any:
+    """A wrong variant's entry `key` (None where it has none)."""
+    try:
+        return None if wrong is None else wrong[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, (tuple, list)) and not all(
+        isinstance(x, (int, float, np.number)) for x in value))
+
+
+def _compare_result(got, expected, what, variants, options, inputs, sizes, items=(), order=None, per_item=None):
+    """check_array on a number or an array; entry by entry on a tuple / list of them (saying
+    so when the right entries come in another order) or on a dict, nested as deep as the answer
+    is (a (loss, grads) pair). `per_item` gives check_array options by an entry's name or key."""
+    per_item = per_item or {}
+
+    def entry(name, g, e, key, path):
+        wrong = [(k, _part_of(w, key)) for k, w in variants]
+        if _nested(e):
+            _compare_result(g, e, path, wrong, options, inputs, sizes, per_item=per_item)
+        else:
+            check_array(g, e, what=path, inputs=inputs, sizes=sizes, variants=[(k, w) for k, w in wrong if w is not None],
+                        **{**options, **per_item.get(name, {})})
+
+    if not (_nested(expected) or (items and isinstance(expected, (tuple, list)))):
+        check_array(got, expected, what=what, variants=variants, inputs=inputs, sizes=sizes, **options)
+        return
+    if isinstance(expected, dict):
+        check_true(isinstance(got, dict) and set(expected) <= set(got), what=what, mistake="grads_keys",
+                   problem=f"expected a dict with keys {', '.join(map(str, expected))}, got "
+                           f"{sorted(map(str, got)) if isinstance(got, dict) else type(got).__name__}.")
+        for key in expected:
+            entry(key, got[key], expected[key], key, f"{what}['{key}']")
+        return
+    labels = list(items) if items else [f"item {i}" for i in range(len(expected))]
+    check_true(isinstance(got, (tuple, list)) and len(got) == len(expected), what=what, mistake="wrong_return",
+               problem=f"expected a tuple ({', '.join(labels)}), got {type(got).__name__}"
+                       f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}.")
+    for i in (order or range(len(expected))):
+        try:
+            entry(labels[i], got[i], expected[i], i, f"{what}: {labels[i]}")
+        except CheckFailed as failure:
+            if failure.mistake is not None:
+                raise
+            places = [next((j for j, x in enumerate(expected) if _same_result(y, x)), None) for y in got]
+            if None not in places and sorted(places) == list(range(len(expected))):
+                text = ", ".join(f"your {labels[i]} is the expected {labels[j]}" for i, j in enumerate(places) if i != j)
+                raise with_lines(failure, [f"{diagnose.FOUND}the right values in another order: {text}."]) from None
+            raise
+
+
+def compare(student: Callable, reference: Callable, *args: Any, what: str, variants: Iterable[Variant] = (),
+            check: dict | None = None, items: Sequence[str] = (), prepare: Callable | None = None,
+            order: Sequence[int] | None = None, per_item: dict[str, dict] | None = None,
+            **kwargs: Any) -> tuple[Any, list[str]]:
+    """Call a student's function (through `call`), compare its answer with `reference(*args, **kwargs)`
+    and return (answer, warnings), as `call` does.
+
+    variants  (mistake_key, wrong_answer) pairs, as for check_array (for a tuple answer, whole
+              wrong tuples); check: options for check_array (rtol, atol, n, nonfinite, ...);
+    items     names of a tuple answer's entries ("dX", "dW", "db"); order: the order to check
+              them in (indices); per_item: check_array options by name ({"v": {"nonfinite": ...}});
+    prepare   applied to the student's answer before comparing (e.g. a check that a loss is one number).
+
+    When the answer is wrong and no catalogued mistake names it, the report gets the general
+    analysis: the relation between the numbers (course.diagnose.relation) and, from calling the
+    student's function again with changed arguments, one more line: the slip of the reference
+    that reproduces the answer (a keyword at its default, two arguments swapped, a counter off
+    by one), an argument that does not change the result, integer inputs, a batch of one,
+    square shapes. Driven by the arguments' types and shapes and the reference's signature.
+    """
+    got, caught = call(student, *args, what=what, **kwargs)
+    expected = _reference(reference, args, kwargs)
+    if expected is None:
+        raise RuntimeError(f"the reference cannot answer {what}")
+    options = dict(check or {})
+    names = _names(reference, args, kwargs)
+    values = [*args, *kwargs.values()]
+    inputs = [(name, v) for name, v in zip(names, values)]
+    answer = prepare(got) if prepare is not None else got
+    try:
+        _compare_result(answer, expected, what, list(variants), options, inputs, _sizes(names, values), items,
+                        order, per_item)
+    except CheckFailed as failure:
+        if failure.mistake is not None or str(failure).count(diagnose.FOUND) >= 2:   # two lines at most
+            raise
+        line = _probe(student, reference, args, kwargs, got, expected, what,
+                      (options.get("rtol", 1e-6), options.get("atol", 1e-9)))
+        if line is None:
+            raise
+        raise with_lines(failure, [line]) from failure.__cause__
+    return got, caught

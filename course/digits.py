@@ -2,11 +2,13 @@
 
 The loop is given, not an exercise: it calls the `two_layer_softmax_backprop` you pass in
 (the student's, in the notebook and the digits explorer) for the gradients, and measures
-the network on the training and validation images after every epoch. Early stopping keeps
-the parameters of the epoch with the lowest validation loss.
+the network on the training and validation images after every epoch with the `relu` and
+`softmax` you pass in (notebook 01's). Early stopping keeps the parameters of the epoch with
+the lowest validation loss.
 
     split = digit_split()                                   # fixed train / validation / test rows
-    run = train_digits(backprop, *split["train"], *split["val"], hidden=64, reg=1e-3, epochs=300)
+    run = train_digits(backprop, *split["train"], *split["val"], relu=relu, softmax=softmax,
+                       hidden=64, reg=1e-3, epochs=300)
     run["best_epoch"], run["val_acc"][run["best_epoch"]]
 """
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Callable
 import numpy as np
 
 from . import data
-from .nn import relu, softmax
 
 SHUFFLE = 0
 N_TEST, N_VAL = 400, 400
@@ -42,21 +43,22 @@ def init_params(d_in: int, hidden: int, k: int, rng: np.random.Generator) -> dic
             "W2": rng.normal(0.0, np.sqrt(2.0 / hidden), size=(hidden, k)), "b2": np.zeros(k)}
 
 
-def probabilities(params: dict, X: np.ndarray) -> np.ndarray:
-    """(n, k) class probabilities of the ReLU-softmax network."""
-    return softmax(relu(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])
+def probabilities(params: dict, X: np.ndarray, relu: Callable, softmax: Callable) -> np.ndarray:
+    """(n, k) class probabilities of the ReLU-softmax network, with the `relu` and `softmax` passed in."""
+    return np.asarray(softmax(relu(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]), dtype=float)
 
 
-def scores(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def scores(params: dict, X: np.ndarray, y: np.ndarray, relu: Callable, softmax: Callable) -> tuple[float, float]:
     """(mean cross-entropy without the L2 term, accuracy) on (X, y)."""
-    P = probabilities(params, X)
+    P = probabilities(params, X, relu, softmax)
     loss = float(-np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1.0))))
     return loss, float(np.mean(P.argmax(axis=1) == y))
 
 
 def train_digits(backprop: Callable, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, *,
-                 hidden: int = 64, reg: float = 0.0, epochs: int = 300, lr: float = 0.5, seed: int = 0) -> dict:
-    """Full-batch gradient descent on `backprop(X, y, W1, b1, W2, b2, reg)` -> (loss, grads).
+                 relu: Callable, softmax: Callable, hidden: int = 64, reg: float = 0.0, epochs: int = 300, lr: float = 0.5, seed: int = 0) -> dict:
+    """Full-batch gradient descent on `backprop(X, y, W1, b1, W2, b2, reg)` -> (loss, grads);
+    `relu` and `softmax` (notebook 01's) score the network after every epoch.
 
     Returns a dict of arrays over epochs 0..epochs (0: before any step): "train_loss",
     "val_loss" (cross-entropy, without the L2 term, so the two compare), "train_acc",
@@ -67,8 +69,8 @@ def train_digits(backprop: Callable, X: np.ndarray, y: np.ndarray, X_val: np.nda
     curves = {key: np.empty(epochs + 1) for key in ("train_loss", "val_loss", "train_acc", "val_acc")}
     best_epoch, best = 0, params
     for epoch in range(epochs + 1):
-        curves["train_loss"][epoch], curves["train_acc"][epoch] = scores(params, X, y)
-        curves["val_loss"][epoch], curves["val_acc"][epoch] = scores(params, X_val, y_val)
+        curves["train_loss"][epoch], curves["train_acc"][epoch] = scores(params, X, y, relu, softmax)
+        curves["val_loss"][epoch], curves["val_acc"][epoch] = scores(params, X_val, y_val, relu, softmax)
         if curves["val_loss"][epoch] < curves["val_loss"][best_epoch]:
             best_epoch, best = epoch, params
         if epoch == epochs:

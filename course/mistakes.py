@@ -54,7 +54,7 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("shape_mismatch", "the shapes of a product or sum do not line up",
      "write each array's shape beside each line: X @ W needs X (n, d_in) and W (d_in, d_out); a row-wise sum needs keepdims=True to broadcast back."),
     ("uses_reference", "the course's reference implementation was used instead of your own code",
-     "write the function yourself: importing or calling course.nn / grader versions of an exercise earns no points."),
+     "write the function yourself: importing or calling the grader's version of an exercise earns no points."),
     ("scalar_only", "the code works on one number, not on an array",
      "use NumPy on the whole array (np.exp, np.where, np.maximum) instead of if/else, math.exp or float()."),
     ("sigmoid_no_one", "the 1 + in the denominator is missing",

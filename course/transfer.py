@@ -15,7 +15,10 @@ Each strategy's (learning rate, epochs) is chosen on validation by `choose` (the
 from the chosen head. CHOSEN records that choice for the course's reference `fit` and
 `add_head`; tests/test_claims_05.py recomputes it and fails when it changes.
 
-`fit(model, X, y, lr, epochs)` and `add_head(base, rng)` are passed in (the student's).
+`fit(model, X, y, lr, epochs)` and `add_head(base, rng)` are passed in (the student's), and
+so is `layers`, the module of model classes the notebook uses (the `layers` module beside
+notebook 05: `Dense`, `ReLU`, `Sigmoid`, `Sequential`, `load_base`): the installed course holds
+no exercise's answer, and those classes are built from notebooks 01 and 03's.
 """
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from . import xray
-from .nn import Dense, ReLU, Sequential, Sigmoid, load_base
 
 STRATEGIES = ("scratch", "head_only", "fine_tune", "all_at_once")
 # the candidate training settings (lr, epochs) of scratch, head_only and all_at_once
@@ -38,57 +40,58 @@ SIZES = (10, 30, 100)                          # labelled-set sizes of the learn
 CHOSEN = {"scratch": (1e-2, 300), "head_only": (1e-1, 300), "all_at_once": (1e-3, 300), "fine_tune": (1e-3, 30)}
 
 
-def accuracy(model: Sequential, X: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:
+def accuracy(model, X: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:
     """Share of correct labels, predicting 1 where the model's probability is >= threshold."""
     return float(np.mean((model.forward(X) >= threshold) == (y == 1)))
 
 
-def scratch_model(seed: int) -> Sequential:
+def scratch_model(layers, seed: int):
     """The base's architecture plus a head, every weight random (np.random.default_rng(seed))."""
     rng = np.random.default_rng(seed)
-    return Sequential([Dense(256, 64, rng), ReLU(), Dense(64, 32, rng), ReLU(), Dense(32, 1, rng), Sigmoid()])
+    L = layers
+    return L.Sequential([L.Dense(256, 64, rng), L.ReLU(), L.Dense(64, 32, rng), L.ReLU(), L.Dense(32, 1, rng),
+                         L.Sigmoid()])
 
 
-def fine_tune(fit: Callable, head_model: Sequential, X: np.ndarray, y: np.ndarray, lr: float,
-              epochs: int) -> Sequential:
+def fine_tune(fit: Callable, head_model, X: np.ndarray, y: np.ndarray, lr: float, epochs: int):
     """A copy of a head-trained model, unfrozen and trained further (the model passed in is kept)."""
     tuned = head_model.copy().unfreeze()
     fit(tuned, X, y, lr, epochs)
     return tuned
 
 
-def train(fit: Callable, add_head: Callable, strategy: str, X: np.ndarray, y: np.ndarray, seed: int,
-          lr: float, epochs: int) -> Sequential:
+def train_strategy(layers, fit: Callable, add_head: Callable, strategy: str, X: np.ndarray, y: np.ndarray, seed: int,
+          lr: float, epochs: int):
     """A model of `strategy` ("scratch", "head_only" or "all_at_once"; rng `seed`) trained on (X, y)."""
     if strategy == "scratch":
-        model = scratch_model(seed)
+        model = scratch_model(layers, seed)
     else:
-        model = add_head(load_base(), np.random.default_rng(seed))
+        model = add_head(layers.load_base(), np.random.default_rng(seed))
         if strategy == "all_at_once":
             model.unfreeze()
     fit(model, X, y, lr, epochs)
     return model
 
 
-def train_strategies(fit: Callable, add_head: Callable, n_train: int, seed: int, settings: dict = CHOSEN,
-                     strategies: tuple[str, ...] = STRATEGIES) -> dict[str, Sequential]:
+def train_strategies(layers, fit: Callable, add_head: Callable, n_train: int, seed: int, settings: dict = CHOSEN,
+                     strategies: tuple[str, ...] = STRATEGIES) -> dict:
     """The trained model of each strategy at its (lr, epochs) in `settings`, on n_train
     hospital images drawn with `seed`."""
     X, y = xray.hospital_splits(n_train, seed)["train"]
-    models: dict[str, Sequential] = {}
+    models: dict = {}
     for strategy in ("scratch", "head_only", "all_at_once"):
         if strategy in strategies or (strategy == "head_only" and "fine_tune" in strategies):
-            models[strategy] = train(fit, add_head, strategy, X, y, seed, *settings[strategy])
+            models[strategy] = train_strategy(layers, fit, add_head, strategy, X, y, seed, *settings[strategy])
     if "fine_tune" in strategies:
         models["fine_tune"] = fine_tune(fit, models["head_only"], X, y, *settings["fine_tune"])
     return {name: model for name, model in models.items() if name in strategies}
 
 
-def compare(fit: Callable, add_head: Callable, n_train: int, seed: int, settings: dict = CHOSEN,
+def compare(layers, fit: Callable, add_head: Callable, n_train: int, seed: int, settings: dict = CHOSEN,
             strategies: tuple[str, ...] = STRATEGIES) -> dict[str, float]:
     """Validation accuracy of each strategy."""
     X_val, y_val = xray.hospital_splits(n_train, seed)["val"]
-    models = train_strategies(fit, add_head, n_train, seed, settings, strategies)
+    models = train_strategies(layers, fit, add_head, n_train, seed, settings, strategies)
     return {name: accuracy(model, X_val, y_val) for name, model in models.items()}
 
 
@@ -98,7 +101,7 @@ def best(runs: list[dict], strategy: str, grid: Iterable[tuple[float, int]]) -> 
     return max(grid, key=lambda setting: np.mean([run[(strategy, *setting)] for run in runs]))
 
 
-def choose(fit: Callable, add_head: Callable, n_train: int = N_CHOOSE, draws: Iterable[int] = DRAWS,
+def choose(layers, fit: Callable, add_head: Callable, n_train: int = N_CHOOSE, draws: Iterable[int] = DRAWS,
            train_grid: Iterable[tuple[float, int]] = TRAIN_GRID,
            grid: Iterable[tuple[float, int]] = GRID) -> tuple[dict, list[dict]]:
     """Every strategy's setting, chosen on validation: (chosen, runs).
@@ -115,7 +118,7 @@ def choose(fit: Callable, add_head: Callable, n_train: int = N_CHOOSE, draws: It
         run, head = {}, {}
         for strategy in ("scratch", "head_only", "all_at_once"):
             for setting in train_grid:
-                model = train(fit, add_head, strategy, X, y, seed, *setting)
+                model = train_strategy(layers, fit, add_head, strategy, X, y, seed, *setting)
                 run[(strategy, *setting)] = accuracy(model, X_val, y_val)
                 if strategy == "head_only":
                     head[setting] = model

@@ -502,7 +502,8 @@ def outlier_explorer(mse_grad, mae_grad, huber_grad):
 class BackpropStepper(Explorer):
     """The worked example's network (notebook 03), one step at a time: forward node by node, then backward.
 
-    Forward values use `sigmoid`; the backward pass is built from your
+    Forward values use `sigmoid`, the loss `binary_cross_entropy` and its gradient
+    `binary_cross_entropy_grad` (notebook 02's); the backward pass is built from your
     `sigmoid_backward` and `dense_backward`. Every slider recomputes everything.
     Parameters are in the example's column notation (W1 rows = hidden units); the course's
     row-notation matrices are their transposes.
@@ -512,9 +513,10 @@ class BackpropStepper(Explorer):
     STEPS = ["the input", "z1 = W1·x + b1", "a1 = σ(z1)", "z2 = W2·a1 + b2", "ŷ = σ(z2)", "L = BCE(ŷ, y)",
              "dL/dŷ", "dL/dz2 (and dW2, db2)", "dL/da1", "dL/dz1 (and dW1, db1)", "dL/dx"]
 
-    def __init__(self, sigmoid, sigmoid_backward, dense_backward):
+    def __init__(self, sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad):
         import ipywidgets as w
         self.fns = (sigmoid, sigmoid_backward, dense_backward)
+        self.loss_fns = (binary_cross_entropy, binary_cross_entropy_grad)
         self.params = np.array([0.1, 0.2, 0.3, 0.4, 0.1, 0.1, 0.2, 0.3, 0.1])   # the worked example's
         self.fig, self.canvas = figure(8.4, 3.5)
         # The step's caption is text under the picture, not in it: a screen reader reads it, it
@@ -555,9 +557,9 @@ class BackpropStepper(Explorer):
         A1 = np.asarray(sigmoid(Z1), dtype=float)
         Z2 = A1 @ W2 + b2
         A2 = np.asarray(sigmoid(Z2), dtype=float)
-        q = np.clip(A2, 1e-12, 1 - 1e-12)
-        L = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
-        dA2 = (q - y) / (q * (1 - q))                      # d BCE / d ŷ for one sample
+        bce, bce_grad = self.loss_fns
+        L = float(bce(y, A2))
+        dA2 = np.asarray(bce_grad(y, A2), dtype=float)     # d BCE / d ŷ for one sample
         dZ2 = sigmoid_backward(dA2, A2)
         dA1, dW2, db2 = dense_backward(dZ2, A1, W2)
         dZ1 = sigmoid_backward(dA1, A1)
@@ -622,9 +624,10 @@ class BackpropStepper(Explorer):
 
 
 @factory("backprop stepper")
-def backprop_stepper(sigmoid, sigmoid_backward, dense_backward):
-    """The backprop stepper over the worked example's network, built from the functions you pass (your own)."""
-    return BackpropStepper(sigmoid, sigmoid_backward, dense_backward)
+def backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad):
+    """The backprop stepper over the worked example's network, built from the functions you pass
+    (your own backward passes; notebook 01's sigmoid and 02's loss)."""
+    return BackpropStepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy, binary_cross_entropy_grad)
 
 
 class XorTrainer(Explorer):
@@ -848,7 +851,7 @@ class FineTuningExplorer(Explorer):
     """How many labelled hospital images, and how fast to fine-tune once unfrozen: validation
     accuracy of training from scratch, head-only and full fine-tuning, as bars.
 
-    Runs course.transfer with your `fit` and `add_head` (one draw of the labelled images), each
+    Runs course.transfer with your `fit` and `add_head` and the `layers` module (one draw of the labelled images), each
     strategy at its setting in `settings` (chosen on validation; course.transfer.CHOSEN unless
     given): the slider replaces the fine-tuning learning rate, its epochs stay. Results are cached, so a setting costs training time only the first time it is shown;
     while it trains, the controls are disabled and the status line says so.
@@ -858,10 +861,10 @@ class FineTuningExplorer(Explorer):
     LABELS = ("from scratch", "head only", "fine-tune all")
     DRAW = 0
 
-    def __init__(self, fit: Callable, add_head: Callable, settings: dict | None = None):
+    def __init__(self, layers, fit: Callable, add_head: Callable, settings: dict | None = None):
         import ipywidgets as w
         from . import transfer
-        self.transfer, self.fit, self.add_head = transfer, fit, add_head
+        self.transfer, self.layers, self.fit, self.add_head = transfer, layers, fit, add_head
         self.settings = dict(transfer.CHOSEN if settings is None else settings)
         self.models: dict = {}      # n -> {"scratch": model, "head_only": model}
         self.scores: dict = {}      # (n, log10 lr) -> accuracies
@@ -893,7 +896,8 @@ class FineTuningExplorer(Explorer):
         if key not in self.scores:
             splits = xray.hospital_splits(n, self.DRAW)
             if n not in self.models:
-                self.models[n] = self.transfer.train_strategies(self.fit, self.add_head, n, self.DRAW, self.settings,
+                self.models[n] = self.transfer.train_strategies(self.layers, self.fit, self.add_head, n, self.DRAW,
+                                                                self.settings,
                                                                 strategies=("scratch", "head_only"))
             scratch, head = self.models[n]["scratch"], self.models[n]["head_only"]
             tuned = self.transfer.fine_tune(self.fit, head, *splits["train"], lr, self.settings["fine_tune"][1])
@@ -933,10 +937,11 @@ class FineTuningExplorer(Explorer):
 
 
 @factory("fine-tuning explorer")
-def fine_tuning_explorer(fit: Callable, add_head: Callable, settings: dict | None = None):
+def fine_tuning_explorer(layers, fit: Callable, add_head: Callable, settings: dict | None = None):
     """The fine-tuning explorer, training with your `fit` and `add_head` at `settings` (the
-    settings chosen on validation, {strategy: (lr, epochs)}; course.transfer.CHOSEN unless given)."""
-    return FineTuningExplorer(fit, add_head, settings)
+    settings chosen on validation, {strategy: (lr, epochs)}; course.transfer.CHOSEN unless given);
+    `layers` is the module of model classes beside notebook 05."""
+    return FineTuningExplorer(layers, fit, add_head, settings)
 
 
 class DigitsExplorer(Explorer):
@@ -955,12 +960,12 @@ class DigitsExplorer(Explorer):
     HIDDEN = (16, 32, 64, 128)
     EPOCHS, LR, SHOWN = 300, 1.0, 6
 
-    def __init__(self, backprop: Callable):
+    def __init__(self, backprop: Callable, relu: Callable, softmax: Callable):
         import ipywidgets as w
         from matplotlib.gridspec import GridSpec
 
         from . import digits
-        self.backprop, self.digits = backprop, digits
+        self.backprop, self.digits, self.activations = backprop, digits, {"relu": relu, "softmax": softmax}
         self.runs: dict = {}
         self.fig, self.canvas = figure(10.4, 3.4)
         grid = GridSpec(1, 3, figure=self.fig, width_ratios=[3, 3, 2.4])
@@ -1015,9 +1020,9 @@ class DigitsExplorer(Explorer):
             n, reg, hidden = setting
             split = self.digits.digit_split(n)
             run = self.digits.train_digits(self.backprop, *split["train"], *split["val"], hidden=hidden, reg=reg,
-                                           epochs=self.EPOCHS, lr=self.LR)
+                                           epochs=self.EPOCHS, lr=self.LR, **self.activations)
             X_val, y_val = split["val"]
-            predicted = self.digits.probabilities(run["params"], X_val).argmax(axis=1)
+            predicted = self.digits.probabilities(run["params"], X_val, **self.activations).argmax(axis=1)
             wrong = np.flatnonzero(predicted != y_val)[:self.SHOWN]
             self.runs[setting] = {**{k: run[k] for k in ("train_loss", "val_loss", "train_acc", "val_acc")},
                                   "best": run["best_epoch"], "wrong": [(X_val[i], y_val[i], predicted[i]) for i in wrong]}
@@ -1079,6 +1084,7 @@ class DigitsExplorer(Explorer):
 
 
 @factory("digits explorer")
-def digits_explorer(backprop: Callable):
-    """The digits explorer, training with your `two_layer_softmax_backprop`."""
-    return DigitsExplorer(backprop)
+def digits_explorer(backprop: Callable, relu: Callable, softmax: Callable):
+    """The digits explorer, training with your `two_layer_softmax_backprop` (`relu` and `softmax`,
+    notebook 01's, score the network)."""
+    return DigitsExplorer(backprop, relu, softmax)

@@ -22,11 +22,15 @@ Two sources, each a function of a seed:
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 SIZE = 16
 CLASSES = ("normal", "pneumonia", "effusion", "nodule")
+# the pretrained classifier notebook 05 starts from (made by tools/pretrain_base.py; its record is
+# the .json beside it), loaded by the `load_base()` of the layers module beside notebook 05
+BASE_FILE = Path(__file__).parent / "assets" / "xray_base.npz"
 _YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(float)
 
 

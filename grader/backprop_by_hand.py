@@ -11,23 +11,20 @@ from collections.abc import Callable
 import numpy as np
 
 from course.channel import Recipe
-from course.checks import call, check_array, check_true
-from course.gradcheck import numerical_gradient as _centered, relative_error
+from course.checks import call, check_array, check_true, compare
+from course.gradcheck import relative_error
 
-from course.nn import (binary_cross_entropy, dense_backward, mlp_backward, mlp_forward, relu_backward,
-                       sigmoid, sigmoid_backward)
-
-from .cases import batch_dims, layer_sizes, rng_for
+from .cases import BACKPROP_ORDER, batch_dims, in_backprop_order, layer_sizes, rng_for
+from .solutions.backprop_by_hand import (dense_backward, mlp_backward, numerical_gradient, relu_backward,
+                                         sigmoid_backward)
+from .solutions.backprop_by_hand import numerical_gradient as _centered
+from .solutions.forward_pass import mlp_forward, sigmoid
+from .solutions.loss_functions import binary_cross_entropy
 
 
 # --- references ---------------------------------------------------------------------
-# sigmoid_backward, relu_backward, dense_backward and mlp_backward are course.nn's
-# (imported above): 04 and 05 build on them.
-
-def numerical_gradient(f, x, h=1e-5):
-    """Centered differences, x left unchanged: course.gradcheck.numerical_gradient."""
-    return _centered(f, x, h)
-
+# sigmoid_backward, relu_backward, dense_backward, mlp_backward and numerical_gradient are
+# grader.solutions.backprop_by_hand's (imported above): 04 and 05 build on them.
 
 def two_layer_backprop(X, y, W1, b1, W2, b2):
     """Seed 004's network: sigmoid hidden layer, sigmoid output, mean binary cross-entropy.
@@ -89,14 +86,15 @@ def _agrees_with_numerical(loss_of: Callable[[np.ndarray], float], at: np.ndarra
 
 def check_sigmoid_backward(student: Callable) -> None:
     rng = rng_for("sigmoid_backward")
-    for n, d in batch_dims(rng):
-        dA, Z = rng.normal(size=(n, d)), rng.normal(size=(n, d)) * 2
+    cases = [(rng.normal(size=(n, d)), rng.normal(size=(n, d)) * 2) for n, d in batch_dims(rng)]
+    cases.append((rng.integers(-3, 4, size=(3, 4)), rng.normal(size=(3, 4)) * 2))      # an integer dA
+    for dA, Z in cases:
+        n, d = Z.shape
         A = sigmoid(Z)
         what = f"sigmoid_backward(dA, A) for shape {A.shape}"
-        got, _ = call(student, dA, A, what=what)
         expected = sigmoid_backward(dA, A)
         _agrees_with_numerical(lambda z: float(np.sum(dA * sigmoid(z))), Z, expected)
-        check_array(got, expected, what=what, variants=[
+        compare(student, sigmoid_backward, dA, A, what=what, variants=[
             ("derivative_on_z", dA * sigmoid(A) * (1 - sigmoid(A))), ("chain_rule_broken", A * (1 - A)),
             ("derivative_left_out", dA), ("activation_not_derivative", dA * A),
             ("sigmoid_backward_square", dA * A ** 2), ("tanh_derivative", dA * (1 - A ** 2))])
@@ -104,50 +102,46 @@ def check_sigmoid_backward(student: Callable) -> None:
 
 def check_relu_backward(student: Callable) -> None:
     rng = rng_for("relu_backward")
+    cases = []
     for n, d in batch_dims(rng):
-        dA = rng.normal(size=(n, d))
         Z = rng.normal(size=(n, d)) + rng.choice([-1e-3, 1e-3], size=(n, d))
         Z.flat[::3] = 0.0                # exactly at the kink: the notebook's convention is slope 0
-        what = f"relu_backward(dA, Z) for shape {Z.shape}"
-        got, _ = call(student, dA, Z, what=what)
+        cases.append((rng.normal(size=(n, d)), Z))
+    cases.append((rng.integers(-3, 4, size=(3, 4)), rng.integers(-2, 3, size=(3, 4))))   # integers
+    for dA, Z in cases:
+        what = f"relu_backward(dA, Z) for shape {Z.shape}{', integers' * (Z.dtype.kind == 'i')}"
         expected = relu_backward(dA, Z)
         away = Z != 0                    # centered differences straddle the kink at exactly 0
         _agrees_with_numerical(lambda z: float(np.sum(dA * np.maximum(np.where(away, z, -1.0), 0))),
                                Z, np.where(away, expected, 0.0))
-        check_array(got, expected, what=what, variants=[
+        compare(student, relu_backward, dA, Z, what=what, variants=[
             ("chain_rule_broken", (Z > 0).astype(float)), ("activation_not_derivative", dA * np.maximum(Z, 0)),
             ("relu_backward_z", dA * Z), ("relu_backward_sign", dA * (Z < 0)), ("relu_backward_ge", dA * (Z >= 0)),
             ("relu_backward_sign", dA * (Z <= 0))])
 
 
-def _as_triple(got, what, names):
-    check_true(isinstance(got, (tuple, list)) and len(got) == len(names), what=what,
-               problem=f"expected a tuple ({', '.join(names)}), got {type(got).__name__}"
-                       f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}.",
-               mistake="wrong_return")
-    return got
-
-
 def check_dense_backward(student: Callable) -> None:
     rng = rng_for("dense_backward")
-    for n, d_in in batch_dims(rng):
+    for case, (n, d_in) in enumerate([*batch_dims(rng), (4, 3)]):
         d_out = d_in + int(rng.integers(1, 3))
         X, W, b = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out)), rng.normal(size=d_out)
+        if case == 3:
+            X = rng.integers(-3, 4, size=(n, d_in))       # integer inputs: the gradients are floats all the same
         G = rng.normal(size=(n, d_out))          # upstream: L = sum(G * Z)
-        what = f"dense_backward(dZ, X, W) with dZ {G.shape}, X {X.shape}, W {W.shape}"
-        got = _as_triple(call(student, G, X, W, what=what)[0], what, ("dX", "dW", "db"))
+        what = f"dense_backward(dZ, X, W) with dZ {G.shape}, X {X.shape}{' (integers)' * (X.dtype.kind == 'i')}, W {W.shape}"
         dX, dW, db = dense_backward(G, X, W)
         loss = lambda X_, W_, b_: float(np.sum(G * (X_ @ W_ + b_)))  # noqa: E731
         notes = {"dX": _agrees_with_numerical(lambda v: loss(v, W, b), X, dX),
                  "dW": _agrees_with_numerical(lambda v: loss(X, v, b), W, dW),
                  "db": _agrees_with_numerical(lambda v: loss(X, W, v), b, db)}
-        check_array(got[0], dX, what=f"{what}: dX", context=[notes["dX"]], variants=[
-            ("transposed", W @ G.T), ("dense_backward_order", dW), ("dense_backward_order", db)])
-        check_array(got[1], dW, what=f"{what}: dW", n=n, context=[notes["dW"]], variants=[
-            ("transposed", G.T @ X), ("dense_backward_order", dX), ("dense_backward_order", db)])
-        check_array(got[2], db, what=f"{what}: db", n=n, context=[notes["db"]], variants=[
-            ("bias_not_summed", G), ("extra_mean", G.mean(axis=0)), ("bias_summed_wrong_axis", G.sum(axis=1)),
-            ("bias_summed_all", G.sum())])
+        compare(student, dense_backward, G, X, W, what=what, items=("dX", "dW", "db"),
+                per_item={"dX": {"context": [notes["dX"]]}, "dW": {"n": n, "context": [notes["dW"]]},
+                          "db": {"n": n, "context": [notes["db"]]}},
+                variants=[("transposed", (W @ G.T, G.T @ X, None)), ("dense_backward_order", (dW, dX, None)),
+                          ("dense_backward_order", (db, db, None)), ("bias_not_summed", (None, None, G)),
+                          ("extra_mean", (None, None, G.mean(axis=0))),
+                          ("bias_summed_wrong_axis", (None, None, G.sum(axis=1))),
+                          ("bias_summed_all", (None, None, G.sum()))])
 
 
 def check_numerical_gradient(student: Callable) -> None:
@@ -161,21 +155,21 @@ def check_numerical_gradient(student: Callable) -> None:
         ("f(x) = sum(tanh(A @ x))", Recipe("course.functions", "tanh_of_linear", A=A)),
     ]
     cases = [(functions[0], rng.normal(size=5), 1e-5), (functions[1], rng.normal(size=(4, 2)), 1e-5),
-             (functions[0], rng.normal(size=(2, 3)), 1e-3), (functions[0], rng.normal(size=(1, 1)), 1e-5)]
+             (functions[0], rng.normal(size=(2, 3)), 1e-3), (functions[0], rng.normal(size=(1, 1)), 1e-5),
+             (functions[0], rng.integers(-2, 3, size=(2, 2)), 1e-5)]      # an integer x: x + h must stay x + h
     for (name, f), x, h in cases:
-        what = f"numerical_gradient({name}, x of shape {x.shape}, h={h})"
-        got, _ = call(student, f, x, h, what=what)
+        what = f"numerical_gradient({name}, x of shape {x.shape}{', integers' * (x.dtype.kind == 'i')}, h={h})"
         expected = numerical_gradient(f, x, h)
 
         def one_sided(sign):
-            out = np.zeros_like(x)
+            out = np.zeros(x.shape)
             for i in np.ndindex(x.shape):
-                step = np.zeros_like(x)
+                step = np.zeros(x.shape)
                 step[i] = h
                 out[i] = sign * (f(x + sign * step) - f(x)) / h
             return out
 
-        check_array(got, expected, what=what, rtol=1e-9, atol=1e-9, variants=[
+        compare(student, numerical_gradient, f, x, h, what=what, check=dict(rtol=1e-9, atol=1e-9), variants=[
             ("forward_difference", lambda: one_sided(+1)), ("forward_difference", lambda: one_sided(-1)),
             ("h_ignored", lambda: numerical_gradient(f, x, 1e-5)), ("h_ignored", lambda: numerical_gradient(f, x, 1e-4)),
             ("factor_two", lambda: 2 * expected)])
@@ -231,29 +225,21 @@ def check_two_layer_backprop(student: Callable) -> None:
         h = d + 1
         X, y, W1, b1, W2, b2 = _two_layer_case(rng, n, d, h, k)
         what = f"two_layer_backprop with X {X.shape}, W1 {W1.shape}, W2 {W2.shape}"
-        got, _ = call(student, X, y, W1, b1, W2, b2, what=what)
         loss, grads = two_layer_backprop(X, y, W1, b1, W2, b2)
-        check_true(isinstance(got, (tuple, list)) and len(got) == 2, what=what, mistake="wrong_return",
-                   problem=f"expected (loss, grads), got {type(got).__name__}.")
-        got_loss, got_grads = got
-        check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss,
-                    what=f"{what}: loss", n=y.size,
-                    variants=[("loss_not_mean", loss * y.size), ("mean_over_rows", loss * k)])
-        check_true(isinstance(got_grads, dict) and set(GRAD_KEYS) <= set(got_grads), what=what, mistake="grads_keys",
-                   problem=f"expected a dict with keys {', '.join(GRAD_KEYS)}, got "
-                           f"{sorted(got_grads) if isinstance(got_grads, dict) else type(got_grads).__name__}.")
         params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-        variants = _two_layer_variants(X, y, W1, b1, W2, b2)
-        for key in ("dW2", "db2", "dW1", "db1"):      # the order backprop computes them
+        notes = {}
+        for key in BACKPROP_ORDER:
             name = key[1:]
 
             def loss_of(v, name=name):
                 p = dict(params, **{name: v})
                 return binary_cross_entropy(y, sigmoid(sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]))
 
-            note = _agrees_with_numerical(loss_of, params[name], grads[key])
-            check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']", n=y.size,
-                        variants=[(m, v[key]) for m, v in variants], context=[note])
+            notes[key] = _agrees_with_numerical(loss_of, params[name], grads[key])
+        variants = [(m, (None, v)) for m, v in _two_layer_variants(X, y, W1, b1, W2, b2)]
+        compare(student, in_backprop_order(two_layer_backprop), X, y, W1, b1, W2, b2, what=what, items=("loss", "grads"),
+                check=dict(n=y.size), per_item={key: {"context": [notes[key]]} for key in BACKPROP_ORDER},
+                variants=variants + [("loss_not_mean", (loss * y.size, None)), ("mean_over_rows", (loss * k, None))])
 
 
 def check_two_layer_backprop_saturated(student: Callable) -> None:

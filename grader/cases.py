@@ -1,8 +1,9 @@
 """Randomized test cases shared by the hidden checks."""
 from __future__ import annotations
 
+import functools
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -32,3 +33,16 @@ def layer_sizes(rng: np.random.Generator, depth: int) -> list[int]:
         nxt = int(rng.integers(2, 6))
         sizes.append(nxt if nxt != sizes[-1] else nxt + 1)
     return sizes
+
+
+BACKPROP_ORDER = ("dW2", "db2", "dW1", "db1")         # the order backprop computes them, and checks them
+
+
+def in_backprop_order(reference: Callable) -> Callable:
+    """reference, its (loss, grads) with grads in BACKPROP_ORDER: a check reports the first
+    gradient backprop gets wrong (same signature, for compare's analysis)."""
+    @functools.wraps(reference)
+    def ordered(*args, **kwargs):
+        loss, grads = reference(*args, **kwargs)
+        return loss, {key: grads[key] for key in BACKPROP_ORDER}
+    return ordered

@@ -9,11 +9,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course import diagnose
 from course.channel import Remote
-from course.checks import call, check_array, check_true
-from course.nn import Dense, ReLU, Sequential, Sigmoid, binary_cross_entropy, binary_cross_entropy_grad
+from course.checks import CheckFailed, call, check_array, check_true, compare, with_lines
 
 from .cases import rng_for
+from .solutions.layers import Dense, ReLU, Sequential, Sigmoid
+from .solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
 
 
 # --- references ---------------------------------------------------------------------
@@ -115,18 +117,16 @@ def check_adam_step(student: Callable) -> None:
         v = rng.random(size=shape) * 0.1 if t > 1 else np.zeros(shape)
         full = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **hyper}
         what = f"adam_step(param {shape}, grad, m, v, t={t}{''.join(f', {k}={x}' for k, x in hyper.items())})"
-        got, _ = call(student, param, grad, m, v, t, what=what, **hyper)
-        check_true(isinstance(got, (tuple, list)) and len(got) == 3, what=what, mistake="wrong_return",
-                   problem=f"expected (param, m, v), got {type(got).__name__}.")
         new, m_new, v_new = adam_step(param, grad, m, v, t, **hyper)
-        check_array(got[1], m_new, what=f"{what}: m", variants=[("adam_m_v_swapped", v_new),
-                                                                ("adam_m_unaveraged", full["beta1"] * m + grad)])
-        check_array(got[2], v_new, what=f"{what}: v", nonfinite="adam_v_not_squared", variants=[
-            ("adam_v_not_squared", full["beta2"] * v + (1 - full["beta2"]) * grad),
-            ("adam_v_not_squared", full["beta2"] * v + (1 - full["beta2"]) * np.abs(grad)),
-            ("adam_m_v_swapped", m_new)])
-        check_array(got[0], new, what=f"{what}: param", nonfinite="adam_t_from_zero",
-                    variants=_adam_variants(param, grad, m, v, t, **full))
+        wrong_param = _adam_variants(param, grad, m, v, t, **full)
+        compare(student, adam_step, param, grad, m, v, t, what=what, items=("param", "m", "v"), order=(1, 2, 0),
+                per_item={"v": {"nonfinite": "adam_v_not_squared"}, "param": {"nonfinite": "adam_t_from_zero"}},
+                **hyper, variants=[
+            *[(key, (value, m_new, v_new)) for key, value in wrong_param],
+            ("adam_m_v_swapped", (new, v_new, m_new)),
+            ("adam_m_unaveraged", (None, full["beta1"] * m + grad, None)),
+            ("adam_v_not_squared", (None, None, full["beta2"] * v + (1 - full["beta2"]) * grad)),
+            ("adam_v_not_squared", (None, None, full["beta2"] * v + (1 - full["beta2"]) * np.abs(grad)))])
 
 
 def _type_name(obj) -> str:
@@ -226,7 +226,16 @@ def check_fit(student: Callable, adam_step: Callable | None = None) -> None:
                     ("adam_state_reset", _fit_variant(before, X, y, lr, epochs, own, "reset_keep_t")),
                     ("adam_t_from_zero", _fit_variant(before, X, y, lr, epochs, own, "t0")),
                     ("history_after_update", _fit_variant(before, X, y, lr, epochs, own, "after"))]
-        check_array(history, expected_history, what=f"{what}: loss history", rtol=1e-6, variants=variants)
+        moved = {f"layer {i} {name}": float(np.max(np.abs(new.params[name] - old.params[name])))
+                 for i, (old, new) in enumerate(zip(before.layers, model.layers)) for name in old.params
+                 if old.trainable}
+        try:
+            check_array(history, expected_history, what=f"{what}: loss history", rtol=1e-6, variants=variants)
+        except CheckFailed as failure:
+            summary = diagnose.training(history, moved)
+            if failure.mistake is not None or summary is None:
+                raise
+            raise with_lines(failure, [summary]) from None
         for i, (mine, theirs) in enumerate(zip(reference.layers, model.layers)):
             for name in mine.params:
                 check_array(theirs.params[name], mine.params[name], what=f"{what}: layer {i} {name} after fit",
@@ -287,12 +296,12 @@ def check_threshold_for_sensitivity(student: Callable) -> None:
         y[:2] = [0, 1]
         p = np.clip(0.3 * y + 0.7 * rng.random(n), 0, 1)
         what = f"threshold_for_sensitivity(y_true, p, target={target}) for {n} scores"
-        got, _ = call(student, y, p, target, what=what)
         expected = threshold_for_sensitivity(y, p, target)
         positives = np.sort(p[y == 1])
         low = float(positives[0])
         below = float(np.max(p[p < expected])) if np.any(p < expected) else expected
-        check_array(np.asarray(got, dtype=float), expected, what=what, variants=[
-            ("threshold_target_ignored", threshold_for_sensitivity(y, p, 0.95)), ("threshold_strict", below),
-            ("threshold_lowest", low)], context=[
-            f"(with t = {expected:.4f}, predicting p >= t finds {np.mean(p[y == 1] >= expected):.0%} of the positives)"])
+        variants = [("threshold_target_ignored", threshold_for_sensitivity(y, p, 0.95)), ("threshold_strict", below),
+                    ("threshold_lowest", low)]
+        note = f"(with t = {expected:.4f}, predicting p >= t finds {np.mean(p[y == 1] >= expected):.0%} of the positives)"
+        compare(student, threshold_for_sensitivity, y, p, target, what=what, variants=variants,
+                prepare=lambda got: np.asarray(got, dtype=float), check=dict(context=[note]))

@@ -157,7 +157,8 @@ class IsolatedRun:
                     "the grader busy (an endless loop, or far too slow)")
 
     def __init__(self, topic: str, setup: list[str], answers: list[str], hidden: dict[str, list[str]],
-                 timeout: float = 300.0, check_timeout: float = CHECK_SECONDS):
+                 timeout: float = 300.0, check_timeout: float = CHECK_SECONDS, cwd: str | None = None):
+        """`cwd`: the notebook's folder, where the student's process runs (default: this process's)."""
         self.hidden, self.token, self.stdout = hidden, secrets.token_hex(16), ""
         payload = json.dumps({"token": self.token, "topic": topic, "setup": setup, "answers": answers,
                               "hidden": hidden, "budget": timeout, "check": check_timeout})
@@ -167,7 +168,7 @@ class IsolatedRun:
                    NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0", MPLBACKEND="Agg")
         self.process = subprocess.Popen([sys.executable, "-m", "grader.isolation"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-                                        cwd=os.getcwd(), start_new_session=True)
+                                        cwd=cwd or os.getcwd(), start_new_session=True)
         # the checker stops itself after `timeout`; this is the backstop should it not
         self.thread = threading.Thread(target=self._talk, args=(payload, timeout + 30), daemon=True)
         self.thread.start()
@@ -261,7 +262,8 @@ def _child() -> None:
     prefix: list[str] = []
     if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
         hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
-        prefix = sandbox.command(hide=hide, grader=False)
+        # the notebook's folder (this process's) stays readable: the setup cell imports from it
+        prefix = sandbox.command(hide=hide, grader=False, readable=[os.getcwd()])
     results: dict[str, tuple[bool, str, str | None]] = {}
     with Student(payload["setup"], payload["answers"], prefix=prefix) as student:
         for gid, calls in payload["hidden"].items():

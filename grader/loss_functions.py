@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import call, check_array, check_true
-from course.nn import EPS, binary_cross_entropy, binary_cross_entropy_grad, sigmoid, softmax
+from course.checks import call, check_array, check_true, compare
 
 from .cases import batch_dims, rng_for
+from .solutions.forward_pass import sigmoid, softmax
+from .solutions.loss_functions import EPS, binary_cross_entropy, binary_cross_entropy_grad
 
 
 # --- references ---------------------------------------------------------------------
@@ -94,6 +95,9 @@ def _regression_cases(name):
     y = rng.normal(size=7)
     r = np.concatenate([[0.0, 4.0, -5.0], rng.normal(size=4) * 0.5])
     cases.insert(0, (y, y + rng.permutation(r)))
+    # integer-valued targets and predictions (dtype int64): the right floats are expected for them too
+    y_int = rng.integers(-3, 4, size=(3, 4))
+    cases.append((y_int, np.where(rng.random((3, 4)) < 0.25, y_int, rng.integers(-3, 4, size=(3, 4)))))
     return cases
 
 
@@ -105,19 +109,22 @@ def _scalar(got, what):
     return float(got)
 
 
+def _shown(y) -> str:
+    return f"shape {y.shape}{', integers' * (np.asarray(y).dtype.kind == 'i')}"
+
+
 def _check_loss(student, reference, cases, name, variants_for):
     for y, yhat in cases:
-        what = f"{name}(y_true, y_pred) for shape {y.shape}"
-        got, _ = call(student, y, yhat, what=what)
-        check_array(_scalar(got, what), reference(y, yhat), what=what, variants=variants_for(y, yhat))
+        what = f"{name}(y_true, y_pred) for {_shown(y)}"
+        compare(student, reference, y, yhat, what=what, variants=variants_for(y, yhat),
+                prepare=lambda got, what=what: _scalar(got, what))
 
 
 def _check_grad(student, reference, cases, name, variants_for, nonfinite="not_finite"):
     for y, yhat in cases:
-        what = f"{name}(y_true, y_pred) for shape {y.shape}"
-        got, _ = call(student, y, yhat, what=what)
-        check_array(got, reference(y, yhat), what=what, n=y.size, nonfinite=nonfinite,
-                    variants=variants_for(y, yhat))
+        what = f"{name}(y_true, y_pred) for {_shown(y)}"
+        compare(student, reference, y, yhat, what=what, variants=variants_for(y, yhat),
+                check=dict(n=y.size, nonfinite=nonfinite))
 
 
 def check_mse(student: Callable) -> None:
@@ -172,19 +179,18 @@ def _huber_variants(y, yhat, delta):
 def check_huber(student: Callable) -> None:
     """Residuals on both sides of delta, several deltas (the argument must be used)."""
     cases = _regression_cases("huber")
-    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5)):
-        what = f"huber(y_true, y_pred, delta={delta}) for shape {y.shape}"
-        got, _ = call(student, y, yhat, delta=delta, what=what)
-        check_array(_scalar(got, what), huber(y, yhat, delta), what=what, variants=_huber_variants(y, yhat, delta))
+    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5, 2.0)):
+        what = f"huber(y_true, y_pred, delta={delta}) for {_shown(y)}"
+        compare(student, huber, y, yhat, delta=delta, what=what, variants=_huber_variants(y, yhat, delta),
+                prepare=lambda got, what=what: _scalar(got, what))
 
 
 def check_huber_grad(student: Callable) -> None:
     cases = _regression_cases("huber_grad")
-    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5)):
-        what = f"huber_grad(y_true, y_pred, delta={delta}) for shape {y.shape}"
-        got, _ = call(student, y, yhat, delta=delta, what=what)
+    for (y, yhat), delta in zip(cases, (1.0, 0.5, 2.0, 1.5, 2.0)):
+        what = f"huber_grad(y_true, y_pred, delta={delta}) for {_shown(y)}"
         r = yhat - y
-        check_array(got, huber_grad(y, yhat, delta), what=what, n=r.size, variants=[
+        compare(student, huber_grad, y, yhat, delta=delta, what=what, check=dict(n=r.size), variants=[
             ("huber_grad_unclipped", r / r.size), ("huber_grad_sign", np.sign(r) * delta / r.size),
             ("huber_delta_ignored", huber_grad(y, yhat, 1.0)),
             ("wrong_sign", -np.clip(r, -delta, delta) / r.size),
@@ -202,19 +208,20 @@ def _probability_cases(name):
     y = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
     p = np.array([0.9, 0.2, 1e-5, 1 - 1e-5, 0.5, 0.3])
     cases.insert(0, (y, p))
+    cases.append((rng.integers(0, 2, size=(4, 3)), sigmoid(rng.normal(size=(4, 3)) * 3)))   # integer labels
     return cases
 
 
 def check_binary_cross_entropy(student: Callable) -> None:
     for y, p in _probability_cases("bce"):
-        what = f"binary_cross_entropy(y_true, p) for shape {y.shape}"
-        got, _ = call(student, y, p, what=what)
+        what = f"binary_cross_entropy(y_true, p) for shape {y.shape}{', integer labels' * (y.dtype.kind == 'i')}"
         with np.errstate(all="ignore"):
             terms = y * np.log(p) + (1 - y) * np.log(1 - p)
             variants = [("wrong_sign", -binary_cross_entropy(y, p)), ("missing_mean", -np.sum(terms)),
                         ("mean_over_rows", -np.sum(terms) / len(y)), ("bce_log10", -np.mean(
                             y * np.log10(np.clip(p, EPS, 1 - EPS)) + (1 - y) * np.log10(np.clip(1 - p, EPS, 1))))]
-        check_array(_scalar(got, what), binary_cross_entropy(y, p), what=what, variants=variants, rtol=1e-5)
+        compare(student, binary_cross_entropy, y, p, what=what, variants=variants, check=dict(rtol=1e-5),
+                prepare=lambda got, what=what: _scalar(got, what))
     _check_clipped(student, binary_cross_entropy, "binary_cross_entropy(y_true, p)")
 
 
@@ -238,13 +245,12 @@ def _check_clipped(student, reference, what):
 
 def check_binary_cross_entropy_grad(student: Callable) -> None:
     for y, p in _probability_cases("bce_grad"):
-        what = f"binary_cross_entropy_grad(y_true, p) for shape {y.shape}"
-        got, _ = call(student, y, p, what=what)
+        what = f"binary_cross_entropy_grad(y_true, p) for shape {y.shape}{', integer labels' * (y.dtype.kind == 'i')}"
         pc = np.clip(p, EPS, 1 - EPS)
         with np.errstate(all="ignore"):
             unclipped = (p - y) / (p * (1 - p)) / p.size
-        check_array(got, binary_cross_entropy_grad(y, p), what=what, n=p.size, rtol=1e-5, nonfinite="no_clip",
-                    variants=[("logits_vs_probs", (p - y) / p.size), ("logits_vs_probs", p - y),
+        compare(student, binary_cross_entropy_grad, y, p, what=what, check=dict(n=p.size, rtol=1e-5, nonfinite="no_clip"),
+                variants=[("logits_vs_probs", (p - y) / p.size), ("logits_vs_probs", p - y),
                               ("bce_grad_sign_slip", -(y / pc + (1 - y) / (1 - pc)) / p.size),
                               ("wrong_sign", -(pc - y) / (pc * (1 - pc)) / p.size),
                               ("mean_over_rows", (pc - y) / (pc * (1 - pc)) / len(p)),
@@ -260,6 +266,7 @@ def _class_cases(name):
         Y = np.eye(k)[rng.integers(0, k, size=n)]
         logits = rng.normal(size=(n, k)) * 2
         cases.append((Y, logits))
+    cases.append((np.eye(4, dtype=int)[rng.integers(0, 4, size=3)], rng.normal(size=(3, 4)) * 2))   # integer one-hot rows
     return cases
 
 
@@ -267,10 +274,10 @@ def check_categorical_cross_entropy(student: Callable) -> None:
     for Y, logits in _class_cases("cce"):
         P = softmax(logits)
         n, k = Y.shape
-        what = f"categorical_cross_entropy(Y, P) for shape {Y.shape}"
-        got, _ = call(student, Y, P, what=what)
+        what = f"categorical_cross_entropy(Y, P) for shape {Y.shape}{', integer Y' * (Y.dtype.kind == 'i')}"
         total = -np.sum(Y * np.log(P))
-        check_array(_scalar(got, what), categorical_cross_entropy(Y, P), what=what, variants=[
+        compare(student, categorical_cross_entropy, Y, P, what=what, prepare=lambda got, what=what: _scalar(got, what),
+                variants=[
             ("cce_mean_over_elements", total / (n * k)), ("missing_mean", total), ("cce_mean_over_classes", total / k),
             ("bce_for_cce", binary_cross_entropy(Y, P) * k),
             ("wrong_sign", -total / n), ("bce_for_cce", binary_cross_entropy(Y, P))])
@@ -293,8 +300,7 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
     for Y, logits in cases:
         n = Y.shape[0]
         P = softmax(logits)
-        what = f"softmax_cross_entropy_grad(Y, logits) for shape {Y.shape}"
-        got, _ = call(student, Y, logits, what=what)     # judged from the outputs: NaN where unstable
+        what = f"softmax_cross_entropy_grad(Y, logits) for shape {Y.shape}{', integer Y' * (Y.dtype.kind == 'i')}"
         with np.errstate(all="ignore"):
             variants = [("missing_mean", P - Y), ("wrong_sign", (Y - P) / n), ("sce_forgot_y", P / n),
                         ("probs_vs_logits", -Y / np.clip(P, EPS, 1) / n),
@@ -302,5 +308,6 @@ def check_softmax_cross_entropy_grad(student: Callable) -> None:
                         ("softmax_axis", (softmax(logits.T).T - Y) / n),
                         ("softmax_global", (np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum() - Y) / n),
                         ("softmax_sigmoid", (sigmoid(logits) - Y) / n)]
-        check_array(got, softmax_cross_entropy_grad(Y, logits), what=what, n=n, atol=1e-12,
-                    nonfinite="unstable_softmax", variants=variants)
+        # judged from the outputs: NaN where unstable (what numpy warned is the student's process's word)
+        compare(student, softmax_cross_entropy_grad, Y, logits, what=what, variants=variants,
+                check=dict(n=n, atol=1e-12, nonfinite="unstable_softmax"))

@@ -112,10 +112,12 @@ class SafeExecute(Execute):
             return nb, resources
 
 
-def _isolated_runs(nb, timeout: float, check_timeout: float = 60) -> dict[str, IsolatedRun]:
+def _isolated_runs(nb, resources, timeout: float, check_timeout: float = 60) -> dict[str, IsolatedRun]:
     """Start the hidden checks of every test cell (its `hidden.check_...(...)` lines) in a
-    fresh process, one per grader module (normally one); they run the notebook's read-only
-    setup cells and answer cells, nothing else."""
+    checker process, one per grader module (normally one); the student's process runs the
+    notebook's read-only setup cells and answer cells, nothing else, in the notebook's folder
+    (as the kernel does: the setup cell imports the modules released beside the notebook)."""
+    folder = resources.get("metadata", {}).get("path") or None
     setup = [c.source for c in nb.cells if c.cell_type == "code" and _meta(c).get("locked")
              and not _meta(c).get("grade") and not _meta(c).get("solution")]
     answers = [c.source for c in nb.cells if c.cell_type == "code" and _meta(c).get("solution")]
@@ -125,7 +127,7 @@ def _isolated_runs(nb, timeout: float, check_timeout: float = 60) -> dict[str, I
             calls, module = hidden_calls(cell.source), topic(cell.source)
             if calls and module:
                 by_topic.setdefault(module, {})[_meta(cell)["grade_id"]] = calls
-    return {module: IsolatedRun(module, setup, answers, hidden, timeout, check_timeout)
+    return {module: IsolatedRun(module, setup, answers, hidden, timeout, check_timeout, cwd=folder)
             for module, hidden in by_topic.items()}
 
 
@@ -145,7 +147,7 @@ class StartHiddenTests(_HiddenTests):
     (grading costs the longer of the two, not their sum). Put it before SafeExecute."""
 
     def preprocess(self, nb, resources):
-        resources[_RUNS] = _isolated_runs(nb, self.timeout, self.check_timeout)
+        resources[_RUNS] = _isolated_runs(nb, resources, self.timeout, self.check_timeout)
         return nb, resources
 
 
@@ -158,7 +160,7 @@ class IsolatedHiddenTests(_HiddenTests):
     def preprocess(self, nb, resources):
         runs = resources.pop(_RUNS, None)
         if runs is None:
-            runs = _isolated_runs(nb, self.timeout, self.check_timeout)
+            runs = _isolated_runs(nb, resources, self.timeout, self.check_timeout)
         outcomes = {}
         for run in runs.values():
             outcomes.update(run.outcomes())

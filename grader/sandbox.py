@@ -26,8 +26,10 @@ def available() -> bool:
     return shutil.which("bwrap") is not None
 
 
-def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True) -> list[str]:
-    """The bwrap prefix: read-only everything, `hide` emptied, `writable` bound read-write;
+def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True,
+            readable: list[str] = ()) -> list[str]:
+    """The bwrap prefix: read-only everything, `hide` emptied, `writable` bound read-write,
+    `readable` bound read-only again (a folder inside a hidden one);
     with `grader=False` the grader package is hidden too (kernels do not need it: hidden
     checks run in grader.isolation's process, which keeps it)."""
     cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
@@ -48,6 +50,8 @@ def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True)
                 cmd += ["--ro-bind", str(inside.resolve()), str(inside)]
     if not grader:
         cmd += ["--tmpfs", str(REPO / "grader")]
+    for path in readable:
+        cmd += ["--ro-bind", path, path]
     for path in writable:
         cmd += ["--bind", path, path]
     return cmd

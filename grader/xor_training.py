@@ -11,12 +11,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course.checks import as_answer, call, check_array, check_true
+from course import diagnose
+from course.checks import as_answer, call, check_array, check_true, compare
 from course.data import xor
-from course.nn import binary_cross_entropy, binary_cross_entropy_grad, mlp_backward, mlp_forward
-from course.optimisers import momentum_step, rmsprop_step  # the references (05's race uses them too)
 
-from .cases import layer_sizes, rng_for
+from .cases import BACKPROP_ORDER, in_backprop_order, layer_sizes, rng_for
+from .solutions.backprop_by_hand import mlp_backward
+from .solutions.forward_pass import mlp_forward
+from .solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
+from .solutions.xor_training import momentum_step, rmsprop_step  # the references (05's race uses them too)
 
 
 # --- what an exercise's docstring must not say -----------------------------------------
@@ -133,17 +136,16 @@ def check_gradient_descent_step(student: Callable) -> None:
 
 def check_predict(student: Callable) -> None:
     rng = rng_for("predict")
-    for depth, n, k in ((2, 8, 1), (1, 6, 3), (2, 1, 2)):
+    for depth, n, k in ((2, 8, 1), (1, 6, 3), (2, 1, 2), (1, 5, 2)):
         sizes = layer_sizes(rng, depth)[:-1] + [k]
         layers = [(rng.normal(size=(a, c)) * 1.5, rng.normal(size=c)) for a, c in zip(sizes, sizes[1:])]
-        X = rng.normal(size=(n, sizes[0]))
+        X = rng.normal(size=(n, sizes[0])) if n != 5 else rng.integers(-2, 3, size=(n, sizes[0]))   # integer features
         acts = mlp_forward(X, layers)
         out = acts[-1]
         Z = acts[-2] @ layers[-1][0] + layers[-1][1]
         expected = (out > 0.5).astype(int)
-        what = f"predict(layers, X) with X {X.shape}, {k} output unit{'s' * (k > 1)}"
-        got, _ = call(student, layers, X, what=what)
-        check_array(got, expected, what=what, integer=True, variants=[
+        what = f"predict(layers, X) with X {X.shape}{' (integers)' * (X.dtype.kind == 'i')}, {k} output unit{'s' * (k > 1)}"
+        compare(student, predict, layers, X, what=what, check=dict(integer=True), variants=[
             ("predict_probabilities", out), ("threshold_not_half", (out > 0).astype(int)),
             ("threshold_not_half", (Z > 0.5).astype(int)), ("threshold_not_half", (out >= 1).astype(int)),
             ("spam_inverted", 1 - expected)])
@@ -179,15 +181,27 @@ def check_train(student: Callable, init_layers: Callable) -> None:
                    problem=f"loss_history[0] = {history[0]:.6g}, but the mean binary cross-entropy of "
                            f"init_layers({sizes}, np.random.default_rng({seed})) is {first:.6g}: train should start "
                            "from init_layers with that generator and record each epoch's loss before its update.")
+        moved = {}
+        for l, ((W0, b0), (W, b)) in enumerate(zip(start, layers)):
+            moved[f"W{l + 1}"] = float(np.max(np.abs(np.asarray(W, dtype=float) - W0)))
+            moved[f"b{l + 1}"] = float(np.max(np.abs(np.asarray(b, dtype=float) - b0)))
+        initial = all(change == 0 for change in moved.values())
+        summary = [line for line in [diagnose.training(history, moved, initial)] if line]
         hidden = np.asarray(layers[0][0])
-        check_true(not np.allclose(hidden, hidden[:, :1]), what=what, mistake="zero_init",
+        check_true(not np.allclose(hidden, hidden[:, :1]), what=what, mistake="zero_init", details=summary,
                    problem="all hidden units ended up identical: they started identical.")
-        check_true(history[-1] < history[0], what=what, mistake="wrong_sign",
+        check_true(not initial, what=what, mistake="weights_not_updated", details=summary,
+                   problem="the layers returned are exactly the ones init_layers made: no parameter changed.")
+        flat = np.ptp(history) <= 1e-12 * max(1.0, abs(history[0]))
+        check_true(not flat, what=what, mistake=None, details=summary,
+                   problem=f"the loss stayed at {history[0]:.4f} in every epoch: is it measured on the updated layers?")
+        # "gradient ascent?" only where the loss really rose while the parameters moved
+        check_true(history[-1] < history[0], what=what, mistake="wrong_sign", details=summary,
                    problem=f"the loss rose from {history[0]:.4f} to {history[-1]:.4f}: gradient ascent?")
         for l, ((W0, b0), (W, b)) in enumerate(zip(start, layers)):
-            check_true(not np.allclose(W, W0), what=what, mistake="weights_not_updated",
+            check_true(not np.allclose(W, W0), what=what, mistake="weights_not_updated", details=summary,
                        problem=f"W{l + 1} never changed during training.")
-            check_true(not np.allclose(b, b0), what=what, mistake="bias_not_updated",
+            check_true(not np.allclose(b, b0), what=what, mistake="bias_not_updated", details=summary,
                        problem=f"b{l + 1} never changed during training.")
         accuracy = float(np.mean(predict(layers, X) == y))
         check_true(accuracy == 1.0, what=what, mistake=None,
@@ -218,7 +232,7 @@ def init_weights(d_in, d_out, rng, scheme):
     return rng.normal(0.0, stds[scheme], size=(d_in, d_out))
 
 
-# the references of momentum_step and rmsprop_step are course.optimisers' (05's race shows them):
+# the references of momentum_step and rmsprop_step are grader.solutions.xor_training's (05's race shows them):
 # one implementation, imported at the top of this module
 
 
@@ -355,15 +369,15 @@ def _check_step(student, reference, variants, state_name, name, extra_cases):
             param, grad, state = float(param), float(grad), float(state)
         shown = "a number" if shape == () else f"shape {shape}"
         what = f"{name}(param, grad, {state_name}, lr={lr}{''.join(f', {k}={v}' for k, v in kw.items())}), {shown}"
-        got = _as_pair(call(student, param, grad, state, lr, what=what, **kw)[0], what)
         full = {"beta": 0.9, **({"eps": 1e-8} if name == "rmsprop_step" else {}), **kw}
         new, new_state = reference(param, grad, state, lr, **full)
         wrong = (variants(param, grad, state, lr, **full, beta_given="beta" in kw) if name == "rmsprop_step"
                  else variants(param, grad, state, lr, **full))
-        check_array(got[1], new_state, what=f"{what}: the new {state_name}",
-                    nonfinite="rmsprop_grad_not_squared" if name == "rmsprop_step" else "not_finite",
-                    variants=[(k, w[1]) for k, w in wrong] + [("state_order", new)])
-        check_array(got[0], new, what=f"{what}: the new param", variants=[(k, w[0]) for k, w in wrong])
+        compare(student, reference, param, grad, state, lr, what=what, **kw,
+                items=("the new param", f"the new {state_name}"), order=(1, 0),
+                per_item={f"the new {state_name}": {
+                    "nonfinite": "rmsprop_grad_not_squared" if name == "rmsprop_step" else "not_finite"}},
+                variants=[*wrong, ("state_order", (None, new))])
     # several steps in a row, state carried, against the recurrence unrolled by hand
     shape = (int(rng.integers(2, 4)), int(rng.integers(5, 7)))
     param0 = rng.normal(size=shape)
@@ -490,7 +504,9 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
     classes, reg 0 and > 0) against the reference, itself checked against centered differences;
     then logits near 1000, where an unshifted softmax overflows, and logits in the thousands far
     apart, where the log of a probability that rounded to 0 is -inf."""
-    from course.gradcheck import numerical_gradient, relative_error
+    from course.gradcheck import relative_error
+
+    from .solutions.backprop_by_hand import numerical_gradient
     rng = rng_for("two_layer_softmax_backprop")
     cases = [(6, 4, 5, 3, 0.1), (5, 3, 7, 4, 0.0), (4, 6, 3, 2, 0.05), (1, 5, 4, 6, 0.2)]
     for n, d, h, k, reg in cases:
@@ -501,14 +517,10 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
         loss, grads = two_layer_softmax_backprop(X, y, W1, b1, W2, b2, reg)
         params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
         wrong = [(key, _softmax_mlp(X, y, W1, b1, W2, b2, reg, **options)) for key, options in SOFTMAX_MISTAKES]
-        got, _ = call(student, X, y.copy(), W1, b1, W2, b2, reg=reg, what=what)
-        got_loss, got_grads = _softmax_answer(got, what)
         data_loss = two_layer_softmax_backprop(X, y, W1, b1, W2, b2)[0]
         penalty = loss - data_loss
-        check_array(np.asarray(got_loss, dtype=float) if got_loss is not None else None, loss, what=f"{what}: loss",
-                    variants=[(key, w[0]) for key, w in wrong] + [("loss_not_mean", data_loss * n + penalty),
-                                                                  ("cce_mean_over_elements", data_loss / k + penalty)])
-        for key in ("dW2", "db2", "dW1", "db1"):
+        notes = {}
+        for key in BACKPROP_ORDER:
             name = key[1:]
             numeric = numerical_gradient(
                 lambda v, name=name: two_layer_softmax_backprop(X, y, **dict(params, **{name: v}), reg=reg)[0],
@@ -516,11 +528,13 @@ def check_two_layer_softmax_backprop(student: Callable) -> None:
             err = relative_error(grads[key], numeric)
             if err > 1e-5:
                 raise RuntimeError(f"grader reference disagrees with the numerical gradient ({err:.1e})")
-            check_array(got_grads[key], grads[key], what=f"{what}: grads['{key}']",
-                        n=n if reg == 0 or key.startswith("db") else None,     # the penalty spoils n·grad
-                        variants=[(m, w[1][key]) for m, w in wrong],
-                        context=[f"(the expected gradient agrees with a centered-difference gradient: relative "
-                                 f"error {err:.0e})"])
+            notes[key] = {"n": n if reg == 0 or key.startswith("db") else None,     # the penalty spoils n·grad
+                          "context": [f"(the expected gradient agrees with a centered-difference gradient: relative "
+                                      f"error {err:.0e})"]}
+        compare(student, in_backprop_order(two_layer_softmax_backprop), X, y.copy(), W1, b1, W2, b2, reg=reg,
+                what=what, items=("loss", "grads"), per_item=notes,
+                variants=wrong + [("loss_not_mean", (data_loss * n + penalty, None)),
+                                  ("cce_mean_over_elements", (data_loss / k + penalty, None))])
     # every logit near 1000, close together: the same softmax as without the 1000, but exp() of
     # the raw logits overflows (what the shift by the row's maximum is for)
     X, y, W1, b1, W2, b2 = _softmax_case(rng_for("two_layer_softmax_backprop", 1), 4, 3, 5, 3)

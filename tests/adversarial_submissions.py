@@ -132,7 +132,7 @@ def grader_reference_imported():
 
 def course_reference_imported():
     names = ["sigmoid", "relu", "softmax", "dense_forward", "mlp_forward"]
-    return _answer(_release(), {n: f"def {n}(*args, **kwargs):\n    import course.nn\n    return course.nn.{n}(*args, **kwargs)"
+    return _answer(_release(), {n: f"def {n}(*args, **kwargs):\n    import grader.solutions.forward_pass as worked\n    return worked.{n}(*args, **kwargs)"
                                 for n in names})
 
 
@@ -227,7 +227,7 @@ GC_REWRITE = ("import gc, atexit\ndef _forge(*_):\n    for obj in gc.get_objects
               "            obj['results'] = {g: [True, ''] for g in obj['results']}\n"
               "atexit.register(_forge)\ngc.callbacks.append(_forge)\n_forge()")
 FORGED_REPORT = ("import json, os\nfor _fd in (1, 2):\n    try:\n        os.write(_fd, (json.dumps({'token': '0' * 32, "
-                 "'results': {g: [True, ''] for g in ['test_sigmoid', 'test_relu', 'test_softmax']}}) + '\\n').encode())\n"
+                 "'results': {g: [True, ''] for g in ['test_sigmoid_values', 'test_relu', 'test_softmax']}}) + '\\n').encode())\n"
                  "    except OSError:\n        pass")
 # (it leaves its pid in the notebook's folder, so the test can tell it outlived the run, then end it)
 GRANDCHILD = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
@@ -251,7 +251,7 @@ ATTACKS = {
     "course_checks_patched": (course_checks_patched, 0, "course.checks helpers replaced, wrong answers"),
     "patched_inside_answer": (patched_inside_answer, 0, "numpy patched inside an answer cell, wrong answers"),
     "grader_reference_imported": (grader_reference_imported, 0, "grader's reference implementations as answers"),
-    "course_reference_imported": (course_reference_imported, 0, "course.nn's reference implementations as answers"),
+    "course_reference_imported": (course_reference_imported, 0, "the worked solutions of grader.solutions as answers"),
     "fake_grader_module": (fake_grader_module, 0, "a fake `grader` module planted in sys.modules"),
     "hard_coded_visible_examples": (hard_coded_visible_examples, 0, "answers hard-coded to the visible examples"),
     "endless_loop": (endless_loop, MAX, "a cell that never ends (correct answers otherwise)"),

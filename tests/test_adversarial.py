@@ -142,4 +142,4 @@ def test_each_hidden_checks_verdict_is_recorded_as_data(graded):
     untouched = recorded("untouched")
     assert untouched.keys() == solved.keys() and not any(v["passed"] for v in untouched.values())
     # os._exit in an answer cell ends the student's process of the hidden checks too: said as such
-    assert recorded("kernel_killed")["test_sigmoid"] == {"passed": False, "mistake": "process_ended"}
+    assert recorded("kernel_killed")["test_sigmoid_values"] == {"passed": False, "mistake": "process_ended"}

@@ -11,7 +11,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course import data, nn, plots
+from course import data, plots
+from grader.solutions import forward_pass
 from grader import forward_pass as ref
 from tests.notebook_text import (assert_points_agree, code_cell, markdown, printed_by_solutions, run_cell, said,
                                  section)
@@ -48,7 +49,7 @@ def test_the_neuron_explorer_experiments_do_what_section_4_says():
     t = np.linspace(-2, 2, 5)
     on_line = np.column_stack([t, -(w[0] * t + b) / w[1]])         # points where w.x + b = 0
     assert np.allclose(on_line @ (2 * w) + 2 * b, 0), "doubling w and b keeps the line"
-    slope = lambda w: (nn.sigmoid(1e-4 * np.linalg.norm(w)) - nn.sigmoid(-1e-4 * np.linalg.norm(w))) / 2e-4
+    slope = lambda w: (forward_pass.sigmoid(1e-4 * np.linalg.norm(w)) - forward_pass.sigmoid(-1e-4 * np.linalg.norm(w))) / 2e-4
     assert np.isclose(slope(2 * w), 2 * slope(w), rtol=1e-4), "doubled weights: twice as steep across the line"
     moved = on_line + np.array([0.0, -0.7 / w[1]])              # b -> b + 0.7 shifts every point the same
     assert np.allclose(moved @ w + b + 0.7, 0), "a new b: a parallel line"
@@ -60,8 +61,8 @@ def test_the_neuron_explorer_experiments_do_what_section_4_says():
 def _test_cell_namespace():
     return {"np": np, "run": lambda f, *a, **k: f(*a, **k), "call": lambda f, *a, what, **k: (f(*a, **k), []),
             "check_array": lambda *a, **k: None, "check_sequence": lambda *a, **k: None,
-            "check_true": lambda *a, **k: None, "sigmoid": nn.sigmoid, "relu": nn.relu,
-            "dense_forward": nn.dense_forward, "softmax": nn.softmax, "mlp_forward": nn.mlp_forward,
+            "check_true": lambda *a, **k: None, "sigmoid": forward_pass.sigmoid, "relu": forward_pass.relu,
+            "dense_forward": forward_pass.dense_forward, "softmax": forward_pass.softmax, "mlp_forward": forward_pass.mlp_forward,
             "predict_spam": ref.predict_spam}
 
 

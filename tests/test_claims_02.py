@@ -1,7 +1,7 @@
 """Every number and comparison the text of 02_loss_functions states, recomputed (issue #13 §5).
 
 Each test reads the claim from the authoring notebook's text and recomputes it with the
-course's reference functions (grader.loss_functions, course.nn); demonstration cells are run
+course's reference functions (grader.loss_functions, grader.solutions); demonstration cells are run
 with the references in place of the student's functions and their printout compared with the
 text. The slow test runs the solutions notebook itself.
 """
@@ -11,8 +11,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course import data, fit, nn, widgets
-from course.gradcheck import numerical_gradient, relative_error, verdict
+from course import data, fit, widgets
+from course.gradcheck import directional_slopes, relative_error, verdict
+from grader.solutions import forward_pass, loss_functions as worked_losses
+from grader.solutions.backprop_by_hand import numerical_gradient
 from grader import loss_functions as L
 from tests.notebook_text import (assert_points_agree, code_cell, markdown, printed_by_solutions, run_cell, said,
                                  section)
@@ -21,13 +23,13 @@ matplotlib.use("agg")
 NAME = "02_loss_functions"
 REFERENCES = {f: getattr(L, f) for f in ("mse", "mse_grad", "mae", "mae_grad", "huber", "huber_grad",
                                          "categorical_cross_entropy", "softmax_cross_entropy_grad")}
-REFERENCES.update(binary_cross_entropy=nn.binary_cross_entropy, binary_cross_entropy_grad=nn.binary_cross_entropy_grad)
+REFERENCES.update(binary_cross_entropy=worked_losses.binary_cross_entropy, binary_cross_entropy_grad=worked_losses.binary_cross_entropy_grad)
 
 
 def demo(contains: str) -> str:
     """Run the demonstration cell containing CONTAINS with the reference functions; its printout."""
     from course.checks import using_your_code
-    namespace = {"np": np, "numerical_gradient": numerical_gradient, "relative_error": relative_error,
+    namespace = {"np": np, "directional_slopes": directional_slopes, "relative_error": relative_error,
                  "verdict": verdict, "using_your_code": using_your_code, **REFERENCES}
     return run_cell(code_cell(NAME, contains), namespace)
 
@@ -128,37 +130,41 @@ def test_cross_entropy_numbers_of_section_6():
     text = section(NAME, 6)
     p, cost = (float(v) for v in said(r"\$-\\log\(([\d.]+)\) \\approx ([\d.]+)\$", text))
     assert round(-np.log(p), 1) == cost
-    assert nn.sigmoid(40.0) == 1.0 and nn.sigmoid(-800.0) == 0.0, "a saturated sigmoid outputs exactly 0 or 1"
+    assert forward_pass.sigmoid(40.0) == 1.0 and forward_pass.sigmoid(-800.0) == 0.0, "a saturated sigmoid outputs exactly 0 or 1"
     eps, = said(r"\$\\varepsilon = 10\^\{(-\d+)\}\$ in this course", text)
-    assert nn.EPS == L.EPS == 10.0 ** int(eps)
+    assert worked_losses.EPS == L.EPS == 10.0 ** int(eps)
     solution = code_cell(NAME, "EPS = ")
     assert re.search(rf"^EPS = 1e{eps}$", solution, re.M), "the solution cell clips at the course's eps"
     ones = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     message = code_cell(NAME, "about 27.63")
     about, = said(r"about ([\d.]+) with eps = 1e-12", message)
-    assert round(nn.binary_cross_entropy(*ones), 2) == float(about)
-    assert np.isclose(nn.binary_cross_entropy_grad(np.array([1.0]), np.array([0.0]))[0], -1e12, rtol=1e-6)
+    assert round(worked_losses.binary_cross_entropy(*ones), 2) == float(about)
+    assert np.isclose(worked_losses.binary_cross_entropy_grad(np.array([1.0]), np.array([0.0]))[0], -1e12, rtol=1e-6)
 
 
 def test_any_clip_eps_the_text_allows_passes_and_a_larger_one_does_not():
     low, high = said(r"the tests accept any \$\\varepsilon\$ from \$10\^\{(-\d+)\}\$ to \$10\^\{(-\d+)\}\$",
                      section(NAME, 6))
     for eps in (10.0 ** int(low), 10.0 ** int(high)):
-        L.check_binary_cross_entropy(lambda y, p, e=eps: nn.binary_cross_entropy(y, p, eps=e))
-        L.check_binary_cross_entropy_grad(lambda y, p, e=eps: nn.binary_cross_entropy_grad(y, p, eps=e))
+        L.check_binary_cross_entropy(lambda y, p, e=eps: worked_losses.binary_cross_entropy(y, p, eps=e))
+        L.check_binary_cross_entropy_grad(lambda y, p, e=eps: worked_losses.binary_cross_entropy_grad(y, p, eps=e))
     with pytest.raises(AssertionError):
-        L.check_binary_cross_entropy_grad(lambda y, p: nn.binary_cross_entropy_grad(y, p, eps=1e-4))
+        L.check_binary_cross_entropy_grad(lambda y, p: worked_losses.binary_cross_entropy_grad(y, p, eps=1e-4))
 
 
 def test_the_gradient_through_a_sigmoid_is_p_minus_y_over_n():
     said(r"which cancels its denominator: \$\\partial\\,\\text\{BCE\}/\\partial z_i = \(p_i - y_i\)/N\$",
          markdown(NAME))
-    assert_through_sigmoid(demo("through_sigmoid = "))
+    assert_through_sigmoid(demo("predicted by (p - y)/N"))
 
 
 def assert_through_sigmoid(printed):
+    """The slopes measured along random directions and those (p - y)/N predicts agree."""
     err, = said(r"relative error ([\d.e+-]+): correct", printed)
     assert float(err) < 1e-7
+    measured, predicted = ([float(v) for v in re.findall(r"-?[\d.]+(?:e[+-]?\d+)?", line.split(":", 1)[1])]
+                           for line in printed.splitlines()[:2])
+    assert len(measured) == 3 and measured == pytest.approx(predicted, abs=1e-4)
 
 
 def test_the_loss_explorer_curves_behave_as_described():
@@ -172,16 +178,16 @@ def test_the_loss_explorer_curves_behave_as_described():
     said(r"near \$p = 0\$ with label 1, cross-entropy and its gradient explode", markdown(NAME))
     one = np.ones(1)
     near, mid = np.array([1e-3]), np.array([0.5])
-    assert nn.binary_cross_entropy(one, near) > 9 * nn.binary_cross_entropy(one, mid)
-    assert abs(nn.binary_cross_entropy_grad(one, near)[0]) > 400 * abs(nn.binary_cross_entropy_grad(one, mid)[0])
+    assert worked_losses.binary_cross_entropy(one, near) > 9 * worked_losses.binary_cross_entropy(one, mid)
+    assert abs(worked_losses.binary_cross_entropy_grad(one, near)[0]) > 400 * abs(worked_losses.binary_cross_entropy_grad(one, mid)[0])
 
 
 def test_the_softmax_cross_entropy_gradient_and_the_logits_the_tests_use():
     said(r"So \$\\nabla_Z\\,\\text\{CCE\} = \(P - Y\)/n\$", markdown(NAME))
     rng = np.random.default_rng(3)
     Y, Z = np.eye(4)[[1, 3, 0]], rng.normal(size=(3, 4))
-    numeric = numerical_gradient(lambda v: L.categorical_cross_entropy(Y, nn.softmax(v)), Z)
-    assert relative_error((nn.softmax(Z) - Y) / 3, numeric) < 1e-7
+    numeric = numerical_gradient(lambda v: L.categorical_cross_entropy(Y, forward_pass.softmax(v)), Z)
+    assert relative_error((forward_pass.softmax(Z) - Y) / 3, numeric) < 1e-7
     big, = said(r"the tests use logits of \$\\pm (\d+)\$", section(NAME, 7))
     assert f"[[{big}.0, -{big}.0]]" in code_cell(NAME, "softmax_cross_entropy_grad with logits ±")
 
@@ -215,5 +221,5 @@ def test_what_the_solutions_notebook_prints_agrees_with_the_text(solutions_run):
     times, = said(r"on a batch of \d+ it is (\d+) times larger", section(NAME, 2))
     assert_ratios(printed("half_sum_grad = "), int(times))
     assert_overshoots(printed("after 50 steps"))
-    assert_through_sigmoid(printed("through_sigmoid = "))
+    assert_through_sigmoid(printed("predicted by (p - y)/N"))
     assert_all_correct(printed("checks = {"))

@@ -217,7 +217,7 @@ def test_each_learning_rate_does_what_its_bullet_says(nb):
     rises = np.mean(np.diff(large) > 0)
     assert "about half of the epochs" in said and 0.35 < rises < 0.65 and large[-1] > large[0]
     # far too large: answers 0 everywhere, frozen at the clipped loss
-    from course.nn import EPS
+    from grader.solutions.loss_functions import EPS
     layers = ns["runs_lr"][named[3]][0]
     assert np.all(ns["mlp_forward"](ns["X_xor"], layers)[-1] < 0.01)
     assert number(r"freezes at \$([\d.]+)\$", said) == pytest.approx(huge[-1], abs=0.05)

@@ -169,10 +169,11 @@ def _explorer_run(n, reg, lr=None):
     """A run of the digits explorer's setting (the reference backprop), as its Train button trains it."""
     from course import digits
     from course.widgets import DigitsExplorer
+    from grader.solutions.forward_pass import relu, softmax
     from grader.xor_training import two_layer_softmax_backprop
     split = digits.digit_split(n)
-    return digits.train_digits(two_layer_softmax_backprop, *split["train"], *split["val"], hidden=64, reg=reg,
-                               epochs=DigitsExplorer.EPOCHS, lr=lr or DigitsExplorer.LR)
+    return digits.train_digits(two_layer_softmax_backprop, *split["train"], *split["val"], relu=relu, softmax=softmax,
+                               hidden=64, reg=reg, epochs=DigitsExplorer.EPOCHS, lr=lr or DigitsExplorer.LR)
 
 
 def test_in_the_explorer_a_small_penalty_stops_the_climb_at_50_images():
@@ -200,4 +201,4 @@ def test_the_early_zig_zag_is_the_learning_rate_not_overfitting():
     assert ups(fast["train_loss"]) >= 5 and ups(fast["val_loss"]) >= 5
     assert ups(slow["train_loss"]) == 0 and ups(slow["val_loss"]) == 0
     assert np.abs(np.diff(fast["val_acc"][:40])).max() > 0.2 > np.abs(np.diff(slow["val_acc"][:40])).max()
-    assert "widgets.digits_explorer(two_layer_softmax_backprop)" in _section(TITLES["explorer"])[-1].source
+    assert "widgets.digits_explorer(two_layer_softmax_backprop, relu, softmax)" in _section(TITLES["explorer"])[-1].source

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from course import transfer, widgets, xray
-from course.nn import load_base
+from grader.solutions import layers
+from grader.solutions.layers import load_base
 from grader import fine_tuning as reference
 from tests.notebook_text import code_cell
 
@@ -114,7 +115,7 @@ def test_the_settings_the_text_names_are_the_ones_used():
     assert transfer.GRID == tuple((lr, e) for lr in (1e-4, 1e-3, 1e-2, 1e-1) for e in (30, 100))
     says("Each setting is repeated on five different draws of 30 labelled images")
     assert len(transfer.DRAWS) == 5 and transfer.N_CHOOSE == 30
-    assert "transfer.choose(fit, add_head, 30, transfer.DRAWS)" in code_cell(NAME, "transfer.choose(")
+    assert "transfer.choose(layers, fit, add_head, 30, transfer.DRAWS)" in code_cell(NAME, "transfer.choose(")
     says("a strategy's chosen setting is the one with the highest mean (on a tie, the first listed)")
     runs = [{("x", 1, 1): a, ("x", 2, 2): b} for a, b in ((0.8, 0.9), (0.9, 0.8))]
     assert transfer.best(runs, "x", [(1, 1), (2, 2)]) == (1, 1) and transfer.best(runs, "x", [(2, 2), (1, 1)]) == (2, 2)
@@ -122,7 +123,7 @@ def test_the_settings_the_text_names_are_the_ones_used():
     assert transfer.SIZES == (10, 30, 100)
     says("the learning rate used after unfreezing (for the number of epochs chosen in §5)")
     says("each at the settings chosen in §5")
-    assert "display(widgets.fine_tuning_explorer(fit, add_head, chosen))" in code_cell(NAME, "fine_tuning_explorer(")
+    assert "display(widgets.fine_tuning_explorer(layers, fit, add_head, chosen))" in code_cell(NAME, "fine_tuning_explorer(")
 
 
 def _docstrings(path: Path) -> dict[str, str]:
@@ -170,7 +171,7 @@ def test_the_explorer_scores_on_validation_says_its_setting_and_shows_it_is_busy
         return reference.fit(*args)
 
     holder: dict = {}
-    explorer = widgets.fine_tuning_explorer(fit, reference.add_head)
+    explorer = widgets.fine_tuning_explorer(layers, fit, reference.add_head)
     holder["explorer"] = explorer
     assert explorer.status.value == "" and not any(c.disabled for c in explorer.controls.values())
     explorer.controls["n"].value = 20
@@ -247,7 +248,7 @@ def test_the_recorded_choice_is_what_validation_chooses(printed):
     """course.transfer.CHOSEN (the widget's and tools/pretrain_base.py's default) is what
     choose() picks on validation with the reference fit and add_head, and what the notebook
     marks and prints."""
-    chosen, runs = transfer.choose(reference.fit, reference.add_head)
+    chosen, runs = transfer.choose(layers, reference.fit, reference.add_head)
     assert chosen == transfer.CHOSEN
     assert _chosen(printed) == transfer.CHOSEN
     line = "; ".join(f"{NAMES[s]} lr {lr:.0e}, {e} epochs" for s, (lr, e) in transfer.CHOSEN.items())

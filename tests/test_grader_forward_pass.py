@@ -12,6 +12,16 @@ def naive_sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
+def test_a_naive_sigmoid_is_judged_by_outputs_in_the_hidden_check_and_by_its_warning_in_the_kernel():
+    """1/(1+exp(-z)) gives the right numbers at ±1000; only numpy's overflow warning tells. The hidden
+    check judges data (the warning is the student's process's word), so it passes there; the
+    notebook's visible test, in the student's own kernel, is the one that asks for no warning."""
+    g.check_sigmoid_stable(naive_sigmoid)
+    from course.checks import call
+    _, warned = call(naive_sigmoid, np.array([-1000.0, 1000.0]), what="sigmoid([-1000, 1000])")
+    assert any("overflow" in w for w in warned)
+
+
 def relu_in_place(z):
     z[z < 0] = 0
     return z
@@ -51,7 +61,6 @@ def test_correct_alternatives_pass(check, answer):
 
 
 WRONG = [
-    (g.check_sigmoid_stable, naive_sigmoid, "unstable_sigmoid"),
     (g.check_sigmoid, lambda z: 1 / (1 + np.exp(z)), "sigmoid_sign"),
     (g.check_sigmoid, lambda z: sig(z) * (1 - sig(z)), "sigmoid_derivative"),
     (g.check_relu, lambda z: np.max(z, 0), "relu_max"),

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from course.checks import CheckFailed, call
-from grader.isolation import NotIsolable, hidden_block, hidden_calls, isolated_topic, run_isolated, without_hidden_tests
+from grader.isolation import (IsolatedRun, NotIsolable, hidden_block, hidden_calls, isolated_topic, run_isolated,
+                              without_hidden_tests)
 
 SETUP = ["import numpy as np"]
 GOOD = "def sigmoid(z):\n    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float)))"
@@ -195,3 +196,14 @@ def test_any_other_hidden_block_is_refused_with_the_reason(block, why):
     with pytest.raises(NotIsolable) as refused:
         isolated_topic(block + VISIBLE)
     assert why in str(refused.value)
+
+
+def test_the_students_process_runs_in_the_notebooks_folder(tmp_path):
+    """The setup cell imports the modules released beside the notebook (e.g. `from forward_pass
+    import ...` in 03-05): the student's process finds them there, as the kernel does."""
+    (tmp_path / "beside.py").write_text("def same(x):\n    return x\n")
+    answer = "def sigmoid(z):\n    return same(np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float))))"
+    setup = SETUP + ["from beside import same"]
+    assert IsolatedRun("forward_pass", setup, [answer], CHECKS, cwd=str(tmp_path)).outcomes()["t"].ok
+    outcome = IsolatedRun("forward_pass", setup, [answer], CHECKS).outcomes()["t"]
+    assert not outcome.ok and "same" in outcome.message

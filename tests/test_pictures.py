@@ -88,7 +88,7 @@ def states():
     #13 reported as broken. An explorer changes in place: check each state as it comes."""
     from grader import loss_functions as L
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
     for name, (explorer, moves) in _all_widgets().items():
         yield name, explorer
         for key, value in (moves.items() if isinstance(moves, dict) else moves):
@@ -198,7 +198,7 @@ def test_the_loss_explorer_axes_follow_the_data_and_its_legend_names_the_curves_
 
 def test_the_xor_trainer_offers_exactly_the_learning_rates_the_text_uses():
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
     t = widgets.xor_trainer(train, predict, mlp_forward)
     lr = t.controls["lr"]
     assert lr.value == 5.0 and lr.label == "5", "the notebook trains at lr = 5, and the slider reads 5"
@@ -239,7 +239,7 @@ def test_every_widget_describes_its_picture_in_words_that_follow_the_picture():
             for t in explorer.diagram.texts:
                 assert t.get_text().replace("\n", " ") in explorer.description.value
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
     xor = widgets.xor_trainer(train, predict, mlp_forward)
     assert "press Train" in xor.description.value
     xor.controls["epochs"].value = 200
@@ -249,7 +249,7 @@ def test_every_widget_describes_its_picture_in_words_that_follow_the_picture():
 
 
 def test_the_network_explorer_has_a_key_for_node_colours_and_for_lines():
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
     layers = [(np.ones((2, 3)), np.zeros(3)), (-np.ones((3, 2)), np.zeros(2))]
     e = widgets.network_explorer(mlp_forward, layers)
     colorbars = [ax for ax in e.fig.axes if ax.get_label() == "<colorbar>"]

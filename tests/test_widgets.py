@@ -8,6 +8,7 @@ import pytest
 
 from course import plots, transfer, widgets
 from grader.forward_pass import mlp_forward, sigmoid
+from grader.solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
 
 matplotlib.use("agg")
 
@@ -172,7 +173,7 @@ def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     used = []
     stepper = widgets.backprop_stepper(sigmoid, lambda dA, A: used.append(1) or sigmoid_backward(dA, A),
-                                       dense_backward)
+                                       dense_backward, binary_cross_entropy, binary_cross_entropy_grad)
     assert stepper.graph.values["x1"].get_text() == "1.0000" and stepper.graph.values["L"].get_text() == ""
     for _ in range(5):
         stepper.next.click()
@@ -197,7 +198,7 @@ def test_backprop_stepper_steps_through_seed_004_with_the_given_functions():
 
 def test_xor_trainer_trains_with_the_given_functions_and_updates_in_place():
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
     runs = []
     trainer = widgets.xor_trainer(lambda *a: runs.append(a[4]) or train(*a), predict, mlp_forward)
     image, line = trainer.image, trainer.loss_line
@@ -215,7 +216,7 @@ def test_xor_trainer_trains_with_the_given_functions_and_updates_in_place():
 
 def test_xor_trainer_reports_an_unfinished_train():
     from grader.xor_training import predict
-    from course.nn import mlp_forward
+    from grader.solutions.forward_pass import mlp_forward
 
     def unfinished(*args):
         raise NotImplementedError()
@@ -227,8 +228,9 @@ def test_xor_trainer_reports_an_unfinished_train():
 
 def test_fine_tuning_explorer_updates_bars_in_place_and_caches():
     from grader.fine_tuning import add_head, fit
+    from grader.solutions import layers
     calls = []
-    explorer = widgets.fine_tuning_explorer(lambda *a: calls.append(a[3]) or fit(*a), add_head)
+    explorer = widgets.fine_tuning_explorer(layers, lambda *a: calls.append(a[3]) or fit(*a), add_head)
     bars = list(explorer.bars)
     first = [b.get_height() for b in bars]
     assert all(0.4 < h <= 1.0 for h in first) and explorer.status.value == ""
@@ -306,9 +308,10 @@ def test_optimiser_race_reports_an_unfinished_step():
     race = widgets.optimiser_race(momentum_step, rmsprop_step)
     assert "your `rmsprop_step` is not written yet" in race.status.value
 def _digits_explorer(monkeypatch, backprop=None):
+    from grader.solutions.forward_pass import relu, softmax
     from grader.xor_training import two_layer_softmax_backprop
     monkeypatch.setattr(widgets.DigitsExplorer, "EPOCHS", 40)      # the behaviour, not the full run
-    return widgets.digits_explorer(backprop or two_layer_softmax_backprop)
+    return widgets.digits_explorer(backprop or two_layer_softmax_backprop, relu, softmax)
 
 
 def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place(monkeypatch):
@@ -372,7 +375,7 @@ def _all_widgets():
     from grader import loss_functions as L
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward as forward
+    from grader.solutions.forward_pass import mlp_forward as forward
     rng = np.random.default_rng(0)
     layers = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 2)), rng.normal(size=2))]
     return {
@@ -382,7 +385,8 @@ def _all_widgets():
                                        L.binary_cross_entropy, L.binary_cross_entropy_grad),
                  {"target": 1.0, "prediction": -1.0, "task": "binary", "p": 0.2}),
         "outlier": (widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad), {"outlier": -8.0}),
-        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward),
+        "stepper": (widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy,
+                                             binary_cross_entropy_grad),
                     [("step", 9), ("x2", 1.0), ("step", 10), ("step", 9), ("value", 0.5), ("step", 3)]),
         "xor": (widgets.xor_trainer(train, predict, forward), [("hidden", 4), ("seed", 2), ("hidden", 3)]),
         "race": (_race(), [("lr", 0.21), ("beta", 0.5), ("steps", 300), ("lr", 0.001)]),
@@ -390,7 +394,7 @@ def _all_widgets():
 
 
 def _race():
-    from course.optimisers import momentum_step, rmsprop_step
+    from grader.solutions.xor_training import momentum_step, rmsprop_step
     from grader.fine_tuning import adam_step
     return widgets.optimiser_race(momentum_step, rmsprop_step, adam_step)
 
@@ -439,7 +443,8 @@ def test_a_widget_draws_its_background_again_when_limits_change_and_reuses_it_af
 def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
     from grader.backprop_by_hand import dense_backward, sigmoid_backward
     from matplotlib.text import Text
-    stepper = shown(widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward))
+    stepper = shown(widgets.backprop_stepper(sigmoid, sigmoid_backward, dense_backward, binary_cross_entropy,
+                                             binary_cross_entropy_grad))
     stepper.controls["step"].value = 9
     drawn = []
     original = Text.draw
@@ -455,7 +460,7 @@ def test_texts_that_did_not_change_are_copied_back_not_drawn_again(monkeypatch):
 
 def test_the_xor_trainer_sends_the_same_picture_after_training():
     from grader.xor_training import predict, train
-    from course.nn import mlp_forward as forward
+    from grader.solutions.forward_pass import mlp_forward as forward
     trainer = shown(widgets.xor_trainer(train, predict, forward))
     trainer.controls["epochs"].value = 200
     trainer.button.click()

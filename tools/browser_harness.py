@@ -116,7 +116,7 @@ class JupyterLab:
     """A JupyterLab server of this environment, alone in a temporary folder.
 
     notebooks   assignment names (their solved notebook from source/ is copied into the
-                root folder) or paths of notebooks to copy
+                root folder, with the modules released beside it) or paths of notebooks to copy
     """
 
     def __init__(self, notebooks=ASSIGNMENTS, startup_timeout: float = 90.0, log_path: Path | None = None):
@@ -137,6 +137,8 @@ class JupyterLab:
         for item in self.notebooks:
             src = Path(item) if str(item).endswith(".ipynb") else ROOT / "source" / item / f"{item}.ipynb"
             shutil.copy(src, self.root / src.name)
+            for module in src.parent.glob("*.py"):       # earlier notebooks' modules it imports (the
+                shutil.copy(module, self.root / module.name)   # same file wherever it is released)
         config = home / ".jupyter"
         settings = config / "lab" / "user-settings"
         for plugin, values in LAB_SETTINGS.items():

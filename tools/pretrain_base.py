@@ -6,7 +6,7 @@
 Data: course.xray.base_dataset (synthetic scanner-A chest images, four classes), 6 000
 training images from seed 0 and 2 000 test images from seed 1. Model: Dense(256, 64) -
 ReLU - Dense(64, 32) - ReLU, with a temporary Dense(32, 4) softmax head that is thrown
-away by notebook 05 (course.nn.load_base returns the first four layers). Training:
+away by notebook 05 (the load_base of notebook 05's layers module returns the first four layers). Training:
 mini-batches of 64, SGD with momentum 0.9, learning rate 0.05, 25 epochs, all randomness
 from np.random.default_rng(SEED). The file holds the whole pretrained classifier (base and
 4-class head), so its recorded accuracy can be re-measured from it; the JSON beside it
@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course import xray  # noqa: E402
-from course.nn import Dense, ReLU, Sequential, load_model, softmax  # noqa: E402
+from grader.solutions.forward_pass import softmax  # noqa: E402
+from grader.solutions.layers import Dense, ReLU, Sequential, load_model  # noqa: E402
 
 __all__ = ["check", "lessons", "pretrain", "test_accuracy"]
 
@@ -85,11 +86,12 @@ def lessons(base: Sequential) -> dict:
     all at once at learning rate 0.1 (at their chosen epochs); under "chosen", the settings."""
     from course import transfer
     from grader.fine_tuning import add_head, fit
+    from grader.solutions import layers
 
     def add_head_to_base(_shipped: Sequential, rng: np.random.Generator) -> Sequential:
         return add_head(base.copy(), rng)       # a fresh copy each time, as load_base() gives
 
-    chosen, runs = transfer.choose(fit, add_head_to_base, N_LABELLED, SEEDS)
+    chosen, runs = transfer.choose(layers, fit, add_head_to_base, N_LABELLED, SEEDS)
     results = {name: transfer.at(runs, chosen, name) for name in transfer.STRATEGIES}
     for name in ("fine_tune", "all_at_once"):
         results[f"{name} at lr 0.1"] = [run[name, 0.1, chosen[name][1]] for run in runs]

@@ -5,6 +5,11 @@ An assignment is an authoring notebook `authoring/NN_topic.py`; its hidden check
 factories) its built notebook `source/NN_topic/NN_topic.ipynb` makes, in page order.
 The build, the tests, the browser harness and the benchmarks all ask here, so adding an
 assignment or a widget means editing no list.
+
+What a notebook builds on is found here too: a later notebook imports an earlier notebook's
+worked functions from a module beside it (`from forward_pass import mlp_forward`), generated
+from `grader/solutions/<module>.py`; `builds_on` reads those imports, so a new assignment
+that needs, say, notebook 04's functions just imports them.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = "grader/solutions"      # the worked versions later notebooks build on, one module each
 
 
 def assignments(root: Path = ROOT) -> list[str]:
@@ -53,3 +59,51 @@ def widget_notebooks(root: Path = ROOT) -> dict[str, str]:
         for widget in widgets(name, root):
             found.setdefault(widget, name)
     return found
+
+
+def solution_modules(root: Path = ROOT) -> tuple[str, ...]:
+    """The modules of grader/solutions (e.g. "forward_pass", "layers"), sorted."""
+    return tuple(sorted(p.stem for p in (root / SOLUTIONS).glob("*.py") if p.stem != "__init__"))
+
+
+def _python(text: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines())
+
+
+def _imports(text: str, relative: bool) -> set[str]:
+    """Top-level module names `text` imports: absolute ones, or (relative=True) `from .X import`."""
+    found = set()
+    for node in ast.walk(ast.parse(_python(text))):
+        if isinstance(node, ast.ImportFrom) and node.module and (node.level == 1) == relative:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import) and not relative:
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def solution_imports(module: str, root: Path = ROOT) -> set[str]:
+    """The other solution modules `module` imports (`from .forward_pass import ...`)."""
+    return _imports((root / SOLUTIONS / f"{module}.py").read_text(encoding="utf-8"), relative=True)
+
+
+def builds_on(name: str, root: Path = ROOT) -> tuple[str, ...]:
+    """The solution modules placed beside assignment `name`'s notebook: those its authoring
+    notebook imports, and those they import in turn (sorted)."""
+    available = set(solution_modules(root))
+    todo = _imports((root / "authoring" / f"{name}.py").read_text(encoding="utf-8"), relative=False) & available
+    found: set[str] = set()
+    while todo:
+        module = todo.pop()
+        found.add(module)
+        todo |= solution_imports(module, root) - found
+    return tuple(sorted(found))
+
+
+def origin(module: str, root: Path = ROOT) -> tuple[str, ...]:
+    """The assignments whose exercises solution module `module` holds or is built from:
+    ("01_forward_pass",) for forward_pass; for a module named after no notebook (layers), the
+    notebooks of the modules it imports."""
+    by_topic = {topic(name): name for name in assignments(root)}
+    if module in by_topic:
+        return (by_topic[module],)
+    return tuple(sorted({a for m in solution_imports(module, root) for a in origin(m, root)}))

@@ -1,12 +1,15 @@
-"""course.nn: the layers' gradients are right, freezing holds, models round-trip through files,
+"""grader.solutions.layers (released beside notebook 05 as layers.py): the layers' gradients are right, freezing holds, models round-trip through files,
 and the shipped pretrained base is what its record says."""
 import json
 
 import numpy as np
 import pytest
 
-from course import nn
-from course.gradcheck import numerical_gradient, relative_error
+from course import xray
+from course.gradcheck import relative_error
+from grader.solutions import layers as nn
+from grader.solutions.backprop_by_hand import numerical_gradient
+from grader.solutions.loss_functions import binary_cross_entropy, binary_cross_entropy_grad
 
 
 def small_model(rng):
@@ -19,13 +22,13 @@ def test_sequential_backward_matches_numerical_gradients():
     model = small_model(rng)
     X, y = rng.normal(size=(6, 5)), (rng.random((6, 1)) < 0.5).astype(float)
     p = model.forward(X)
-    model.backward(nn.binary_cross_entropy_grad(y, p))
+    model.backward(binary_cross_entropy_grad(y, p))
     for i, layer in enumerate(model.layers):
         for name, value in layer.params.items():
             def loss(v, layer=layer, name=name):
                 saved = layer.params[name]
                 layer.params[name] = v
-                out = nn.binary_cross_entropy(y, model.forward(X))
+                out = binary_cross_entropy(y, model.forward(X))
                 layer.params[name] = saved
                 return out
             assert relative_error(layer.grads[name], numerical_gradient(loss, value)) < 1e-6, (i, name)
@@ -84,7 +87,7 @@ def test_a_file_whose_weights_do_not_fit_its_architecture_is_refused(tmp_path):
 def test_the_shipped_base_loads_and_scores_as_recorded():
     from pathlib import Path
     from tools.pretrain_base import test_accuracy
-    assets = Path(nn.__file__).parent / "assets"
+    assets = xray.BASE_FILE.parent
     record = json.loads((assets / "xray_base.json").read_text())
     assert record["seed"] == 0 and record["command"] == "python tools/pretrain_base.py"
     classifier = nn.load_model(assets / record["file"])
