@@ -261,7 +261,7 @@ def _child() -> None:
 
     prefix: list[str] = []
     if os.environ.get(sandbox.ENV_SANDBOX) == "1":          # the isolated-autograde recipe
-        hide = [os.environ[sandbox.ENV_COURSE_ROOT]] if os.environ.get(sandbox.ENV_COURSE_ROOT) else []
+        hide = sandbox.hidden_roots()
         # the notebook's folder (this process's) stays readable: the setup cell imports from it
         prefix = sandbox.command(hide=hide, grader=False, readable=[os.getcwd()])
     results: dict[str, tuple[bool, str, str | None]] = {}

@@ -17,13 +17,18 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ENV_COURSE_ROOT = "BACKPROP_LAB_COURSE_ROOT"    # the course directory to hide
+ENV_COURSE_ROOT = "BACKPROP_LAB_COURSE_ROOT"    # the course directories to hide (os.pathsep between)
 ENV_SANDBOX = "BACKPROP_LAB_SANDBOX"            # "1": grader.isolation runs its child sandboxed too
 ENV_IPC_DIR = "BACKPROP_LAB_IPC_DIR"            # where kernels' unix sockets live (the recipe's private folder)
 
 
 def available() -> bool:
     return shutil.which("bwrap") is not None
+
+
+def hidden_roots() -> list[str]:
+    """The folders ENV_COURSE_ROOT names (several, as PATH does): what the sandbox hides."""
+    return [p for p in os.environ.get(ENV_COURSE_ROOT, "").split(os.pathsep) if p]
 
 
 def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True,
@@ -37,10 +42,14 @@ def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True,
            "--new-session", "--setenv", "HOME", "/tmp", "--chdir", os.getcwd()]
     for path in hide:
         cmd += ["--tmpfs", path]
-    # what was hidden but is needed read-only again: Python and the course's code (both may
+    # what was hidden but is needed read-only again: Python and the course's packages (both may
     # live under /tmp or the course root; kernels import course and grader from the course
-    # root, see nbgrader_config.py)
-    for path in sorted({str(REPO), sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix)}):
+    # root, see nbgrader_config.py). Only the packages: the rest of a course root that is this
+    # checkout (its gradebook, submissions, feedback) stays hidden.
+    needed = {sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix), str(REPO / "course")}
+    if grader:
+        needed.add(str(REPO / "grader"))
+    for path in sorted(needed):
         if Path(path).is_relative_to("/tmp") or any(Path(path).is_relative_to(h) for h in hide):
             cmd += ["--ro-bind", path, path]
     for path in hide:
@@ -60,7 +69,7 @@ def command(writable: list[str] = (), hide: list[str] = (), grader: bool = True,
 def _kernel(connection_file: str, extra: list[str]) -> None:
     """exec a sandboxed ipykernel. It reads its connection file and talks over unix sockets
     (ipc transport) in the folder ENV_IPC_DIR names, the only other place it may write."""
-    hide = [os.environ[ENV_COURSE_ROOT]] if os.environ.get(ENV_COURSE_ROOT) else []
+    hide = hidden_roots()
     writable = [os.getcwd()] + ([os.environ[ENV_IPC_DIR]] if os.environ.get(ENV_IPC_DIR) else [])
     # ipykernel watches its parent's pid, which a new pid namespace hides: --die-with-parent does that job
     argv = command(writable, hide, grader=False) + ["--ro-bind", connection_file, connection_file, "--unsetenv", "JPY_PARENT_PID",

@@ -250,15 +250,17 @@ def test_the_report_counts_the_planted_mistakes(classes):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bwrap (bubblewrap) is not installed")
-def test_in_the_sandbox_student_code_cannot_write_the_course_folder_nor_read_the_grading_kit(tmp_path):
+def test_in_the_sandbox_student_code_can_neither_see_nor_change_the_course_folder_nor_read_the_grading_kit(tmp_path):
     from .adversarial_submissions import _in_first_answer, _solved
 
     root = _course(tmp_path / "course")
-    targets = [str(root / "gradebook.db"), str(root / "submitted" / "ada" / A / f"{A}.ipynb")]
+    targets = [root / "gradebook.db", root / "submitted" / "ada" / A / f"{A}.ipynb"]
+    before = {t: t.read_bytes() for t in targets}
     spy = ("import glob, os, pathlib\n"
-           f"for target in {targets!r}:\n"
-           "    try:\n        pathlib.Path(target).write_text('pwned')\n        print('SPY wrote', target)\n"
-           "    except OSError:\n        print('SPY refused', target)\n"
+           f"for target in {[str(t) for t in targets]!r}:\n"
+           "    print('SPY sees' if os.path.exists(target) else 'SPY blind', target)\n"
+           "    try:\n        pathlib.Path(target).write_text('pwned')\n"
+           "    except OSError:\n        pass\n"
            "kits = glob.glob('/tmp/bpl-class-*/course/source') + glob.glob('../../../source')\n"
            "print('SPY kits', len(kits), len(glob.glob('../../../gradebook.db')))\n")
     folder = root / "submitted" / "mallory" / A
@@ -268,7 +270,8 @@ def test_in_the_sandbox_student_code_cannot_write_the_course_folder_nor_read_the
     assert summary["graded"] == ["mallory"] and summary["sandbox"], done.stdout + done.stderr
     printed, _ = _outputs(root, "mallory")
     said = " ".join(text for _, text in printed)
-    assert said.count("SPY refused") == 2 and "SPY wrote" not in said and "SPY kits 0 0" in said, said
+    assert said.count("SPY blind") == 2 and "SPY sees" not in said and "SPY kits 0 0" in said, said
+    assert all(t.read_bytes() == before[t] for t in targets[1:]), "the spy changed another student's work"
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         assert gb.find_submission(A, "mallory").score == 14
 

@@ -66,6 +66,7 @@ class Kit:
     source: dict[str, bytes]        # source/<assignment>/, relative path -> bytes
     gradebook: bytes                # gradebook.db with the assignment's records and no students
     sandbox: bool
+    course_root: str = ""           # the instructor's course folder: hidden from student code too
 
 
 @dataclass
@@ -181,10 +182,10 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
     # The sandbox hides the private folder (source/ with the hidden tests, the gradebook); nbgrader
     # works from it, as from a course folder. Kernels find `course` on PYTHONPATH through this checkout
     # when the private folder the config puts first is out of their sight.
-    # Not hidden (yet): the real course folder, where this machine has it (readable, not writable):
-    # grader/sandbox.py and grader/isolation.py take one folder to hide, BACKPROP_LAB_COURSE_ROOT.
+    # Hidden as well: the instructor's course folder and this checkout (but for its `course` and
+    # `grader` packages, see grader/sandbox.py), where this machine has them.
     if kit.sandbox:
-        from grader.sandbox import available
+        from grader.sandbox import ENV_COURSE_ROOT, available
         from tools import isolated_autograde
         if not available():
             return Result(student, job.digest, False, error=f"no bwrap (bubblewrap) on {os.uname().nodename}: "
@@ -192,6 +193,8 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
         sandbox = tmp / "sandbox"
         sandbox.mkdir()
         env, config = isolated_autograde.prepare(sandbox, root)
+        hidden = [str(root), str(ROOT)] + ([kit.course_root] if kit.course_root and Path(kit.course_root).exists() else [])
+        env[ENV_COURSE_ROOT] = os.pathsep.join(dict.fromkeys(hidden))
         os.environ.update(env)
         overrides.update(config)
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -256,7 +259,7 @@ class Course:
     def kit(self, sandbox: bool) -> Kit:
         source = Path(self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment))
         return Kit(self.assignment, self.course_id, (self.root / "nbgrader_config.py").read_bytes(), _pack(source),
-                   self._template_gradebook(), sandbox)
+                   self._template_gradebook(), sandbox, str(self.root.resolve()))
 
     def _template_gradebook(self) -> bytes:
         """A copy of gradebook.db (SQLite's backup: a consistent snapshot) with every student's
