@@ -53,7 +53,7 @@ c.LimitOutputSize.max_traceback = 40
 
 # Autograde, hardened (grader/nbgrader_plugin.py, docs/THREAT_MODEL.md): only the graded part
 # of a notebook runs (setup, answer and test cells); a dying kernel does not abort a student's
-# grading; hidden tests run outside the student's kernel, in a fresh process; outputs are
+# grading; hidden tests run outside the student's kernel, in a process that runs no student code; outputs are
 # capped in size and scrubbed of this machine's paths. Each list below is nbgrader's own
 # default with our steps put in where grader/pipeline.py's CHANGES says, and why.
 from nbgrader.converters import Autograde, GenerateFeedback, GenerateSolution  # noqa: E402
@@ -62,7 +62,7 @@ from grader.pipeline import preprocessors  # noqa: E402
 
 # Sanitizing: a student's edits to the nbgrader metadata are undone before nbgrader's own checks.
 c.Autograde.sanitize_preprocessors = preprocessors(Autograde, "sanitize_preprocessors")
-# Hidden tests run once, in a fresh process started before the kernel (StartHiddenTests) and
+# Hidden tests run once, in a checker process started before the kernel (StartHiddenTests) and
 # read after it (IsolatedHiddenTests); the student's kernel runs the visible part of each test.
 c.SafeExecute.isolated_hidden_tests = True
 c.Autograde.autograde_preprocessors = preprocessors(Autograde, "autograde_preprocessors")

@@ -9,7 +9,7 @@ nbgrader_config.py puts them into nbgrader's lists where grader/pipeline.py says
                           (os._exit, exit(), a crash) or stops answering (a cell that ignores
                           the interrupt) no longer aborts the student's grading: the cells
                           that did not run are marked as errors, and grading goes on.
-    StartHiddenTests      starts IsolatedHiddenTests' fresh process before the kernel runs,
+    StartHiddenTests      starts IsolatedHiddenTests' checker process before the kernel runs,
                           so the two run side by side.
     IsolatedHiddenTests   runs every hidden test outside the student's kernel, in a process
                           that never runs student code (grader.isolation; the student's
@@ -152,7 +152,7 @@ class StartHiddenTests(_HiddenTests):
 
 
 class IsolatedHiddenTests(_HiddenTests):
-    """The hidden checks' verdicts from their fresh process (see grader.isolation), started
+    """The hidden checks' verdicts from their checker process (see grader.isolation), started
     here or, earlier, by StartHiddenTests. A check that fails there takes the place of the
     kernel's error in the cell, as if the hidden block, which comes first in every test cell,
     had stopped it."""

@@ -35,7 +35,7 @@ CHANGES: dict[tuple[type, str], list[Change]] = {
     (Autograde, "autograde_preprocessors"): [
         Change("replace", Execute, (StartHiddenTests, SafeExecute),
                "only the graded part runs, a dying kernel does not stop the student's grading, and the hidden "
-               "tests run in a fresh process started before the kernel"),
+               "tests run in a checker process started before the kernel"),
         Change("replace", LimitOutput, (LimitOutputSize,),
                "LimitOutputSize is LimitOutput (its line limits) that also caps a single huge line and rich outputs"),
         Change("before", SaveAutoGrades, (IsolatedHiddenTests, ScrubPaths),
