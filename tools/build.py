@@ -313,7 +313,8 @@ def stale(names: list[str]) -> list[str]:
                 if committed.exists():
                     for f in sorted(committed.rglob("*")):
                         if f.is_file() and not (tmp_root / f.relative_to(ROOT)).exists() \
-                                and ".ipynb_checkpoints" not in f.parts:
+                                and not {".ipynb_checkpoints", "__pycache__"} & set(f.parts):   # editor and
+                            # Python caches (running 03-05 in place compiles the modules beside them)
                             problems.append(f"{f.relative_to(ROOT)} (not built any more)")
         return problems
 
