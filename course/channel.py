@@ -476,8 +476,7 @@ class Student:
 
     def lookup(self, name: str) -> Remote:
         """The object the student's cells bound to `name` (NameError if none)."""
-        value = self.request({"op": "lookup", "name": name})
-        return value
+        return self.request({"op": "lookup", "name": name})
 
 
 def _refuse(obj: Any) -> dict:
@@ -610,7 +609,8 @@ class _Server:
 
         from course.checks import _students, unwritten
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if _students(f.filename)]
-        return {"type": type(exc).__name__, "message": str(exc)[:2000], "unwritten": unwritten(exc),
+        name = getattr(exc, "unwritten", None) or unwritten(exc)     # invoke_here may have found it already
+        return {"type": type(exc).__name__, "message": str(exc)[:2000], "unwritten": name,
                 "traceback": [line.rstrip("\n") for line in traceback.format_list(frames)][-20:]}
 
     def run_cells(self, sources: list[str]) -> None:

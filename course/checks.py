@@ -466,7 +466,7 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
     exc = done.error
     if isinstance(exc, CheckFailed):
         raise exc
-    if isinstance(exc, (KeyboardInterrupt, SystemExit)) or (exc is not None and not isinstance(exc, Exception)):
+    if exc is not None and not isinstance(exc, Exception):      # SystemExit, KeyboardInterrupt, ...
         _fail(what, f"your function raised {type(exc).__name__}: {str(exc)[:300]}")
     if exc is not None:
         name = getattr(exc, "unwritten", None)

@@ -217,7 +217,7 @@ def _arguments(line: str, student) -> tuple[str, list, dict]:
     return call.func.attr, [value(a) for a in call.args], {k.arg: value(k.value) for k in call.keywords}
 
 
-def _verdict(run_check, student, line: str, seconds: float) -> tuple[bool, str, str | None]:
+def _verdict(hidden, student, line: str, seconds: float) -> tuple[bool, str, str | None]:
     """One hidden check: (passed, message, mistake). `mistake` is the catalog key the check named,
     or one of not_defined, check_timeout, process_ended, check_error when something stopped it."""
     from course.channel import StudentGone, StudentTimeout
@@ -225,7 +225,7 @@ def _verdict(run_check, student, line: str, seconds: float) -> tuple[bool, str, 
     student.deadline = time.monotonic() + seconds
     try:
         name, args, kwargs = _arguments(line, student)
-        run_check(name)(*args, **kwargs)
+        getattr(hidden, name)(*args, **kwargs)
         return True, "", None
     except CheckFailed as failure:
         return False, str(failure), failure.mistake
@@ -274,7 +274,7 @@ def _child() -> None:
                     outcome = (False, IsolatedRun.NOT_FINISHED, "grading_time_used_up")
                     break
                 seconds = min(float(payload.get("check", CHECK_SECONDS)), left)
-                outcome = _verdict(lambda name: getattr(hidden, name), student, line, seconds)
+                outcome = _verdict(hidden, student, line, seconds)
                 if not outcome[0]:
                     break
             results[gid] = outcome
