@@ -660,6 +660,5 @@ if __name__ == "__main__":       # the student's process: python -m course.chann
     for _name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
         del sys.modules[_name]
     os.environ["NBGRADER_EXECUTION"] = "autograde"
-    import matplotlib
-    matplotlib.use("Agg")
+    os.environ["MPLBACKEND"] = "Agg"       # no screen; matplotlib is imported only if the cells do
     _Server(_read_fd, _write_fd, _cell_seconds).serve()

@@ -40,6 +40,19 @@ from . import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_SECONDS = 60.0            # one `hidden.check_...(...)` call, the student's process included
+# Grading processes (the student's kernel, the checker, the student's process) compute on small
+# arrays: one BLAS thread each. OpenBLAS otherwise starts a thread per core at `import numpy`,
+# which costs each process ~0.07 s of CPU and, when a class is graded in parallel, makes every
+# kernel compete with the others for the cores. A value the instructor set is kept.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def grading_env(env: dict | None = None) -> dict:
+    """`env` (default: this process's environment) with one BLAS thread unless it says otherwise."""
+    env = dict(os.environ if env is None else env)
+    for name, value in ONE_BLAS_THREAD.items():
+        env.setdefault(name, value)
+    return env
 
 
 @dataclass
@@ -162,7 +175,7 @@ class IsolatedRun:
         self.hidden, self.token, self.stdout = hidden, secrets.token_hex(16), ""
         payload = json.dumps({"token": self.token, "topic": topic, "setup": setup, "answers": answers,
                               "hidden": hidden, "budget": timeout, "check": check_timeout})
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER")}
+        env = {k: v for k, v in grading_env().items() if not k.startswith("NBGRADER")}
         env.update(PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
                                                              if p]),
                    NBGRADER_EXECUTION="autograde", PYTHONHASHSEED="0", MPLBACKEND="Agg")

@@ -36,7 +36,7 @@ from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput, NbGraderPreprocessor
 from traitlets import Bool, Integer, List
 
-from .isolation import IsolatedRun, hidden_calls, isolated_topic, topic, without_hidden_tests
+from .isolation import IsolatedRun, grading_env, hidden_calls, isolated_topic, topic, without_hidden_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,9 +70,11 @@ class SafeExecute(Execute):
         that KernelManager.start_kernel passes on). A kernel inherits nbgrader's own otherwise,
         and so would anything a submission starts that outlives the kernel (a grandchild in a
         session of its own): whoever reads autograde's output, a script or a CI log, would wait
-        for that process to end. The kernel's output reaches the notebook through its messages."""
+        for that process to end. The kernel's output reaches the notebook through its messages.
+        Its environment is nbgrader's with one BLAS thread (isolation.grading_env)."""
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)
+        kwargs.setdefault("env", grading_env())
         return super().start_new_kernel(**kwargs)
 
     def preprocess_cell(self, cell, resources, index):

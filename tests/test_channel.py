@@ -132,6 +132,16 @@ def test_the_students_exceptions_arrive_as_data(student):
         student.lookup("nothing_of_that_name")
 
 
+def test_pictures_a_students_cells_draw_go_to_no_screen(monkeypatch):
+    # whatever backend the grader's environment names (here one that cannot load), a cell that
+    # draws uses Agg
+    monkeypatch.setenv("MPLBACKEND", "module://no_such_backend")
+    cells = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nBACKEND = plt.get_backend()"
+    with Student(["import numpy as np"], [cells]) as s:
+        s.deadline = None
+        assert s.lookup("BACKEND").lower() == "agg"
+
+
 def test_a_call_past_its_deadline_kills_the_process_which_starts_again():
     with Student(["import numpy as np"], ANSWERS) as s:
         loop = s.lookup("loop")

@@ -71,6 +71,24 @@ def test_the_kernel_runs_the_visible_part_and_the_hidden_checks_run_once_elsewhe
     assert calls.count("checks") > 1                                # the hidden checks, elsewhere
 
 
+def test_grading_processes_use_one_blas_thread_unless_the_instructor_says_otherwise(grade, tmp_path, monkeypatch):
+    # two graders at once on two cores: a BLAS thread per core in every kernel, checker and
+    # student process would make them fight over the cores (and costs each ~0.07 s at import)
+    logging = ("import os, sys\ndef sigmoid(z):\n    with open('threads.txt', 'a') as log:\n"
+               "        log.write(('kernel' if 'ipykernel' in sys.modules else 'checks') + ' '\n"
+               "                  + os.environ.get('OPENBLAS_NUM_THREADS', 'unset') + '\\n')\n"
+               "    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=float)))")
+    for setting, expected in ((None, "1"), ("3", "3")):
+        if setting is None:
+            monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("OPENBLAS_NUM_THREADS", setting)
+        (tmp_path / "threads.txt").unlink(missing_ok=True)
+        assert not errors(grade(notebook(logging)).cells[4])
+        seen = {tuple(line.split()) for line in (tmp_path / "threads.txt").read_text().splitlines()}
+        assert seen == {("kernel", expected), ("checks", expected)}
+
+
 def test_a_hidden_failure_takes_the_place_of_the_kernels_error_and_names_the_mistake(grade):
     wrong = "def sigmoid(z):\n    return 1 / (1 + np.exp(np.asarray(z, dtype=float)))"
     nb = grade(notebook(wrong))
