@@ -5,21 +5,24 @@
     python tools/grade_class.py report ASSIGNMENT [--names]                # reports/ASSIGNMENT.md + .png
 
 Run it from the course root (where nbgrader_config.py and gradebook.db are), like nbgrader,
-after `nbgrader generate_assignment ASSIGNMENT`. Each submitted student
-(`submitted/<student>/<assignment>/`) is one job: a worker copies that submission into a
-private, throw-away course folder (this course's nbgrader_config.py and source/<assignment>,
-and a gradebook holding only the assignment's records), runs nbgrader's own `autograde` and
-`generate_feedback` there (in-process, so nbgrader starts once per worker, not per student;
-every kernel and student process in the bubblewrap sandbox of tools/isolated_autograde.py
-where bwrap is installed, unless --no-sandbox; the sandbox hides the private folder, while the
-real course folder, on a machine that has it, stays readable though not writable: grader/sandbox.py
-hides one folder), and returns the autograded and feedback folders as bytes. This process is the single writer: it puts those folders in place and
-records the scores in the real gradebook.db with nbgrader's own steps (the submission as
-`autograde` creates it, then its SaveAutoGrades and AssignLatePenalties on the autograded
-notebooks), so the gradebook, the formgrader and `nbgrader export` see what a sequential
-autograde gives. A job that fails is retried once, then reported by student; the others go on.
-Re-running grades only the students whose submission (or the assignment's source or config)
-changed since they were graded here (`.grade_class/ASSIGNMENT.json`), unless --force.
+after `nbgrader generate_assignment ASSIGNMENT`. The submitted students
+(`submitted/<student>/<assignment>/`) are graded in batches of up to five, smaller as the class
+runs out (`batches`): a worker copies a batch's submissions into a private, throw-away course
+folder (this course's nbgrader_config.py and source/<assignment>, and a gradebook holding only
+the assignment's records), runs nbgrader's own `autograde` and `generate_feedback` there once
+for the batch (in-process: local workers are forked from this process once it has loaded
+nbgrader, so nbgrader starts once, not per worker or per student), every kernel and student
+process in the bubblewrap sandbox of tools/isolated_autograde.py where bwrap is installed,
+unless --no-sandbox (the sandbox hides the private folder, the instructor's course folder and
+this checkout but for its `course` and `grader` packages: grader/sandbox.py), and returns each
+student's autograded and feedback folders as bytes. This process is the single writer: it puts
+those folders in place and records the scores in the real gradebook.db with nbgrader's own steps
+(the submission as `autograde` creates it, then its SaveAutoGrades and AssignLatePenalties on
+the autograded notebooks), so the gradebook, the formgrader and `nbgrader export` see what a
+sequential autograde gives. A student whose grading fails is graded again once, alone, then
+reported; the others go on. Re-running grades only the students whose submission (or the
+assignment's source or config) changed since they were graded here
+(`.grade_class/ASSIGNMENT.json`), unless --force.
 
 Dask workers need only this repository's environment (`PYTHONPATH=<this checkout> dask worker
 tcp://HOST:8786 --nthreads 1`); jobs carry their files, results come back as data, so workers
@@ -141,43 +144,51 @@ def nbgrader_api(root: Path, overrides: dict | None = None):
 _ONE_AT_A_TIME = threading.Lock()   # a job changes the process's cwd and environment
 
 
-def grade(kit: Kit, job: Job) -> Result:
-    """One student's autograde and feedback in a private course folder (runs in a worker)."""
+def grade(kit: Kit, jobs: list[Job]) -> list[Result]:
+    """A batch of students' autograde and feedback in one private course folder (runs in a
+    worker): one `autograde` and one `generate_feedback` for the batch, as a sequential command
+    does for a class (each command costs ~0.1 s beyond its notebooks). Every student whose
+    autograded notebooks and feedback came out is a success; each of the others is a failure
+    (retried alone, where its error is its own)."""
     started = time.perf_counter()
     with _ONE_AT_A_TIME, _quiet():
         saved_env, saved_path, saved_cwd = dict(os.environ), list(sys.path), os.getcwd()
         try:
             with tempfile.TemporaryDirectory(prefix="bpl-class-") as tmp:
-                result = _grade_in(Path(tmp), kit, job)
+                results = _grade_in(Path(tmp), kit, jobs)
         except Exception:
-            result = Result(job.student, job.digest, False, error=traceback.format_exc(limit=5))
+            results = [Result(job.student, job.digest, False, error=traceback.format_exc(limit=5)) for job in jobs]
         finally:
             os.chdir(saved_cwd)
             os.environ.clear()
             os.environ.update(saved_env)
             sys.path[:] = saved_path
-    result.seconds = time.perf_counter() - started
-    result.worker = f"{os.uname().nodename}:{os.getpid()}"
-    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result.peak_child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return result
+    seconds = (time.perf_counter() - started) / len(jobs)
+    for result in results:
+        result.seconds = seconds
+        result.worker = f"{os.uname().nodename}:{os.getpid()}"
+        result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result.peak_child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return results
 
 
-def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
+def _grade_in(tmp: Path, kit: Kit, jobs: list[Job]) -> list[Result]:
     from nbgrader.api import Gradebook
 
     root = tmp / "course"
-    a, student = kit.assignment, job.student
+    a = kit.assignment
     _unpack(root / "source" / a, kit.source)
-    _unpack(root / "submitted" / student / a, job.files)
+    for job in jobs:
+        _unpack(root / "submitted" / job.student / a, job.files)
     (root / "nbgrader_config.py").write_bytes(kit.config)
     (root / "gradebook.db").write_bytes(kit.gradebook)
     for package in ("course", "grader"):
         (root / package).symlink_to(ROOT / package, target_is_directory=True)
     db_url = f"sqlite:///{root / 'gradebook.db'}"
-    if job.record:
-        with Gradebook(db_url, kit.course_id) as gb:
-            gb.update_or_create_student(student, **job.record)
+    with Gradebook(db_url, kit.course_id) as gb:
+        for job in jobs:
+            if job.record:
+                gb.update_or_create_student(job.student, **job.record)
     overrides = {"CourseDirectory": {"root": str(root), "db_url": db_url}}
     # The sandbox hides the private folder (source/ with the hidden tests, the gradebook); nbgrader
     # works from it, as from a course folder. Kernels find `course` on PYTHONPATH through this checkout
@@ -188,8 +199,8 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
         from grader.sandbox import ENV_COURSE_ROOT, available
         from tools import isolated_autograde
         if not available():
-            return Result(student, job.digest, False, error=f"no bwrap (bubblewrap) on {os.uname().nodename}: "
-                                                            "install it there, or grade with --no-sandbox")
+            why = f"no bwrap (bubblewrap) on {os.uname().nodename}: install it there, or grade with --no-sandbox"
+            return [Result(job.student, job.digest, False, error=why) for job in jobs]
         sandbox = tmp / "sandbox"
         sandbox.mkdir()
         env, config = isolated_autograde.prepare(sandbox, root)
@@ -202,14 +213,21 @@ def _grade_in(tmp: Path, kit: Kit, job: Job) -> Result:
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *others])
     os.chdir(root)
     api = nbgrader_api(root, overrides)
-    for step in ("autograde", "generate_feedback"):
-        done = getattr(api, step)(a, student, force=True)
-        if not done["success"]:
-            log = done.get("log", "") or ""
-            return Result(student, job.digest, False, error=f"{step}: {_cause(log + (done.get('error') or ''))}\n\n"
-                                                            f"{log[-3000:]}\n{(done.get('error') or '')[-2000:]}")
-    return Result(student, job.digest, True, autograded=_pack(root / "autograded" / student / a),
-                  feedback=_pack(root / "feedback" / student / a))
+    # every student of the batch (the private folder holds no one else): `*` is CourseDirectory's
+    # student glob, as for `nbgrader autograde A` without --student; nbgrader goes on past a
+    # student it cannot grade, removes what it made for them and says so in its log
+    done = {step: getattr(api, step)(a, "*", force=True) for step in ("autograde", "generate_feedback")}
+    results = []
+    for job in jobs:
+        made = {step: root / step / job.student / a for step in ("autograded", "feedback")}
+        if all(folder.is_dir() for folder in made.values()):
+            results.append(Result(job.student, job.digest, True, autograded=_pack(made["autograded"]),
+                                  feedback=_pack(made["feedback"])))
+            continue
+        step = "autograde" if not made["autograded"].is_dir() else "generate_feedback"
+        log = (done[step].get("log", "") or "") + (done[step].get("error") or "")
+        results.append(Result(job.student, job.digest, False, error=f"{step}: {_cause(log)}\n\n{log[-3000:]}"))
+    return results
 
 
 # ---------------------------------------------------------------- the single writer
@@ -402,46 +420,41 @@ class Course:
 
 # ---------------------------------------------------------------- running the jobs
 
-_KIT: Kit | None = None
-
-
-def _set_kit(kit: Kit) -> None:
-    global _KIT
-    _KIT = kit
-
-
-def _grade_with_kit(job: Job) -> Result:
-    return grade(_KIT, job)
+def _started() -> int:
+    return os.getpid()
 
 
 class LocalEngine:
-    """A pool of worker processes on this machine (a fresh pool if one of them died)."""
+    """A pool of worker processes on this machine, forked from this one once it has imported
+    nbgrader (so no worker imports it again: ~1.7 s of CPU each), all at once before this
+    process starts any thread (the progress bar's, the pool's own). A pool one of whose
+    workers died is replaced by a fresh one."""
 
     def __init__(self, kit: Kit, workers: int):
-        self.kit, self.workers, self.pool = kit, workers, None
+        import nbgrader.apps  # noqa: F401  (what a job runs: inherited by every worker)
+
+        self.kit, self.workers = kit, workers
+        self.pool = self._pool()
 
     def _pool(self):
-        if self.pool is None:
-            self.pool = concurrent.futures.ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_set_kit,
-                initargs=(self.kit,))
-        return self.pool
+        pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        pool.submit(_started).result()      # a fork pool starts all its workers at its first job
+        return pool
 
-    def submit(self, job: Job):
+    def submit(self, jobs: list[Job]):
         try:
-            return self._pool().submit(_grade_with_kit, job)
+            return self.pool.submit(grade, self.kit, jobs)
         except concurrent.futures.process.BrokenProcessPool:
             self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
-            return self._pool().submit(_grade_with_kit, job)
+            self.pool = self._pool()
+            return self.pool.submit(grade, self.kit, jobs)
 
     @staticmethod
     def wait_any(futures):
         return concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED).done
 
     def close(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskEngine:
@@ -453,10 +466,16 @@ class DaskEngine:
         self.client, self.value = Client(scheduler), kit
         self.kit = self.client.scatter(kit, broadcast=True)
 
-    def submit(self, job: Job):
+    @property
+    def workers(self) -> int:
+        """The cluster's worker threads now (batches are sized by them)."""
+        return sum(self.client.nthreads().values()) or 1
+
+    def submit(self, jobs: list[Job]):
         if self.kit.status != "finished":       # every worker that held it is gone: send it again
             self.kit = self.client.scatter(self.value, broadcast=True)
-        return self.client.submit(grade, self.kit, job, pure=False, key=f"grade-{job.student}-{time.time_ns()}")
+        return self.client.submit(grade, self.kit, jobs, pure=False,
+                                  key=f"grade-{jobs[0].student}-{len(jobs)}-{time.time_ns()}")
 
     @staticmethod
     def wait_any(futures):
@@ -467,25 +486,43 @@ class DaskEngine:
         self.client.close()
 
 
+BATCH = 5                   # students per job at most
+
+
+def batches(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs in batches that shrink as the class runs out (guided scheduling): a batch
+    is about a (2 × workers)-th of the students left, at most BATCH, so the big ones come
+    first and the last rounds are of single students that even out the workers' ends."""
+    out, left = [], list(jobs)
+    while left:
+        size = max(1, min(BATCH, -(-len(left) // (2 * max(1, workers)))))
+        out.append(left[:size])
+        left = left[size:]
+    return out
+
+
 def run(engine, jobs: list[Job], on_result, progress=None) -> dict[str, int]:
-    """Every job through `engine`; a failed one is tried again once. `on_result(result)` is called
-    here, in this process, once per student; returns the attempts per student."""
+    """Every job through `engine`, in batches; a student whose grading failed is tried again
+    once, alone. `on_result(result)` is called here, in this process, once per student;
+    returns the attempts per student."""
     attempts: Counter = Counter()
-    running = {engine.submit(job): job for job in jobs}
+    running = {engine.submit(batch): batch for batch in batches(jobs, engine.workers)}
     while running:
         for future in engine.wait_any(list(running)):
-            job = running.pop(future)
-            attempts[job.student] += 1
+            batch = running.pop(future)
             try:
-                result = future.result()
+                results = future.result()
             except BaseException as error:          # the worker died, the cluster lost it, ...
-                result = Result(job.student, job.digest, False, error=f"{type(error).__name__}: {error}")
-            if not result.ok and attempts[job.student] < ATTEMPTS:
-                running[engine.submit(job)] = job
-                continue
-            on_result(result)
-            if progress is not None:
-                progress.update(1)
+                results = [Result(job.student, job.digest, False, error=f"{type(error).__name__}: {error}")
+                           for job in batch]
+            for job, result in zip(batch, results):
+                attempts[job.student] += 1
+                if not result.ok and attempts[job.student] < ATTEMPTS:
+                    running[engine.submit([job])] = [job]
+                    continue
+                on_result(result)
+                if progress is not None:
+                    progress.update(1)
     return dict(attempts)
 
 
@@ -534,10 +571,12 @@ def grade_class(root: Path, assignment: str, workers: int | None = None, student
             children_peak[result.worker] = max(children_peak.get(result.worker, 0.0), result.peak_child_rss_mb)
 
     engine_name = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count()} local workers"
+    engine = None
+    if jobs:        # before the progress bar's thread: local workers are forked from this process
+        engine = DaskEngine(kit, scheduler) if scheduler else LocalEngine(kit, workers or os.cpu_count() or 1)
     with tqdm(total=len(jobs), unit="student", desc=f"grading {assignment}", disable=quiet or not jobs,
               file=sys.stderr, dynamic_ncols=True) as bar:
-        if jobs:
-            engine = DaskEngine(kit, scheduler) if scheduler else LocalEngine(kit, workers or os.cpu_count() or 1)
+        if engine is not None:
             try:
                 attempts = run(engine, jobs, on_result, bar)
             finally:
