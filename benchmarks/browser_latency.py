@@ -10,12 +10,12 @@ keydown event to the first animation frame whose canvas pixels differ from befor
 browser asks for -> PNG -> browser -> canvas). Before each move the picture has settled
 and the kernel is idle. Bar: p95 <= 100 ms (docs/SPEC.md, "Measured bars").
 
-    python benchmarks/browser_latency.py                    # 30 moves per widget, JSON on stdout
+    python benchmarks/browser_latency.py                    # 40 moves per widget, JSON on stdout
     python benchmarks/browser_latency.py -n 50 --all-controls --out latency.json
 
     from benchmarks.browser_latency import measure_browser_latency
-    measure_browser_latency(repetitions=30)
-    # {"neuron_explorer": {"median_ms": .., "p95_ms": .., "n": 30, "control": "w1", ...}, ...}
+    measure_browser_latency(repetitions=MOVES)
+    # {"neuron_explorer": {"median_ms": .., "p95_ms": .., "n": 40, "control": "w1", ...}, ...}
 
 Widget notes. xor_trainer: a slider changes the picture only after a training run (the
 picture then says "press Train"), so each timed move follows a Train click (epochs set
@@ -44,6 +44,7 @@ from tools import registry  # noqa: E402
 from tools.browser_harness import BrowserUnavailable  # noqa: E402,F401  (re-exported)
 
 BAR_MS = 100.0
+MOVES = 40              # timed moves per widget: the fewest for a p95 that is not nearly the maximum
 # widget -> the slider timed by default (a widget not named here: its first slider)
 MAIN_SLIDERS = {"neuron_explorer": "w1", "network_explorer": "value", "outlier_explorer": "outlier y",
                 "loss_explorer": "target y", "backprop_stepper": "x1", "xor_trainer": "learning rate",
@@ -130,7 +131,7 @@ def _prepare(name: str, widget: bh.Widget):
     return None
 
 
-def measure_browser_latency(repetitions: int = 30, widgets: list[str] | None = None, all_controls: bool = False,
+def measure_browser_latency(repetitions: int = MOVES, widgets: list[str] | None = None, all_controls: bool = False,
                             warmup: int = 2, progress=None) -> dict[str, dict]:
     """Slider-to-picture latency per widget in a real browser.
 
@@ -214,7 +215,7 @@ def _load() -> list[float] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", "--repetitions", type=int, default=30, help="timed moves per slider (default 30)")
+    parser.add_argument("-n", "--repetitions", type=int, default=MOVES, help=f"timed moves per slider (default {MOVES})")
     parser.add_argument("--widgets", help="comma-separated widget names (default: all)")
     parser.add_argument("--all-controls", action="store_true", help="time every slider, not only the main one")
     parser.add_argument("--out", type=Path, help="also write the JSON here")

@@ -39,7 +39,7 @@ machine may be busy with other work: the load average at start and end is shown 
   its slider figure is for settings seen before (cached), the first visit is shown apart.
   Not included: the websocket trip and the browser's decoding and painting (next figure).
 * **Slider to picture in a real browser.** From a slider key press in JupyterLab
-  (headless Chromium) to the new picture on the canvas, p95 over 15 moves of each widget's main
+  (headless Chromium) to the new picture on the canvas, p95 over 40 moves of each widget's main
   slider, one browser session per command (`benchmarks/browser_latency.py`).
 * **Autograde.** A throw-away course folder with this checkout's `nbgrader_config.py`
   (whatever preprocessors it configures), `source/` copied, `course` and `grader` linked.

@@ -13,7 +13,7 @@ Figures (see BENCHMARKS.md for exactly what each measures):
     widgets     kernel-side update latency of every widget: callback + the draw the browser
                 asks for, median and p95 over every control   bar: median <= 30 ms
     browser     slider-to-picture p95 in a real browser (benchmarks/browser_latency.py,
-                when present and Chromium is installed; one session of 15 moves per
+                when present and Chromium is installed; one session of 40 moves per
                 widget, in the first run only)                   bar: p95 <= 100 ms
     autograde   `nbgrader autograde` seconds per student (5 notebooks, one command) and
                 nbgrader's floor (5 trivial notebooks, same command), same run;
@@ -145,7 +145,8 @@ def run_browser(quick: bool) -> dict:
     if reason:
         return {"not_measured": reason}
     try:
-        result = browser_latency.measure_browser_latency(repetitions=8 if quick else 15)
+        result = browser_latency.measure_browser_latency(
+            repetitions=10 if quick else browser_latency.MOVES)
     except Exception as exc:  # a browser that cannot start is a reason, not a crash
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {str(exc)[:300]}"
         return {"not_measured": f"measure_browser_latency() failed: {reason}"}
@@ -411,7 +412,7 @@ def main(argv=None) -> int:
         for k in range(repeat):
             for section in runs:
                 if section in ("browser", "class") and k > 0:
-                    continue      # one browser session (15 moves per widget), one class, per command: minutes each
+                    continue      # one browser session (40 moves per widget), one class, per command: minutes each
                 t0 = time.time()
                 try:
                     result = sections[section](args.quick)

@@ -270,22 +270,27 @@ window.__blab = {
     return (h >>> 0).toString(16) + '@' + canvas.width + 'x' + canvas.height;
   },
   // Arm a stopwatch: it starts at the next keydown/pointerdown anywhere in the page and
-  // stops at the first animation frame whose canvas pixels differ from now.
+  // stops at the first animation frame whose canvas pixels differ from now. The pixels are
+  // read only in a frame after something drew on the canvas (`drawn`, below): reading a
+  // whole canvas every frame takes the page's main thread from the very picture it times.
   arm(root) {
     const canvas = this.canvas(root);
     const base = this.hash(canvas);
-    const watch = this.watch = {t0: null, t1: null, done: false};
+    const watch = this.watch = {t0: null, t1: null, done: false, canvas, drawn: false};
     const start = (event) => { if (watch.t0 === null) watch.t0 = performance.now(); };
     window.addEventListener('keydown', start, true);
     window.addEventListener('pointerdown', start, true);
     const frame = () => {
       if (watch.done) return;
-      if (watch.t0 !== null && this.hash(canvas) !== base) {
-        watch.t1 = performance.now();
-        watch.done = true;
-        window.removeEventListener('keydown', start, true);
-        window.removeEventListener('pointerdown', start, true);
-        return;
+      if (watch.t0 !== null && watch.drawn) {
+        watch.drawn = false;
+        if (this.hash(canvas) !== base) {
+          watch.t1 = performance.now();
+          watch.done = true;
+          window.removeEventListener('keydown', start, true);
+          window.removeEventListener('pointerdown', start, true);
+          return;
+        }
       }
       requestAnimationFrame(frame);
     };
@@ -296,6 +301,16 @@ window.__blab = {
   recording: false,
   ws: [],
 };
+// Whatever draws on the watched canvas (ipympl puts each new frame there with drawImage)
+// marks it for the stopwatch's next frame.
+for (const name of ['drawImage', 'putImageData', 'clearRect', 'fillRect']) {
+  const original = CanvasRenderingContext2D.prototype[name];
+  CanvasRenderingContext2D.prototype[name] = function (...args) {
+    const watch = window.__blab.watch;
+    if (watch && !watch.done && this.canvas === watch.canvas) watch.drawn = true;
+    return original.apply(this, args);
+  };
+}
 """
 
 
