@@ -8,6 +8,8 @@ the same class. Timed, each from a clean start:
     sequential       `nbgrader autograde A` then `nbgrader generate_feedback A`   (one process each)
     workers_2        `grade_class.py A --workers 2 --force --no-sandbox`          (same integrity as (a))
     workers_1        `grade_class.py A --workers 1 --force --no-sandbox`
+    workers_3        `grade_class.py A --workers 3 --force --no-sandbox`           (more workers than cores:
+                                                                                 a grading waits ~1/4 of its time)
     sandboxed_2      `grade_class.py A --workers 2 --force`, bubblewrap on (when installed)
 
 speedup = sequential / workers_2 (bar >= 1.8x on 2 cores); per-student seconds of one worker
@@ -100,6 +102,7 @@ def measure(students: int = STUDENTS, sandbox: bool | None = None) -> dict:
         runs = {}
         for name, args in (("workers_2", ("--workers", "2", "--no-sandbox")),
                            ("workers_1", ("--workers", "1", "--no-sandbox")),
+                           ("workers_3", ("--workers", "3", "--no-sandbox")),
                            *((("sandboxed_2", ("--workers", "2")),) if sandbox else ())):
             seconds, summary, cpu_s = grade_class(parallel, *args)
             runs[name] = {"seconds": seconds, "cpu_s": cpu_s, "cores_busy": cpu_s / seconds,

@@ -155,6 +155,7 @@ def class_section(c: dict) -> list[str]:
     rows = [("sequential nbgrader (autograde, then generate_feedback)", seq, None, None, c.get("sequential_cores_busy"))]
     for name, label in (("workers_1", "grade_class.py --workers 1 --no-sandbox"),
                         ("workers_2", "grade_class.py --workers 2 --no-sandbox"),
+                        ("workers_3", "grade_class.py --workers 3 --no-sandbox"),
                         ("sandboxed_2", "grade_class.py --workers 2 (bubblewrap)")):
         if name in c:
             r = c[name]

@@ -318,6 +318,12 @@ def summarise(runs: dict[str, list]) -> tuple[list[dict], dict]:
                          f"<= {seq / n:.2f} s", one["per_student_s"] <= seq / n,
                          f"{one['seconds']:.0f} s in all; sequential: {seq / n:.2f} s per student",
                          key="class/workers_1"))
+        if "workers_3" in c:
+            three = c["workers_3"]
+            rows.append(_row("class", f"class of {n}: grade_class.py --workers 3 ({os.cpu_count()} cores), speedup",
+                             seq / three["seconds"], "x", "none", None,
+                             f"{three['seconds']:.0f} s, {three.get('cores_busy', float('nan')):.2f} cores busy",
+                             key="class/workers_3"))
         if "sandboxed_2" in c:
             box = c["sandboxed_2"]
             rows.append(_row("class", f"class of {n}: --workers 2 with every student in bubblewrap", box["seconds"],
