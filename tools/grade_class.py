@@ -6,12 +6,12 @@
 
 Run it from the course root (where nbgrader_config.py and gradebook.db are), like nbgrader,
 after `nbgrader generate_assignment ASSIGNMENT`. The submitted students
-(`submitted/<student>/<assignment>/`) are graded in batches of up to five, smaller as the class
+(`submitted/<student>/<assignment>/`) are graded in batches of up to ten, smaller as the class
 runs out (`batches`): a worker copies a batch's submissions into a private, throw-away course
 folder (this course's nbgrader_config.py and source/<assignment>, and a gradebook holding only
 the assignment's records), runs nbgrader's own `autograde` and `generate_feedback` there once
-for the batch (in-process: local workers are forked from this process once it has loaded
-nbgrader, so nbgrader starts once, not per worker or per student), every kernel and student
+for the batch (in-process: on Linux local workers are forked from this process once it has
+loaded nbgrader, so nbgrader starts once, not per worker or per student), every kernel and student
 process in the bubblewrap sandbox of tools/isolated_autograde.py where bwrap is installed,
 unless --no-sandbox (the sandbox hides the private folder, the instructor's course folder and
 this checkout but for its `course` and `grader` packages: grader/sandbox.py), and returns each
@@ -425,19 +425,22 @@ def _started() -> int:
 
 
 class LocalEngine:
-    """A pool of worker processes on this machine, forked from this one once it has imported
-    nbgrader (so no worker imports it again: ~1.7 s of CPU each), all at once before this
-    process starts any thread (the progress bar's, the pool's own). A pool one of whose
-    workers died is replaced by a fresh one."""
+    """A pool of worker processes on this machine. On Linux they are forked from this one once
+    it has imported nbgrader (so no worker imports it again: ~1.7 s of CPU each), all at once
+    before this process starts any thread (the progress bar's, the pool's own); elsewhere
+    (macOS's system libraries are not safe to fork) each worker starts afresh. A pool one of
+    whose workers died is replaced by a fresh one."""
+
+    START = "fork" if sys.platform.startswith("linux") else "spawn"
 
     def __init__(self, kit: Kit, workers: int):
-        import nbgrader.apps  # noqa: F401  (what a job runs: inherited by every worker)
+        import nbgrader.apps  # noqa: F401  (what a job runs: inherited by forked workers)
 
         self.kit, self.workers = kit, workers
         self.pool = self._pool()
 
     def _pool(self):
-        pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(self.START))
         pool.submit(_started).result()      # a fork pool starts all its workers at its first job
         return pool
 
@@ -486,7 +489,7 @@ class DaskEngine:
         self.client.close()
 
 
-BATCH = 5                   # students per job at most
+BATCH = 10                  # students per job at most
 
 
 def batches(jobs: list[Job], workers: int) -> list[list[Job]]:
