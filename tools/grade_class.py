@@ -420,16 +420,13 @@ class Course:
 
 # ---------------------------------------------------------------- running the jobs
 
-def _started() -> int:
-    return os.getpid()
-
-
 class LocalEngine:
     """A pool of worker processes on this machine. On Linux they are forked from this one once
     it has imported nbgrader (so no worker imports it again: ~1.7 s of CPU each), all at once
     before this process starts any thread (the progress bar's, the pool's own); elsewhere
     (macOS's system libraries are not safe to fork) each worker starts afresh. A pool one of
-    whose workers died is replaced by a fresh one."""
+    whose workers died is replaced by a fresh one (forked, on that rare path, while this
+    process's threads run)."""
 
     START = "fork" if sys.platform.startswith("linux") else "spawn"
 
@@ -441,7 +438,7 @@ class LocalEngine:
 
     def _pool(self):
         pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(self.START))
-        pool.submit(_started).result()      # a fork pool starts all its workers at its first job
+        pool.submit(os.getpid).result()     # a fork pool starts all its workers at its first job
         return pool
 
     def submit(self, jobs: list[Job]):
