@@ -1093,18 +1093,27 @@ small = digit_split(100)
 EPOCHS_SMALL, LR = 1000, 1.0
 
 def show_curves(run, title):
-    """Training and validation curves of one run: loss left, accuracy right, the best epoch marked."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.2))
+    """One run's curves: both losses (left), the validation loss alone on a scale that fits it
+    (middle: its rise is a few hundredths, too small to see on the left, where the training loss
+    falls from above 2), accuracy (right); the dotted line marks the lowest validation loss."""
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 3.2))
     epochs = np.arange(len(run["train_loss"]))
     losses = plots.Curves(left, ["training", "validation"], "epoch", "cross-entropy")
     losses.update_curves(epochs, {"training": run["train_loss"], "validation": run["val_loss"]})
+    val, best = run["val_loss"], run["best_epoch"]
+    close_up = plots.Curves(middle, ["training", "validation"], "epoch", "cross-entropy", legend=False)
+    close_up.update_curves(epochs, {"validation": val})
+    close_up.update_points({"validation": (best, val[best])})
+    low, high = val[best], val[best:].max()
+    margin = max(high - low, 0.02) / 4
+    middle.set(ylim=(low - margin, high + margin), title="validation loss, close up")
     accuracies = plots.Curves(right, ["training", "validation"], "epoch", "accuracy")
     accuracies.update_curves(epochs, {"training": run["train_acc"], "validation": run["val_acc"]})
-    for ax in (left, right):
-        ax.axvline(run["best_epoch"], color="grey", ls=":", lw=1)
+    for ax in (left, middle, right):
+        ax.axvline(best, color="grey", ls=":", lw=1)
         ax.set_xlim(0, epochs[-1])  # set_data does not rescale: without this the dotted line sets the range
     left.set(ylim=(0, 2.6), title=title)
-    right.set(ylim=(0, 1.05), title=f"dotted: lowest validation loss (epoch {run['best_epoch']})")
+    right.set(ylim=(0, 1.05), title=f"dotted: lowest validation loss (epoch {best})")
     return fig
 
 with using_your_code():
@@ -1119,14 +1128,17 @@ with using_your_code():
     plots.show(show_curves(overfit, "100 training images, no penalty"),
                alt=f"Left, cross-entropy per epoch: the training loss falls to {overfit['train_loss'][-1]:.3f}, the "
                    f"validation loss bottoms out at {overfit['val_loss'][best]:.2f} at epoch {best} and then rises to "
-                   f"{overfit['val_loss'][-1]:.2f}. Right, accuracy: training reaches 1, validation stays near "
-                   f"{overfit['val_acc'][-1]:.2f}.")
+                   f"{overfit['val_loss'][-1]:.2f}. Middle, the validation loss alone, close up: after its lowest "
+                   f"point it climbs, to its highest at the last epoch. Right, accuracy: training reaches 1, validation "
+                   f"stays near {overfit['val_acc'][-1]:.2f}.")
 
 # %% [markdown]
 # This is **overfitting**. Within a few dozen epochs every training image is classified
 # correctly, and the training loss keeps falling towards 0, while the validation accuracy
 # stays near 89%. The validation loss tells more: it reaches its lowest point early (the dotted line) and then
-# rises, by more than 10% over the remaining epochs. The network keeps getting more *confident*,
+# rises, by more than 10% over the remaining epochs. On the left, beside the training loss's fall
+# from above 2, that rise is a thin slope; the middle panel shows the validation loss alone, on a
+# scale that fits it. The network keeps getting more *confident*,
 # ever larger weights pushing the training images' probabilities towards 1, and on the
 # validation images it misjudges, that growing confidence costs more and more. The
 # training loss says nothing about it: only data the network never trained on can show it.
@@ -1204,7 +1216,8 @@ with using_your_code():
 # your `two_layer_softmax_backprop` trains the network for 300 epochs (the loop of §16), and
 # the picture shows the training and validation curves and some validation digits the
 # early-stopped network gets wrong (true label → predicted). A setting trained once is kept:
-# going back to it shows its result at once. Try 50 images with no penalty: the validation
+# going back to it shows its result at once. The title over the curves gives the validation
+# loss at its best epoch and at the end. Try 50 images with no penalty: the validation
 # loss climbs after its lowest point (from 0.47 to 0.53). Then $\lambda = 0.001$: it climbs far
 # less (it ends at 0.48). Then 997 images.
 #

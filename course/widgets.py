@@ -1060,7 +1060,10 @@ class DigitsExplorer(Explorer):
                 caption.set_text(" ")
         self.image.set_data(mosaic)
         n, reg, hidden = self.setting()
-        self.loss.ax.set_title(f"{n} images, reg {reg:g}, {hidden} hidden units")
+        # the validation loss's rise after its best epoch is a few hundredths: the title says it in numbers
+        self.loss.ax.set_title(f"validation loss {run['val_loss'][run['best']]:.2f} at best, "
+                               f"{run['val_loss'][-1]:.2f} at the end" if run else
+                               f"{n} images, reg {reg:g}, {hidden} hidden units")
         self.acc.ax.set_title(f"dotted: best epoch {run['best']}" if run else "not trained yet: press Train")
 
     def describe(self) -> str:

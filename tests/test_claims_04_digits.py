@@ -107,16 +107,32 @@ def test_a_small_training_set_overfits_as_described(nb):
     assert f"at epoch {best}" in nb["printed"]["overfit"]
 
 
-def test_the_overfitting_figure_shows_every_epoch(nb):
-    """Both panels span epoch 0 to the last: the rise after the best epoch is the point of the figure."""
+def test_the_overfitting_figure_shows_every_epoch_and_the_rise(nb):
+    """Every panel spans epoch 0 to the last, and the validation loss's rise after its best epoch,
+    the point of the figure, is plain in the middle panel: there it takes more than half the
+    height, where on the left (which the text calls a thin slope) it takes under 5%."""
     run = nb["overfit"]
     fig = nb["show_curves"](run, "x")
+    said = text("overfit")
     try:
         last = len(run["train_loss"]) - 1
         for ax in fig.axes:
             low, high = ax.get_xlim()
             assert low <= 0 and high >= last, (low, high)
             assert high - low < 1.2 * last  # the curves fill the width
+        left, middle, _ = fig.axes
+        val, best = run["val_loss"], run["best_epoch"]
+        rise = val[best:].max() - val[best]
+
+        def share(ax):
+            low, high = ax.get_ylim()
+            assert low <= val[best] and val[best:].max() <= high, "the curve after its best epoch is in the frame"
+            return rise / (high - low)
+
+        assert share(middle) > 0.5 and share(left) < 0.05
+        assert "that rise is a thin slope; the middle panel shows the validation loss alone" in said
+        assert "the training loss's fall from above 2" in said and run["train_loss"][0] > 2
+        assert val[best:].argmax() == last - best, "alt text: the validation loss is highest at the last epoch"
     finally:
         matplotlib.pyplot.close(fig)
 

@@ -328,9 +328,13 @@ def test_digits_explorer_trains_on_click_keeps_each_setting_and_updates_in_place
     explorer.controls["n"].value = 200
     assert len(calls) == 40, "a new setting does not train until Train is pressed"
     assert len(lines["validation"].get_xdata()) == 0 and "press Train" in explorer.description.value
+    assert explorer.loss.ax.get_title() == "200 images, reg 0, 64 hidden units", "untrained: the setting"
     explorer.button.click()
     assert calls[40:] == [200] * 40 and not explorer.button.disabled
     assert len(lines["validation"].get_xdata()) == 41 and "200 training images" in explorer.description.value
+    run = explorer.runs[(200, 0.0, 64)]
+    assert explorer.loss.ax.get_title() == (f"validation loss {run['val_loss'][run['best']]:.2f} at best, "
+                                            f"{run['val_loss'][-1]:.2f} at the end"), "the rise, in numbers"
     explorer.controls["n"].value = 100
     explorer.controls["n"].value = 200
     assert len(calls) == 80, "settings trained before are shown from the cache"
