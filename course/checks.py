@@ -143,15 +143,27 @@ def unwritten(exc: BaseException) -> str | None:
 def run(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """`fn(*args, **kwargs)` in a test cell: when an exercise it needs is not written yet,
     a one-line NotWrittenYet that names it; anything else it raises keeps its traceback
-    (without this frame: IPython hides frames that set `__tracebackhide__`)."""
+    (without this frame: IPython hides frames that set `__tracebackhide__`). A call that
+    changes an array argument in place fails as `call`'s does (mistake `mutates_input`):
+    the hidden checks call every exercise through `call`, so a visible test that let it
+    pass would promise points the grading then takes away."""
     __tracebackhide__ = True  # noqa: F841 - read by IPython from the frame
     try:
-        return fn(*args, **kwargs)
+        before = _snapshot(args, kwargs, fn)
+    except Exception:  # noqa: BLE001 - an argument that cannot be copied is not compared
+        before = None
+    try:
+        result = fn(*args, **kwargs)
     except NotImplementedError as exc:
         name = unwritten(exc)
         if name is None:
             raise
         raise NotWrittenYet(name) from None
+    for (name, old), new in zip(before or [], [*args, *kwargs.values()]):
+        if not _same(old, new):
+            _fail(f"{getattr(fn, '__name__', 'your function')}(...)", f"{name} was changed by the call.",
+                  mistake="mutates_input")
+    return result
 
 
 def _within(frame, cell) -> bool:

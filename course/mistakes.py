@@ -50,7 +50,7 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("not_finite", "the answer contains NaN or inf",
      "an exp() overflowed or a log() met 0: use the numerically stable form the notebook shows."),
     ("mutates_input", "an input was modified in place",
-     "do not write into your arguments (x[...] = , x += , x *= ): work on a copy or build a new array."),
+     "do not write into your arguments (x[...] = , x += , x *= , out=x): work on a copy or build a new array."),
     ("shape_mismatch", "the shapes of a product or sum do not line up",
      "write each array's shape beside each line: X @ W needs X (n, d_in) and W (d_in, d_out); a row-wise sum needs keepdims=True to broadcast back."),
     ("uses_reference", "the course's reference implementation was used instead of your own code",

@@ -180,6 +180,25 @@ def test_an_unfinished_function_names_itself_in_one_line():
     assert e.function == "relu" and str(e).startswith("relu(z): `relu` is not written yet")
 
 
+@pytest.mark.parametrize("relu", [
+    lambda z: np.maximum(z, 0, out=z),
+    lambda z: (z.__setitem__(z < 0, 0), z)[1],
+])
+def test_run_fails_a_function_that_changes_its_argument_in_place_as_call_does(relu):
+    z = np.array([-1.0, 2.0])
+    e = failure(run, relu, z)
+    assert e.mistake == "mutates_input" and "argument 1 (z) was changed by the call" in str(e)
+    assert failure(call, relu, np.array([-1.0, 2.0]), what="relu(z)").mistake == "mutates_input"
+
+
+def test_run_returns_what_a_function_that_leaves_its_arguments_alone_returns():
+    z, layers = np.array([-1.0, 2.0]), [(np.ones((2, 2)), np.zeros(2))]
+    assert np.array_equal(run(lambda z, layers, lr=0.1: np.maximum(z, 0), z, layers, lr=0.5), [0.0, 2.0])
+    assert np.array_equal(z, [-1.0, 2.0])
+    gen = (i for i in range(3))            # an argument deepcopy cannot copy is not compared
+    assert run(lambda g: sum(g), gen) == 3
+
+
 def test_run_leaves_any_other_error_alone_with_its_traceback():
     def relu(z):
         return z.nope
