@@ -377,12 +377,14 @@ class LossExplorer(Explorer):
 
     @classmethod
     def holding(cls, low: float, high: float, values) -> tuple[float, float]:
-        """The first of (low, high) times 1, 2, 5, ... that holds every finite value with room to spare."""
+        """The first of (low, high) times 1, 2, 5, ... that holds every finite value with room to
+        spare. A loss axis starts a little below 0, and that margin is its room: a loss of 0 (the
+        prediction on the target) fits the usual range, not the widest."""
         values = [v for v in values if np.isfinite(v)]
         for scale in cls.WIDER:
             lo, hi = low * scale, high * scale
             room = 0.04 * (hi - lo)
-            if all(lo + room <= v <= hi - room for v in values):
+            if all((lo + room <= v or lo < 0 <= v) and v <= hi - room for v in values):
                 break
         return lo, hi
 

@@ -150,6 +150,22 @@ def test_loss_explorer_draws_with_the_given_functions_and_moves_only_the_point()
     assert e.controls["prediction"].layout.display == "none"
 
 
+@pytest.mark.parametrize("task, control, value, top", [
+    ("regression", "prediction", 0.5, 6), ("regression", "prediction", 0.6, 6), ("regression", "prediction", 2.0, 6), ("regression", "prediction", 3.0, 12),
+    ("regression", "prediction", -4.0, 30), ("binary", "p", 0.95, 7.5), ("binary", "p", 0.5, 7.5)])
+def test_loss_explorer_keeps_its_usual_range_near_the_target_and_widens_only_for_large_losses(
+        task, control, value, top):
+    """At the target (loss 0) and near it, the loss axis is its usual 0-6 (a loss close to 0 once
+    fitted no range and widened it to 0-1200, every curve flat on the bottom)."""
+    from grader import loss_functions as L
+    e = widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                              L.binary_cross_entropy, L.binary_cross_entropy_grad)
+    e.controls["task"].value = task
+    e.controls[control].value = value
+    assert e.loss_panel.ax.get_ylim()[1] == pytest.approx(top)
+    assert f"Axes: loss up to {top:g}," in e.describe()
+
+
 def test_outlier_explorer_fits_follow_the_outlier_and_the_robust_ones_resist():
     from grader import loss_functions as L
     o = widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad)
