@@ -257,13 +257,14 @@ except ImportError:
 hidden.check_softmax(softmax)
 ### END HIDDEN TESTS
 Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-P = run(softmax, Z)
+P, _ = call(softmax, Z, what="softmax([[1, 2, 3], [0, 0, 0]])")
 check_array(P, [[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]],
             what="softmax([[1, 2, 3], [0, 0, 0]])",
             variants=[("softmax_axis", np.exp(Z) / np.exp(Z).sum(axis=0)),
                       ("softmax_global", np.exp(Z) / np.exp(Z).sum())])
 Z = np.random.default_rng(1).normal(size=(4, 5))
-check_array(run(softmax, Z).sum(axis=1), np.ones(4), what="the row sums of softmax(Z), Z of shape (4, 5)",
+check_array(call(softmax, Z, what="softmax(Z), Z of shape (4, 5)")[0].sum(axis=1), np.ones(4),
+            what="the row sums of softmax(Z), Z of shape (4, 5)",
             variants=[("softmax_axis", (np.exp(Z) / np.exp(Z).sum(axis=0)).sum(axis=1))])
 print("✓ softmax: values, row sums")
 
@@ -275,11 +276,11 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_softmax_stable(softmax)
 ### END HIDDEN TESTS
-Z = np.array([[1000.0, 1000.0], [-1000.0, 0.0]])
-got, warned = call(softmax, Z, what="softmax([[1000, 1000], [-1000, 0]])")
-check_array(got, [[0.5, 0.5], [0.0, 1.0]], what="softmax([[1000, 1000], [-1000, 0]])",
-            nonfinite="unstable_softmax", atol=1e-12)
-check_true(not warned, what="softmax([[1000, 1000], [-1000, 0]])", mistake="unstable_softmax",
+Z = np.array([[1000.0, 1000.0, 999.0], [-1000.0, 0.0, -5.0]])     # 2 rows, 3 columns: a shape slip shows
+got, warned = call(softmax, Z, what="softmax([[1000, 1000, 999], [-1000, 0, -5]])")
+check_array(got, [[0.4223188, 0.4223188, 0.1553624], [0.0, 0.99330715, 0.00669285]],
+            what="softmax([[1000, 1000, 999], [-1000, 0, -5]])", nonfinite="unstable_softmax", atol=1e-8)
+check_true(not warned, what="softmax([[1000, 1000, 999], [-1000, 0, -5]])", mistake="unstable_softmax",
            problem="numpy warned: " + "; ".join(warned))
 print("✓ softmax: stable for logits up to ±1000")
 
@@ -464,7 +465,8 @@ X = np.array([[0.2, 0.0], [0.0, 0.3], [0.1, 0.1]])
 w = np.array([10.0, -10.0])
 p = 1 / (1 + np.exp(-(X @ w + 0.5)))          # [0.924, 0.076, 0.622]
 check_array(run(predict_spam, X, w, 0.5), [1, 0, 1], what="predict_spam on 3 emails", integer=True,
-            variants=[("spam_probabilities", p), ("spam_inverted", [0, 1, 0])])
+            variants=[("spam_probabilities", p), ("spam_inverted", [0, 1, 0]),
+                      ("spam_threshold_on_z", [1, 0, 0])])     # z = X @ w + b is [2.5, -2.5, 0.5]
 check_array(run(predict_spam, X, w, 0.5, threshold=0.7), [1, 0, 0], what="predict_spam(..., threshold=0.7)",
             integer=True, variants=[("spam_fixed_threshold", [1, 0, 1])])
 print("✓ predict_spam")

@@ -378,7 +378,8 @@ hidden.check_binary_cross_entropy_grad(binary_cross_entropy_grad)
 ### END HIDDEN TESTS
 check_array(run(binary_cross_entropy_grad, y, p), [-0.2777777778, 0.3125, -0.4166666667, 0.8333333333],
             what="binary_cross_entropy_grad on 4 labels", n=4, nonfinite="no_clip",
-            variants=[("logits_vs_probs", [-0.025, 0.05, -0.1, 0.175])])
+            variants=[("logits_vs_probs", [-0.025, 0.05, -0.1, 0.175]),
+                      ("bce_grad_sign_slip", [-0.2777777778, -0.3125, -0.4166666667, -0.8333333333])])
 got = run(binary_cross_entropy_grad, np.array([1.0]), np.array([0.0]))
 check_array(got, [-1e12], what="binary_cross_entropy_grad with p exactly 0 (any clip eps from 1e-15 to 1e-6 is fine)",
             nonfinite="no_clip", rtol=1.0, atol=np.inf)
@@ -444,7 +445,8 @@ widgets.loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad,
 # Computing the softmax needs the stable form of notebook 01 (subtract the row maximum):
 # $e^{1000}$ overflows, and the tests use logits of $\pm 1000$. The quantity
 # $\log\sum_m e^{Z_{im}}$ computed that way, $c + \log\sum_m e^{Z_{im} - c}$ with
-# $c = \max_m Z_{im}$, is called **log-sum-exp**.
+# $c = \max_m Z_{im}$, is called **log-sum-exp**. Notebook 01's `softmax` is not defined in this
+# notebook: compute the stable softmax inside your answer.
 #
 # **Exercise 7.1 (2 + 3 points).** Write `categorical_cross_entropy(Y, P)` (from
 # probabilities) and `softmax_cross_entropy_grad(Y, logits)` (the gradient of
@@ -505,7 +507,9 @@ check_array(run(softmax_cross_entropy_grad, Y, Z),
             what="softmax_cross_entropy_grad on 2 samples", n=2,
             variants=[("missing_mean", [[0.09003057317, -0.7552715289, 0.6652409558], [-0.6666666667, 0.3333333333, 0.3333333333]]),
                       ("sce_forgot_y", [[0.04501528659, 0.1223642355, 0.3326204779], [0.1666666667, 0.1666666667, 0.1666666667]]),
-                      ("probs_vs_logits", [[0.0, -2.043080635, 0.0], [-1.5, 0.0, 0.0]])])
+                      ("probs_vs_logits", [[0.0, -2.043080635, 0.0], [-1.5, 0.0, 0.0]]),
+                      ("softmax_axis", [[0.3655292893, -0.059601461, 0.4762870634], [-0.3655292893, 0.059601461, 0.0237129366]]),
+                      ("cce_mean_over_elements", [[0.0150050955, -0.1258785882, 0.1108734926], [-0.1111111111, 0.0555555556, 0.0555555556]])])
 got, warned = call(softmax_cross_entropy_grad, np.array([[1.0, 0.0]]), np.array([[1000.0, -1000.0]]),
                    what="softmax_cross_entropy_grad with logits ±1000")
 check_array(got, [[0.0, 0.0]], what="softmax_cross_entropy_grad with logits ±1000", nonfinite="unstable_softmax", atol=1e-12)

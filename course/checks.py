@@ -22,6 +22,7 @@ import linecache
 import sys
 import traceback
 import warnings
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 from collections.abc import Callable, Iterable, Sequence
@@ -453,8 +454,14 @@ def invoke_here(fn: Callable, args: tuple, kwargs: dict):
                 exc.unwritten = getattr(exc, "unwritten", None) or unwritten(exc)
             except AttributeError:  # an exception object that takes no attributes
                 pass
-            return Invocation(error=exc, warnings=[f"{w.category.__name__}: {w.message}" for w in caught])
-    return Invocation(result, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught])
+            return Invocation(error=exc, warnings=_warning_lines(caught))
+    return Invocation(result, args, kwargs, _warning_lines(caught))
+
+
+def _warning_lines(caught) -> list[str]:
+    """Each distinct warning once, in order, with how often it came when more than once."""
+    counts = Counter(f"{w.category.__name__}: {w.message}" for w in caught)
+    return [line if n == 1 else f"{line} ({n}×)" for line, n in counts.items()]
 
 
 def _invoke(fn: Callable, args: tuple, kwargs: dict):

@@ -64,7 +64,9 @@ CATALOG: dict[str, Mistake] = _catalog(
 
     # --- 01 forward pass ----------------------------------------------------------
     ("unstable_sigmoid", "sigmoid is not numerically stable",
-     "1/(1+exp(-z)) overflows for z << 0: for negative z use exp(z)/(1+exp(z)), or np.exp(-np.logaddexp(0, -z))."),
+     "exp(-z) overflows for z << 0, and np.where computes BOTH of its branches for every entry (so a branch "
+     "meant for positive z still runs on z = -1000): build both branches from exp(-|z|), which never overflows "
+     "(section 2)."),
     ("sigmoid_sign", "sigmoid with the sign of z flipped",
      "sigmoid(z) = 1 / (1 + exp(-z)): the exponent is minus z, so sigmoid(2) > 0.5."),
     ("sigmoid_derivative", "the sigmoid's derivative was returned instead of the sigmoid",

@@ -275,3 +275,12 @@ def test_run_hides_its_own_frame_from_the_students_traceback():
         run(relu, np.ones(2))
     frames = [frame for frame, _ in __import__("traceback").walk_tb(info.value.__traceback__)]
     assert [f.f_locals.get("__tracebackhide__") for f in frames if f.f_code.co_name == "run"] == [True]
+
+
+def test_a_warning_raised_many_times_is_reported_once_with_its_count():
+    def sigmoid(z):
+        return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+    _, warned = call(sigmoid, np.array([-1000.0, -800.0, 1000.0]), what="sigmoid(z)")
+    assert warned == ["RuntimeWarning: overflow encountered in exp (3×)",
+                      "RuntimeWarning: invalid value encountered in divide"]
