@@ -40,11 +40,14 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("wrong_sign", "wrong sign",
      "your answer is exactly minus the expected one: check which side of the difference comes first."),
     ("factor_two", "off by a factor 2",
-     "your answer is twice the expected one: the derivative of u² is 2u, and the ½ convention cancels it. Use the course's convention."),
+     "your answer is exactly twice the expected one: look for a 2 that should not be there, or a term counted twice "
+     "(in a gradient of a square: the derivative of u² is 2u, and the course's losses are plain means, with no ½ to "
+     "cancel it)."),
     ("half", "off by a factor ½",
      "your answer is half the expected one: the derivative of u² is 2u. Did you use the ½·sum convention where the mean is asked?"),
     ("missing_mean", "missing 1/n",
-     "your answer is n times too large: the loss is a mean over the batch, so its gradient carries a 1/n."),
+     "your answer is n times too large: a loss is a mean over the batch (divide the sum by n), and so its gradient "
+     "carries a 1/n too."),
     ("extra_mean", "an extra 1/n",
      "your answer is n times too small: divide by n once, where the mean is taken, not again later."),
     ("not_finite", "the answer contains NaN or inf",
@@ -161,7 +164,8 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("bce_log10", "log base 10 instead of the natural log",
      "cross-entropy uses the natural logarithm, np.log."),
     ("no_clip", "probabilities were not clipped before the log",
-     "log(0) = -inf: clip p to [eps, 1 - eps] (eps = 1e-12) before the log, as 02 §6 shows."),
+     "at p = 0 or 1 a log is -inf and a division by p or 1 - p is inf: clip p to [eps, 1 - eps] (eps = 1e-12) before the "
+     "log or the division, as 02 §6 shows."),
     ("logits_vs_probs", "the gradient with respect to the logits was given, not the one with respect to p",
      "you differentiated with respect to the logit z, but the exercise asks for d loss / d p: go back to 02 §6 and stop the chain rule at p (the sigmoid's slope must not cancel)."),
     ("probs_vs_logits", "the gradient with respect to the probabilities was given, not the one with respect to the logits",
