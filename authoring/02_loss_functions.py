@@ -198,16 +198,19 @@ print("✓ mae_grad")
 # Your `mae_grad` is $\pm\frac1N$ whatever the size of the error: a point 100 units off
 # pulls no harder than one 1 unit off. That is MAE's robustness to outliers (the
 # loss-function notes), and also its weakness: the gradient does not shrink near the
-# optimum, so plain gradient descent with a fixed step keeps overshooting. One prediction,
+# optimum, so plain gradient descent with a fixed step keeps overshooting: it ends up jumping
+# back and forth across the target, never closer than half a step. One prediction,
 # target 0, step $\eta = 0.1$, from $\hat y = 0.55$, fifty steps each:
 
 # %%
 with using_your_code():
     for name, grad in (("MSE", mse_grad), ("MAE", mae_grad)):
-        y_hat_1 = np.array([0.55])
+        y_hat_1, path = np.array([0.55]), []
         for step in range(50):
             y_hat_1 = y_hat_1 - 0.1 * grad(np.zeros(1), y_hat_1)
-        print(f"{name}: after 50 steps y_hat = {y_hat_1[0]:+.6f}")
+            path.append(y_hat_1[0])
+        print(f"{name}: after 50 steps y_hat = {y_hat_1[0]:+.6f}; the last four: "
+              + ", ".join(f"{v:+.6f}" for v in path[-4:]))
 
 # %% [markdown]
 # ## 4 · Outliers, and Huber in between
@@ -286,11 +289,15 @@ print("✓ huber_grad")
 # %% [markdown]
 # ## 5 · Outliers, live
 #
-# Twenty points near the line $y = 1.5x + 0.5$; drag the red one. Each line minimises one
+# Twenty points near the line $y = 1.5x + 0.5$; move the red one with the **outlier y** slider.
+# Each line minimises one
 # loss, found from **your gradient** by iteratively reweighted least squares (`course.fit`):
 # a point's weight is its gradient divided by its residual, which is constant for MSE,
 # $1/|r|$ for MAE and $\min(1, \delta/|r|)$ for Huber. That ratio *is* the robustness: how
-# hard a far point pulls. Try an outlier at $y = -8$, then shrink and grow $\delta$.
+# hard a far point pulls. Try an outlier at $y = -8$, then move **Huber δ**: at 0.1 the Huber
+# line lies almost on the MAE line; as $\delta$ grows it turns towards the MSE line, and it is
+# the MSE line once $\delta$ is larger than every residual of that line (the outlier's, about
+# 12): Huber is then MSE/2, with the same best line.
 
 # %%
 widgets.outlier_explorer(mse_grad, mae_grad, huber_grad)
@@ -411,8 +418,9 @@ with using_your_code():
 # **Loss explorer.** One target, one prediction: move the prediction and watch each loss
 # and its gradient, every curve drawn by your functions. Far from the target MSE's gradient
 # keeps growing, MAE's is stuck at ±1, Huber's grows up to $\delta$ and stops. Switch to
-# *binary*: near $p = 0$ with label 1, cross-entropy and its gradient explode, which is what
-# the clipping tames.
+# *binary*: towards $p = 0$ with label 1, cross-entropy and its gradient explode. At the
+# slider's end, $p = 0.001$, the loss is already 6.9 and the gradient $-1000$; at $p = 0$
+# exactly both would be infinite, and that is what the clipping prevents.
 
 # %%
 widgets.loss_explorer(mse, mse_grad, mae, mae_grad, huber, huber_grad,

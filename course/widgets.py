@@ -16,6 +16,7 @@ import contextlib
 import functools
 import html
 import os
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -222,12 +223,21 @@ def neuron_explorer(activation: Callable[[np.ndarray], np.ndarray]):
     return NeuronExplorer(activation)
 
 
+def _natural(name: str) -> tuple:
+    """A sort key that reads the numbers in a name as numbers, and puts weights (w...) before
+    biases (b...): w1, w2, ..., w10, ..., b1, b2."""
+    parts = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name) if p]
+    return (name[:1].lower() == "b", tuple((isinstance(p, str), p) for p in parts))
+
+
 class NetworkExplorer(Explorer):
     """A small network's activations, live on its diagram.
 
     forward      mlp_forward(X, layers) -> [X, A1, ..., AL] (pass your own).
     layers       [(W1, b1), ...]; one weight or bias at a time is edited with a slider.
-    param_names  one name per parameter in the order W1 entries, b1, W2 entries, b2, ...
+    param_names  one name per parameter in the order W1 entries, b1, W2 entries, b2, ...; the
+                 drop-down lists them in their own natural order (w1, w2, ..., w10, ..., b1, ...),
+                 which is how notes that name them read, whatever their place in the matrices.
     """
 
     def __init__(self, forward: Callable, layers: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -248,7 +258,10 @@ class NetworkExplorer(Explorer):
         if len(names) != len(self.slots):
             raise ValueError(f"{len(self.slots)} parameters but {len(names)} names")
         self.controls = {f"x{i + 1}": _slider(f"x{i + 1}", float(v), -3, 3) for i, v in enumerate(x)}
-        self.which = w.Dropdown(options=list(zip(names, range(len(names)))), value=0,
+        options = list(zip(names, range(len(names))))
+        if param_names:
+            options.sort(key=lambda option: _natural(option[0]))
+        self.which = w.Dropdown(options=options, value=0,
                                 description="parameter", layout=w.Layout(width="320px"))
         self.controls["value"] = _slider("value", self._parameter(0), -4, 4)
         self.which.observe(self._select, names="value")
@@ -470,7 +483,7 @@ class OutlierExplorer(Explorer):
         ax.set(xlim=(-0.3, 4.3), ylim=(-9, 16))
         self.fits: dict[str, tuple[float, float] | None] = {name: None for name in self.grads}
         self.controls = {"outlier": _slider("outlier y", float(self.y[-1]), -8, 15, step=0.1),
-                         "delta": _slider("Huber δ", 1.0, 0.1, 3.0)}
+                         "delta": _slider("Huber δ", 1.0, 0.1, 15.0)}     # past every residual: Huber is MSE
         self._wire(list(self.controls.values()))
 
     def redraw(self) -> None:

@@ -68,9 +68,13 @@ def test_mae_pulls_the_same_whatever_the_error_and_keeps_overshooting():
 
 
 def assert_overshoots(printed):
+    printed_text = printed
     printed = dict(re.findall(r"(MSE|MAE): after 50 steps y_hat = ([-+\d.]+)", printed))
     assert abs(float(printed["MSE"])) < 1e-4, "MSE's gradient shrinks: it settles on the target"
     assert abs(float(printed["MAE"])) > 0.04, "MAE's step stays the same size: it keeps overshooting"
+    last = [float(v) for v in re.search(r"MAE: .*?the last four: (.*)", printed_text).group(1).split(", ")]
+    assert all(a * b < 0 for a, b in zip(last, last[1:])), "back and forth across the target"
+    assert min(abs(v) for v in last) >= 0.1 / 2 - 1e-9, "never closer than half a step"
 
 
 def test_mse_pulls_with_the_square_and_huber_sits_in_between():
@@ -126,6 +130,40 @@ def test_an_outlier_at_minus_8_pulls_the_mse_line_far_more_than_the_robust_ones(
     assert moved["MAE"] < moved["MSE"] / 3 and moved["Huber"] < moved["MSE"] / 3, moved
 
 
+def test_growing_delta_turns_the_huber_line_from_the_mae_line_into_the_mse_line():
+    text = " ".join(section(NAME, 5).split())
+    said(r"move the red one with the \*\*outlier y\*\* slider", text)
+    low, = said(r"at ([\d.]+) the Huber line lies almost on the MAE line", text)
+    residual, = said(r"the outlier's, about (\d+)\)", text)
+    explorer = widgets.outlier_explorer(L.mse_grad, L.mae_grad, L.huber_grad)
+    explorer.controls["outlier"].value = -8.0
+    explorer.controls["delta"].value = float(low)
+    assert explorer.controls["delta"].value == float(low)
+    assert abs(explorer.fits["Huber"][0] - explorer.fits["MAE"][0]) < 0.05 < abs(explorer.fits["MAE"][0] - explorer.fits["MSE"][0])
+    x, y = data.make_line_with_outlier(20, seed=0)
+    y[-1] = -8.0
+    slope, intercept = np.polyfit(x, y, 1)
+    largest = np.abs(y - (slope * x + intercept)).max()
+    assert round(largest) == int(residual) and largest < explorer.controls["delta"].max, "the slider reaches past it"
+    explorer.controls["delta"].value = float(np.ceil(largest))
+    assert np.allclose(explorer.fits["Huber"], explorer.fits["MSE"], atol=1e-3)
+    explorer.controls["delta"].value = float(np.floor(largest)) - 2
+    assert not np.allclose(explorer.fits["Huber"], explorer.fits["MSE"], atol=1e-2), "below it, Huber is not MSE"
+
+
+def test_the_loss_explorers_binary_end_is_what_the_text_says():
+    text = " ".join(markdown(NAME).split())
+    end, loss, grad = said(r"At the slider's end, \$p = ([\d.]+)\$, the loss is already ([\d.]+) and the gradient "
+                           r"\$(-\d+)\$", text)
+    explorer = widgets.loss_explorer(L.mse, L.mse_grad, L.mae, L.mae_grad, L.huber, L.huber_grad,
+                                     L.binary_cross_entropy, L.binary_cross_entropy_grad)
+    explorer.controls["task"].value = "binary"
+    explorer.controls["p"].value = explorer.controls["p"].min
+    assert explorer.controls["p"].value == float(end) and explorer.controls["label"].value == 1
+    shown_loss, shown_grad = explorer.at["BCE"]
+    assert round(shown_loss, 1) == float(loss) and round(shown_grad) == int(grad)
+
+
 def test_cross_entropy_numbers_of_section_6():
     text = section(NAME, 6)
     p, cost = (float(v) for v in said(r"\$-\\log\(([\d.]+)\) \\approx ([\d.]+)\$", text))
@@ -175,7 +213,7 @@ def test_the_loss_explorer_curves_behave_as_described():
     assert mse_g[0] < mse_g[1] < mse_g[2]
     assert [L.mae_grad(y, np.array([v]))[0] for v in (*far, -far[0])] == [1, 1, 1, -1]
     assert [L.huber_grad(y, np.array([v]), 1.0)[0] for v in (0.3, 0.9, *far)] == pytest.approx([0.3, 0.9, 1, 1, 1])
-    said(r"near \$p = 0\$ with label 1, cross-entropy and its gradient explode", markdown(NAME))
+    said(r"towards \$p = 0\$ with label 1, cross-entropy and its gradient explode", markdown(NAME))
     one = np.ones(1)
     near, mid = np.array([1e-3]), np.array([0.5])
     assert worked_losses.binary_cross_entropy(one, near) > 9 * worked_losses.binary_cross_entropy(one, mid)

@@ -3,6 +3,8 @@ functions, idle while grading."""
 import io
 
 import matplotlib
+import re
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,25 @@ def test_network_explorer_edits_one_parameter_and_shows_activations():
     shown = [float(t.split("\n")[1]) for t in texts_after]
     assert np.allclose(shown, np.concatenate([a.ravel() for a in expected]), atol=5e-4)
     assert len(calls) >= 3
+
+
+def test_network_explorer_lists_named_parameters_in_the_order_notes_read_them():
+    """Notebook 01 names W1 = M1.T's entries row by row (w1, w3, w5, w2, ...): the drop-down
+    lists w1, w2, ..., w12, then b1, ..., b5, and each name still edits its own entry."""
+    import ast
+    from tools.build import ROOT
+    source = (ROOT / "authoring" / "01_forward_pass.py").read_text()
+    names = ast.literal_eval(re.search(r"notes_names = (\[.*?\])", source, re.S).group(1))
+    rng = np.random.default_rng(0)
+    layers = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 2)), rng.normal(size=2))]
+    explorer = widgets.network_explorer(mlp_forward, layers, param_names=names)
+    shown = [name for name, _ in explorer.which.options]
+    assert shown == [f"w{i}" for i in range(1, 13)] + [f"b{i}" for i in range(1, 6)]
+    slot = dict(explorer.which.options)["w2"]
+    explorer.which.value = slot
+    explorer.controls["value"].value = 3.5
+    assert explorer.layers[0][0].ravel()[names.index("w2")] == 3.5
+    assert explorer.which.value == slot and "w1 " in explorer.describe().split("Parameters: ")[1][:4]
 
 
 def test_network_explorer_rejects_a_wrong_number_of_parameter_names():
