@@ -393,8 +393,8 @@ def _check_array(got, expected, what, variants, n, rtol, atol, nonfinite, intege
         f"expected: {_describe(exp)}    got: {_describe(arr)}",
         f"{int(np.sum(~ok))} of {a.size} entries differ; max abs error "
         f"{float(err[worst]):.3g}{where}: expected {float(e[worst]):.6g}, got {float(a[worst]):.6g}",
-        f"expected[:6] = {_fmt_values(e)}",
-        f"got[:6]      = {_fmt_values(a)}",
+        f"expected[:6] = {_fmt_values(exp if integer else e)}",     # integer answers shown as integers
+        f"got[:6]      = {_fmt_values(arr if integer else a)}",
     ]
     key = match_mistake(a, e, variants, n=n, rtol=rtol, atol=atol)
     if key is None:

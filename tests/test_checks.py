@@ -284,3 +284,8 @@ def test_a_warning_raised_many_times_is_reported_once_with_its_count():
     _, warned = call(sigmoid, np.array([-1000.0, -800.0, 1000.0]), what="sigmoid(z)")
     assert warned == ["RuntimeWarning: overflow encountered in exp (3×)",
                       "RuntimeWarning: invalid value encountered in divide"]
+
+
+def test_integer_answers_are_shown_as_integers():
+    e = failure(check_array, np.array([1, 0, 0]), [1, 0, 1], what="predict_spam", integer=True)
+    assert "expected[:6] = [1, 0, 1]" in str(e) and "got[:6]      = [1, 0, 0]" in str(e)
