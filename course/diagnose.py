@@ -304,7 +304,7 @@ def _part(g: np.ndarray, e: np.ndarray, rtol: float, atol: float, sizes: Mapping
     if g.size == 0:
         return None
     if np.all(np.abs(g) <= atol):
-        return "0 there, where values were expected"
+        return "0 there, where a nonzero value was expected" if g.size == 1 else "0 there, where nonzero values were expected"
     k = _factor(g, e, rtol, atol) if g.size > 1 else None
     if k is not None:
         return "minus the expected values there" if abs(k + 1) <= 1e-6 else f"{_num(k)} times the expected values there"
