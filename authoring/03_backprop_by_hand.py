@@ -128,7 +128,9 @@ print("row notation: A1 =", A1, " A2 =", A2, " same as the example's:", np.allcl
 # $O_{21} = w^2_{11} O_{11} + w^2_{21} O_{12} + b_{21}$. So $O_{11}, O_{12}$ are our
 # $z^{(1)}_1, z^{(1)}_2$ (the notes leave out the activation there; with it, the inputs of
 # layer 2 are $a^{(1)}_j = \sigma(O_{1j})$), $O_{21}$ is $z^{(2)}$, and $w^1_{ij}$ connects input
-# $i$ to unit $j$: it is exactly `W1[i-1, j-1]` in this course's layout. Its chain rule
+# $i$ to unit $j$: it is exactly `W1[i-1, j-1]` in this course's layout. (The graph above and
+# the stepper name an edge unit first, as the worked example's matrices do: their w12 runs from
+# input 2 to unit 1, the notes' $w^1_{21}$.) Its chain rule
 # $\partial L/\partial w^2_{11} = \partial L/\partial \hat y \cdot \partial \hat y/\partial w^2_{11}$
 # is the last edge of the graph. (The notes' list of layer-2 gradients,
 # "$[\partial L/\partial\hat y, \partial L/\partial w^2_{11}, \partial L/\partial b_{21}, \partial L/\partial b_{21}]$",
@@ -206,11 +208,14 @@ except ImportError:
     raise AssertionError(NO_GRADER) from None
 hidden.check_relu_backward(relu_backward)
 ### END HIDDEN TESTS
-Z = np.array([[-1.0, 2.0], [0.5, -3.0]])
-dA = np.array([[5.0, 6.0], [7.0, 8.0]])
-check_array(run(relu_backward, dA, Z), [[0.0, 6.0], [7.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 2)",
-            variants=[("chain_rule_broken", [[0.0, 1.0], [1.0, 0.0]]), ("relu_backward_z", [[-5.0, 12.0], [3.5, -24.0]]),
-                      ("relu_backward_sign", [[5.0, 0.0], [0.0, 8.0]])])
+Z = np.array([[-1.0, 2.0, 0.0], [0.5, -3.0, 0.0]])     # exactly 0: the slope there is 0 (this section)
+dA = np.array([[5.0, 6.0, 4.0], [7.0, 8.0, 9.0]])
+check_array(run(relu_backward, dA, Z), [[0.0, 6.0, 0.0], [7.0, 0.0, 0.0]], what="relu_backward(dA, Z) for Z of shape (2, 3)",
+            variants=[("relu_backward_ge", [[0.0, 6.0, 4.0], [7.0, 0.0, 9.0]]),
+                      ("chain_rule_broken", [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
+                      ("relu_backward_z", [[-5.0, 12.0, 0.0], [3.5, -24.0, 0.0]]),
+                      ("relu_backward_sign", [[5.0, 0.0, 0.0], [0.0, 8.0, 0.0]]),
+                      ("relu_backward_sign", [[5.0, 0.0, 4.0], [0.0, 8.0, 9.0]])])
 print("✓ relu_backward")
 
 # %% [markdown]
@@ -330,6 +335,10 @@ got = run(numerical_gradient, f, x)
 check_array(got, 3 * x_before ** 2 + 1e-10, what="numerical_gradient(sum(x³)) at x of shape (2, 3)",
             rtol=1e-8, atol=1e-8, variants=[("forward_difference", 3 * x_before ** 2 + 3e-5 * x_before + 1e-10)])
 check_array(x, x_before, what="x after numerical_gradient", variants=[("mutates_input", x_before + 1e-5)])
+x_int = np.array([1, -2, 3])                            # integers: x + h must not round back to x
+got_int, got_float = run(numerical_gradient, f, x_int), run(numerical_gradient, f, x_int.astype(float))
+check_true(np.allclose(got_int, got_float, rtol=1e-9, atol=1e-9), what="numerical_gradient at the integer x = [1, -2, 3]",
+           mistake="integer_copy", problem=f"got {got_int} for integers, {got_float} for the same numbers as floats.")
 check_array(run(numerical_gradient, f, np.array([2.0]), h=1e-2), [12.0001], what="numerical_gradient(..., h=1e-2) at x = 2",
             rtol=1e-10, variants=[("forward_difference", [(2.01 ** 3 - 8) / 0.01]), ("h_ignored", [12.0 + 1e-10])])
 print("✓ numerical_gradient")
@@ -430,9 +439,24 @@ check_array(grads4["dW2"], [[-0.222034], [-0.24176209]], what="worked example: g
             variants=[("bce_sigmoid_double", [[-0.222034 * 0.59617993 * 0.40382007], [-0.24176209 * 0.59617993 * 0.40382007]])])
 check_array(grads4["db2"], [-0.40382007], what="worked example: grads['db2']")
 check_array(grads4["dW1"], [[-0.01999043, -0.02910663], [0.0, 0.0]], what="worked example: grads['dW1']",
-            variants=[("transposed", [[-0.01999043, 0.0], [-0.02910663, 0.0]])])
+            variants=[("transposed", [[-0.01999043, 0.0], [-0.02910663, 0.0]]),
+                      ("derivative_on_z", [[-0.0129222423, -0.0290750453], [0.0, 0.0]]),
+                      ("derivative_on_z", [[-0.0187387031, -0.0277268877], [0.0, 0.0]]),
+                      ("wrong_layer_activation", [[-0.0109914192, -0.0160038167], [-0.011968025, -0.0174257823]])])
 check_array(grads4["db1"], [-0.01999043, -0.02910663], what="worked example: grads['db1']")
-print("✓ two_layer_backprop reproduces the worked example")
+# a batch of four: the mean's 1/N, invisible with one sample, shows
+X_batch = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 2.0]])
+y_batch = np.array([[1.0], [0.0], [1.0], [0.0]])
+loss_b, grads_b = run(two_layer_backprop, X_batch, y_batch, W1, b1, W2, b2)
+check_array(loss_b, 0.7136639559968052, what="two_layer_backprop on a batch of 4: loss",
+            variants=[("loss_not_mean", 4 * 0.7136639559968052)])
+check_array(grads_b["dW2"], [[0.0615081444], [0.0618228556]], what="batch of 4: grads['dW2']",
+            variants=[("missing_mean", [[0.2460325775], [0.2472914224]])])
+check_array(grads_b["dW1"], [[-0.0169724268, -0.0239403319], [0.0170400067, 0.0248794982]], what="batch of 4: grads['dW1']",
+            variants=[("derivative_on_z", [[-0.0151923835, -0.0228420509], [0.0159972993, 0.0281626287]]),      # sigmoid_backward(dA1, Z1)
+                      ("derivative_on_z", [[-0.0160918505, -0.0237072518], [0.0161600439, 0.0239961015]]),      # sigma applied to A1 again
+                      ("wrong_layer_activation", [[0.0029472732, 0.0044547959], [0.0029612759, 0.0045130505]])])   # A1 as the input
+print("✓ two_layer_backprop reproduces the worked example and a batch of 4")
 
 # %% [markdown]
 # Your backward pass next to the example's hand-rounded numbers. The example writes gradients
@@ -910,16 +934,21 @@ hidden.check_value_functions(Value)
 check_array(run(one_step, lambda a: a.exp(), 0.0, out_grad=2.0), [2.0], what="a.exp() at a = 0, out.grad = 2",
             variants=[("value_out_grad_ignored", [1.0])])
 check_array(run(one_step, lambda a: a.log(), 4.0), [0.25], what="a.log() at a = 4",
-            variants=[("log_derivative_one", [1.0]), ("log_derivative_input", [4.0])])
+            variants=[("log_derivative_one", [1.0]), ("log_derivative_input", [4.0]),
+                      ("value_function_on_output", [0.7213475204444817])])
 check_array(run(one_step, lambda a: a.tanh(), 0.0), [1.0], what="a.tanh() at a = 0")
 check_array(run(one_step, lambda a: a.tanh(), 0.5), [0.7864477329659274], what="a.tanh() at a = 0.5",
-            variants=[("tanh_derivative_input", [0.75]), ("tanh_derivative_unsquared", [0.5378828427399902])])
+            variants=[("tanh_derivative_input", [0.75]), ("tanh_derivative_unsquared", [0.5378828427399902]),
+                      ("value_function_on_output", [0.8135416951711528])])
 check_array(run(one_step, lambda a: a.sigmoid(), 0.0), [0.25], what="a.sigmoid() at a = 0",
-            variants=[("sigmoid_missing_one_minus", [0.5]), ("sigmoid_derivative_input", [0.0])])
+            variants=[("sigmoid_missing_one_minus", [0.5]), ("sigmoid_derivative_input", [0.0]),
+                      ("value_function_on_output", [0.2350037122015945])])
 check_array(run(one_step, lambda a: a.relu(), -2.0), [0.0], what="a.relu() at a = -2",
             variants=[("relu_slope_everywhere", [1.0]), ("value_relu_input", [-2.0])])
 check_array(run(one_step, lambda a: a.relu(), 3.0), [1.0], what="a.relu() at a = 3",
             variants=[("value_relu_input", [3.0]), ("relu_slope_inverted", [0.0])])
+check_array(run(one_step, lambda a: a.relu(), 0.0), [0.0], what="a.relu() at exactly a = 0 (slope 0, as in §3)",
+            variants=[("relu_backward_ge", [1.0])])
 print("✓ Value: exp log tanh sigmoid relu")
 
 # %% [markdown]

@@ -53,7 +53,11 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("not_finite", "the answer contains NaN or inf",
      "an exp() overflowed or a log() met 0: use the numerically stable form the notebook shows."),
     ("mutates_input", "an input was modified in place",
-     "do not write into your arguments (x[...] = , x += , x *= , out=x): work on a copy or build a new array."),
+     "do not write into your arguments (x[...] = , x += , x *= , out=x; a list's pop, append or insert change "
+     "the caller's list too): work on a copy, build a new array, or walk a list by its indices."),
+    ("integer_copy", "the copy of an integer x stayed an integer array",
+     "x.copy() keeps an integer array's dtype, so writing x + h into one entry rounds h away: make the copy a "
+     "float array (03 §5)."),
     ("shape_mismatch", "the shapes of a product or sum do not line up",
      "write each array's shape beside each line: X @ W needs X (n, d_in) and W (d_in, d_out); a row-wise sum needs keepdims=True to broadcast back."),
     ("uses_reference", "the course's reference implementation was used instead of your own code",
@@ -220,7 +224,8 @@ CATALOG: dict[str, Mistake] = _catalog(
     ("grads_reversed", "the layers' gradients are in reverse order",
      "backprop visits the layers last to first; return the list in layer order, first layer first (reverse it)."),
     ("wrong_layer_activation", "the wrong layer's activations were used",
-     "each layer's weights multiply the activation that flows INTO that layer: re-read 03 §8 on which entry of `activations` that is."),
+     "each layer's weights multiply the activation that flows INTO that layer: the first layer's input is X "
+     "(03 §6, step 4); in a deeper network, re-read 03 §8 on which entry of `activations` that is."),
     # --- 04 xor training ------------------------------------------------------------
     ("zero_init", "zero (or identical) initial weights: the units stay symmetric",
      "units that start equal get equal gradients and stay equal forever: draw the weights at random from `rng`, scaled as 04 §3 explains."),
@@ -359,6 +364,9 @@ CATALOG: dict[str, Mistake] = _catalog(
      "it with a centered difference."),
     ("sigmoid_missing_one_minus", "the sigmoid's derivative lost a factor",
      "re-read 03 §3's three steps: the sigmoid's slope is a product of two factors of its output, and is ¼ at 0."),
+    ("value_function_on_output", "the function was applied again to its own output",
+     "out.data already holds the function's output (03 §11.2): write the slope from it directly, with no further "
+     "sigmoid, tanh or log of it."),
     ("sigmoid_derivative_input", "the sigmoid's derivative was written with the input instead of the output",
      "03 §3's formula is in terms of the sigmoid's OUTPUT: use out.data, not self.data."),
     ("relu_slope_everywhere", "ReLU passed the gradient on at a negative input",

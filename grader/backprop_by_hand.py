@@ -160,6 +160,13 @@ def check_numerical_gradient(student: Callable) -> None:
     for (name, f), x, h in cases:
         what = f"numerical_gradient({name}, x of shape {x.shape}{', integers' * (x.dtype.kind == 'i')}, h={h})"
         expected = numerical_gradient(f, x, h)
+        if x.dtype.kind == "i":         # right on the same numbers as floats, wrong on integers: the copy's dtype
+            as_ints, _ = call(student, f, x, h, what=what)
+            as_floats, _ = call(student, f, x.astype(float), h, what=what)
+            same = np.shape(as_ints) == np.shape(as_floats) and np.allclose(as_ints, as_floats, rtol=1e-9, atol=1e-9)
+            right = np.shape(as_floats) == expected.shape and np.allclose(as_floats, expected, rtol=1e-9, atol=1e-9)
+            check_true(same or not right, what=what, mistake="integer_copy",
+                       problem="right for x as floats, wrong for the same numbers as integers.")
 
         def one_sided(sign):
             out = np.zeros(x.shape)
@@ -482,27 +489,31 @@ def _function_variants(name: str, x: float, p: float, g: float) -> list[tuple[st
     wrong = {"exp": lambda: [("value_out_grad_ignored", p + math.exp(x)), ("exp_derivative_input", p + g * x)],
              "log": lambda: [("log_derivative_one", p + g), ("log_derivative_one", g),
                              ("log_derivative_input", p + g * x), ("value_out_grad_ignored", p + 1 / x),
-                             ("log_derivative_input", p + g * math.log(x))],
+                             ("log_derivative_input", p + g * math.log(x)),
+                             *([("value_function_on_output", p + g / f(x))] if f(x) != 0 else [])],
              "tanh": lambda: [("tanh_derivative_input", p + g * (1 - x ** 2)),
-                              ("tanh_derivative_unsquared", p + g * (1 - f(x))), ("value_out_grad_ignored", p + d(x))],
+                              ("tanh_derivative_unsquared", p + g * (1 - f(x))), ("value_out_grad_ignored", p + d(x)),
+                              ("value_function_on_output", p + g * d(f(x)))],
              "sigmoid": lambda: [("sigmoid_missing_one_minus", p + g * f(x)),
-                                 ("sigmoid_derivative_input", p + g * x * (1 - x)), ("value_out_grad_ignored", p + d(x))],
+                                 ("sigmoid_derivative_input", p + g * x * (1 - x)), ("value_out_grad_ignored", p + d(x)),
+                                 ("value_function_on_output", p + g * d(f(x)))],
              "relu": lambda: [("relu_slope_everywhere", p + g), ("value_relu_input", p + g * x),
                               ("value_relu_input", p + g * f(x)), ("relu_slope_inverted", p + g * (x <= 0)),
-                              ("value_out_grad_ignored", p + d(x))]}[name]()
+                              ("relu_backward_ge", p + g * (x >= 0)), ("value_out_grad_ignored", p + d(x))]}[name]()
     return wrong + [("grad_overwritten", g * d(x))]
 
 
 def check_value_functions(Value) -> None:
-    """exp, log, tanh, sigmoid, relu (ReLU at negative and positive inputs): one `_backward` at a time."""
+    """exp, log, tanh, sigmoid, relu (ReLU at a negative and a positive input, and at exactly 0, where
+    the course takes its slope to be 0): one `_backward` at a time."""
     rng = rng_for("value_functions")
     for trial in range(3):
         g = float(rng.uniform(0.5, 2.0) * rng.choice([-1, 1]))
         p = 0.0 if trial == 0 else float(rng.normal())
         xs = {"exp": float(rng.normal()), "log": float(rng.uniform(0.2, 3.0)), "tanh": float(rng.normal() * 1.2),
               "sigmoid": float(rng.normal() * 2), "relu": float(rng.uniform(0.2, 2.0))}
-        xs_relu = [xs["relu"], -xs["relu"]]        # positive first: an inverted slope shows there
-        for name, x in [*list(xs.items())[:4], ("relu", xs_relu[0]), ("relu", xs_relu[1])]:
+        xs_relu = [xs["relu"], -xs["relu"], 0.0]   # positive first: an inverted slope shows there; 0's slope is 0
+        for name, x in [*list(xs.items())[:4], *(("relu", x) for x in xs_relu)]:
             f, d = FUNCTIONS[name]
             if name != "relu":
                 _closed_form_agrees(f, x, d(x))

@@ -439,3 +439,13 @@ def test_tanhs_slope_at_zero_and_the_order_backward_runs_are_as_the_text_says(nb
         node._backward = (lambda node=node, inner=node._backward: (ran.append(names[id(node)]), inner()))
     L.backward()
     assert tuple(ran) == stated
+
+
+def test_the_graphs_edge_names_and_the_notes_indices_are_told_apart():
+    """The graph's and the stepper's w12 (unit 1 from input 2) is the notes' w^1_21 (input 2 to unit 1)."""
+    import ast
+    source = (ROOT / "authoring" / "03_backprop_by_hand.py").read_text()
+    weights = ast.literal_eval(re.search(r"weights=(\{\(\"x1\", \"z1_1\"\): \"w11\".*?\})", source, re.S).group(1))
+    assert weights[("x2", "z1_1")] == "w12" and weights[("x1", "z1_2")] == "w21"
+    from tests.notebook_text import markdown, said
+    said(r"their w12 runs from input 2 to unit 1, the notes' \$w\^1_\{21\}\$", markdown("03_backprop_by_hand"))

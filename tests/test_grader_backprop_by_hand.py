@@ -131,6 +131,17 @@ def mlp_wrong(mistake):
     return backward
 
 
+def int_copy_numerical(f, x, h=1e-5):
+    """Centered differences on copies of x that keep its dtype: for integers, x ± h rounds back."""
+    out = np.zeros(np.shape(x))
+    for i in np.ndindex(np.shape(x)):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        out[i] = (f(up) - f(down)) / (2 * h)
+    return out
+
+
 WRONG = [
     (g.check_sigmoid_backward, lambda dA, A: dA * sigmoid(A) * (1 - sigmoid(A)), "derivative_on_z"),
     (g.check_sigmoid_backward, lambda dA, A: A * (1 - A), "chain_rule_broken"),
@@ -151,6 +162,7 @@ WRONG = [
     (g.check_numerical_gradient, unrestored_numerical, "mutates_input"),
     (g.check_numerical_gradient, lambda f, x, h=1e-5: centered(f, x, 1e-5), "h_ignored"),
     (g.check_numerical_gradient, lambda f, x, h=1e-5: centered(f, x, h) * 2, "factor_two"),
+    (g.check_numerical_gradient, int_copy_numerical, "integer_copy"),
     *[(g.check_two_layer_backprop, lambda *a, m=m: two_layer(*a, mistake=m), m)
       for m in ("missing_mean", "bce_sigmoid_double", "wrong_sign", "derivative_on_z", "derivative_left_out",
                 "bias_not_summed", "transposed")],
