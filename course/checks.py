@@ -160,10 +160,8 @@ def run(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         if name is None:
             raise
         raise NotWrittenYet(name) from None
-    for (name, old), new in zip(before or [], [*args, *kwargs.values()]):
-        if not _same(old, new):
-            _fail(f"{getattr(fn, '__name__', 'your function')}(...)", f"{name} was changed by the call.",
-                  mistake="mutates_input")
+    if before is not None:
+        _unchanged(f"{getattr(fn, '__name__', 'your function')}(...)", before, [*args, *kwargs.values()])
     return result
 
 
@@ -437,6 +435,14 @@ def _same(a: Any, b: Any) -> bool:
     return True  # scalars and functions cannot be modified in place
 
 
+def _unchanged(what: str, before: list[tuple[str, Any]], after: list[Any]) -> None:
+    """Fail (mutates_input) when an argument, as it was after the call, differs from its snapshot."""
+    if len(after) == len(before):
+        for (name, old), new in zip(before, after):
+            if not _same(old, new):
+                _fail(what, f"{name} was changed by the call.", mistake="mutates_input")
+
+
 def invoke_here(fn: Callable, args: tuple, kwargs: dict):
     """Call `fn` in this process and record what it did (course.channel.Invocation): its result
     or exception, its arguments afterwards (the same objects, changed in place or not), the
@@ -503,11 +509,7 @@ def call(fn: Callable, *args: Any, what: str, **kwargs: Any) -> tuple[Any, list[
                   mistake="shape_mismatch" if shapes else "scalar_only" if scalar else None)
         except CheckFailed as failure:
             raise failure from exc
-    after = [*done.args_after, *done.kwargs_after.values()]
-    if len(after) == len(before):
-        for (name, old), new in zip(before, after):
-            if not _same(old, new):
-                _fail(what, f"{name} was changed by the call.", mistake="mutates_input")
+    _unchanged(what, before, [*done.args_after, *done.kwargs_after.values()])
     return done.result, done.warnings
 
 

@@ -1,10 +1,9 @@
 """course.widgets and course.plots: built once, updated in place, driven by the student's
 functions, idle while grading."""
 import io
-
-import matplotlib
 import re
 
+import matplotlib
 import numpy as np
 import pytest
 
